@@ -1,0 +1,32 @@
+"""gamecore: leader–follower games with interchangeable equilibrium strategies.
+
+Quick start::
+
+    import gamecore
+    case = gamecore.make_case("analytic-market", agents=10)
+    result = gamecore.solve(case, strategy="bisection")
+    print(result.certificate.summary())
+"""
+
+from gamecore.canonical import Prox, Response
+from gamecore.cases import CASES, Case, Reference, make_case
+from gamecore.certificate import Certificate
+from gamecore.centralized import solve_centralized
+from gamecore.errors import FollowerSolveError, GameDefinitionError, GameError, StrategyError
+from gamecore.follower import Follower
+from gamecore.game import Game
+from gamecore.leader import Bilinear, Leader, LeaderObjective, MarketCoupling
+from gamecore.pool import FollowerPool
+from gamecore.registry import available_strategies, get_strategy, solve
+from gamecore.result import Result
+from gamecore.signals import Signal
+from gamecore.strategy import IterativeStrategy, Outcome, SolveContext, Strategy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Bilinear", "CASES", "Case", "Certificate", "Follower", "FollowerPool", "FollowerSolveError", "Game",
+    "GameDefinitionError", "GameError", "IterativeStrategy", "Leader", "LeaderObjective", "MarketCoupling",
+    "Outcome", "Prox", "Reference", "Response", "Result", "Signal", "SolveContext", "Strategy", "StrategyError",
+    "available_strategies", "get_strategy", "make_case", "solve", "solve_centralized",
+]

@@ -1,0 +1,39 @@
+"""Registered cases: closed-form games now, the seed energy systems later.
+
+``make_case(name, agents=None, periods=None, seed=0)`` builds one; ``CASES`` lists them.
+"""
+
+from __future__ import annotations
+
+from gamecore.cases import analytic_market, analytic_stackelberg
+from gamecore.cases.base import Case, CaseSpec, Reference
+from gamecore.errors import GameError
+
+CASES: dict[str, CaseSpec] = {
+    "analytic-market": CaseSpec("analytic-market", analytic_market.build,
+                                "quadratic-utility consumers + capacity-limited supplier; clearing prices in closed form",
+                                "market", 10, 24),
+    "analytic-stackelberg": CaseSpec("analytic-stackelberg", analytic_stackelberg.build,
+                                     "monopoly pricing of quadratic-utility consumers; optimal prices in closed form",
+                                     "stackelberg", 10, 24),
+}
+
+
+class UnknownCaseError(GameError, KeyError):
+    def __str__(self) -> str:  # KeyError quotes its message otherwise
+        return str(self.args[0])
+
+
+def make_case(name: str, agents: int | None = None, periods: int | None = None, seed: int = 0) -> Case:
+    """Build the case ``name`` with ``agents`` followers and ``periods`` periods from ``seed``."""
+    if name not in CASES:
+        raise UnknownCaseError(f"unknown case '{name}'; available: {', '.join(sorted(CASES))}")
+    spec = CASES[name]
+    if agents is not None and agents < 1:
+        raise ValueError(f"agents must be >= 1, got {agents}")
+    if periods is not None and periods < 1:
+        raise ValueError(f"periods must be >= 1, got {periods}")
+    return spec.build(agents=agents or spec.default_agents, periods=periods or spec.default_periods, seed=seed)
+
+
+__all__ = ["CASES", "Case", "CaseSpec", "Reference", "make_case", "UnknownCaseError"]

@@ -1,0 +1,96 @@
+"""``analytic-market``: quadratic-utility consumers, one capacity-limited supplier.
+
+Followers (consumers) i = 1..N, periods t = 1..T, quantities in MWh, prices in $/MWh:
+
+    follower i:  minimize  −(a_it d_it − ½ b_i d_it²) + p_t d_it   s.t. 0 ≤ d_it ≤ dmax_i
+    leader supply (linear marginal cost c1 + c2 s, capacity cap_t):
+                 C(s) = Σ_t c1 s_t + ½ c2 s_t²,   0 ≤ s_t ≤ cap_t
+    coupling:    Σ_i d_it = s_t   (price p_t is its multiplier)
+
+Closed form (computed here independently of every strategy): per period the excess
+demand E(p) = Σ_i clip((a_it − p)/b_i, 0, dmax_i) − clip((p − c1)/c2, 0, cap_t) is
+non-increasing and piecewise linear in p; its root is found exactly from its kinks.
+Capacities are drawn so that it binds in the peak periods (price above the supplier's
+marginal cost, supply = cap) and is slack elsewhere (price = marginal cost).
+"""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+
+from gamecore.cases.base import Case, Reference, piecewise_linear_root
+from gamecore.follower import Follower
+from gamecore.game import Game
+from gamecore.leader import Leader, MarketCoupling
+from gamecore.signals import Signal
+
+
+def load_profile(periods: int) -> np.ndarray:
+    """A daily-shaped multiplier (night trough, evening peak), shape ``(periods,)``."""
+    hours = (np.arange(periods) + 0.5) * 24.0 / periods
+    return 1.0 + 0.25 * np.sin(2 * np.pi * (hours - 9.0) / 24.0) + 0.15 * np.exp(-((hours - 19.0) ** 2) / 6.0)
+
+
+def market_data(agents: int, periods: int, seed: int) -> dict[str, np.ndarray]:
+    """Draw consumer and supplier parameters (see module docstring)."""
+    rng = np.random.default_rng(seed)
+    profile = load_profile(periods)
+    a = rng.uniform(40.0, 60.0, agents)[:, None] * profile[None, :]        # $/MWh
+    b = rng.uniform(2.0, 6.0, agents)                                        # $/MWh²
+    dmax = (a.max(axis=1) / b) * rng.uniform(0.8, 1.2, agents)               # MWh
+    c1, c2 = 10.0, 40.0 / agents                                             # $/MWh, $/MWh² (scaled with N)
+    slack_supply = np.array([_clear(a[:, t], b, dmax, c1, c2, np.inf)[1] for t in range(periods)])
+    cap = np.full(periods, float(np.quantile(slack_supply, 0.5)))            # binds in the upper half
+    return {"a": a, "b": b, "dmax": dmax, "c1": np.array(c1), "c2": np.array(c2), "cap": cap,
+            "pmax": np.array(float(a.max()) * 1.2)}
+
+
+def _clear(a: np.ndarray, b: np.ndarray, dmax: np.ndarray, c1: float, c2: float, cap: float) -> tuple[float, float]:
+    """Exact clearing price and supply of one period."""
+    def excess(p: float) -> float:
+        demand = np.clip((a - p) / b, 0.0, dmax).sum()
+        supply = float(np.clip((p - c1) / c2, 0.0, cap))
+        return float(demand - supply)
+    kinks = np.concatenate([a, a - b * dmax, [c1], [c1 + c2 * cap] if np.isfinite(cap) else []])
+    hi = float(max(a.max(), c1 + c2 * (cap if np.isfinite(cap) else 0.0))) + 1.0
+    price = piecewise_linear_root(excess, kinks, 0.0, hi)
+    return price, float(np.clip((price - c1) / c2, 0.0, cap))
+
+
+def closed_form(data: dict[str, np.ndarray]) -> tuple[np.ndarray, float, np.ndarray]:
+    """Clearing prices (T,), minimal welfare cost, and binding flags (T,)."""
+    a, b, dmax, c1, c2, cap = (data[k] for k in ("a", "b", "dmax", "c1", "c2", "cap"))
+    prices = np.empty(a.shape[1])
+    cost = 0.0
+    binding = np.zeros(a.shape[1], dtype=bool)
+    for t in range(a.shape[1]):
+        p, s = _clear(a[:, t], b, dmax, float(c1), float(c2), float(cap[t]))
+        d = np.clip((a[:, t] - p) / b, 0.0, dmax)
+        prices[t] = p
+        cost += float(-(a[:, t] * d - 0.5 * b * d**2).sum() + c1 * s + 0.5 * c2 * s**2)
+        binding[t] = s >= cap[t] - 1e-9
+    return prices, cost, binding
+
+
+def build(agents: int = 10, periods: int = 24, seed: int = 0) -> Case:
+    data = market_data(agents, periods, seed)
+    followers = []
+    for i in range(agents):
+        price = cp.Parameter(periods, name="price")
+        d = cp.Variable(periods, name="d")
+        utility = data["a"][i] @ d - 0.5 * data["b"][i] * cp.sum_squares(d)
+        followers.append(Follower(
+            f"consumer{i}", cp.Minimize(-utility + price @ d), [d >= 0, d <= data["dmax"][i]],
+            signals={"price": price}, outputs={"demand": d}))
+    c1, c2, cap = float(data["c1"]), float(data["c2"]), data["cap"]
+    coupling = MarketCoupling(
+        "balance", signal="price", output="demand",
+        supply_cost=lambda s: c1 * cp.sum(s) + 0.5 * c2 * cp.sum_squares(s),
+        supply_constraints=lambda s: [s >= 0, s <= cap])
+    leader = Leader([Signal("price", (periods,), 0.0, float(data["pmax"]), unit="$/MWh")], couplings=[coupling],
+                    name="market")
+    game = Game(leader, followers, name="analytic-market")
+    prices, cost, binding = closed_form(data)
+    return Case("analytic-market", game, Reference("market", cost, {"price": prices}, "closed form"),
+                description=__doc__.split("\n")[0], params={"data": data, "binding": binding})

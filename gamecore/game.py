@@ -1,0 +1,206 @@
+"""The game: a leader, its followers and their couplings, validated at construction."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import lsqr
+
+from gamecore.canonical import CanonicalProgram, Response, compile_program
+from gamecore.errors import GameDefinitionError
+from gamecore.follower import Follower
+from gamecore.leader import Leader, MarketCoupling
+from gamecore.signals import SignalLayout
+
+SUPPLY = "supply"
+
+
+class Game:
+    """A leader–follower game.
+
+    The game knows nothing about energy: signals are named arrays, followers are compiled
+    convex programs, couplings are balances cleared by prices.
+
+    Args:
+        leader: the leader (signals, objectives, couplings).
+        followers: the followers; names must be unique.
+        name: label used in tables.
+
+    Raises:
+        GameDefinitionError: naming the agent and the field, for unknown or mis-shaped
+            signals, outputs a coupling needs but nobody sends, followers whose objective
+            does not pay ``price @ output`` for a market coupling, duplicate names.
+    """
+
+    def __init__(self, leader: Leader, followers: Sequence[Follower], name: str = "game") -> None:
+        self.name = name
+        self.leader = leader
+        self.followers = list(followers)
+        if not self.followers:
+            raise GameDefinitionError(leader.name, "followers", "a game needs at least one follower")
+        self.layout = SignalLayout(leader.signals)
+        names = [f.name for f in self.followers]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise GameDefinitionError(dup, "name", "two followers share this name")
+        self.index = {f.name: i for i, f in enumerate(self.followers)}
+        self.signal_index: list[np.ndarray] = [self._signal_index(f) for f in self.followers]
+        self._check_outputs()
+        self.suppliers: dict[str, CanonicalProgram] = {c.name: self._compile_supply(c) for c in leader.couplings}
+        for coupling in leader.couplings:
+            self._check_payments(coupling)
+
+    # ----------------------------------------------------------------------------- kinds
+    @property
+    def is_market(self) -> bool:
+        """True when the leader clears at least one coupling with prices."""
+        return bool(self.leader.couplings)
+
+    @property
+    def is_stackelberg(self) -> bool:
+        """True when the leader has at least one objective of its own."""
+        return bool(self.leader.objectives)
+
+    @property
+    def n_followers(self) -> int:
+        return len(self.followers)
+
+    # ----------------------------------------------------------------------- validation
+    def _signal_index(self, follower: Follower) -> np.ndarray:
+        parts = []
+        for sig_name in follower.signal_names:
+            if sig_name not in self.layout.signals:
+                raise GameDefinitionError(follower.name, f"signals['{sig_name}']",
+                                          f"the leader sets no such signal; it sets {self.layout.names}")
+            expected = self.layout.signals[sig_name].shape
+            got = follower.program.signal_shapes[sig_name]
+            if tuple(got) != tuple(expected):
+                raise GameDefinitionError(follower.name, f"signals['{sig_name}']",
+                                          f"Parameter shape {got} does not match the leader's signal shape {expected}")
+            sl = self.layout.slices[sig_name]
+            parts.append(np.arange(sl.start, sl.stop))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
+
+    def senders(self, output: str, restrict: Sequence[str] | None = None) -> list[int]:
+        """Indices of followers that send ``output`` (optionally restricted to names)."""
+        pool = range(self.n_followers) if restrict is None else [self.index[n] for n in restrict]
+        return [i for i in pool if output in self.followers[i].output_shapes]
+
+    def _check_outputs(self) -> None:
+        leader = self.leader
+        for coupling in leader.couplings:
+            where = f"couplings['{coupling.name}']"
+            if coupling.followers is not None:
+                for fname in coupling.followers:
+                    if fname not in self.index:
+                        raise GameDefinitionError(leader.name, f"{where}.followers", f"unknown follower '{fname}'")
+            senders = self.senders(coupling.output, coupling.followers)
+            if not senders:
+                raise GameDefinitionError(leader.name, f"{where}.output", f"no follower sends output '{coupling.output}'")
+            shape = leader.signal(coupling.signal).shape
+            for i in senders:
+                f = self.followers[i]
+                if f.output_shapes[coupling.output] != shape:
+                    raise GameDefinitionError(f.name, f"outputs['{coupling.output}']",
+                                              f"shape {f.output_shapes[coupling.output]} differs from price "
+                                              f"'{coupling.signal}' shape {shape} of coupling '{coupling.name}'")
+                if coupling.signal not in f.signal_names:
+                    raise GameDefinitionError(f.name, f"signals['{coupling.signal}']",
+                                              f"sends '{coupling.output}' to coupling '{coupling.name}' but does not see its price")
+        for obj in leader.objectives:
+            for term in obj.bilinear:
+                senders = self.senders(term.output, term.followers)
+                if not senders:
+                    raise GameDefinitionError(leader.name, f"objectives['{obj.name}'].bilinear",
+                                              f"no follower sends output '{term.output}'")
+                shape = leader.signal(term.signal).shape
+                for i in senders:
+                    if self.followers[i].output_shapes[term.output] != shape:
+                        raise GameDefinitionError(self.followers[i].name, f"outputs['{term.output}']",
+                                                  f"shape differs from signal '{term.signal}' {shape}")
+
+    def _compile_supply(self, coupling: MarketCoupling) -> CanonicalProgram:
+        shape = self.leader.signal(coupling.signal).shape
+        price = cp.Parameter(shape, name=coupling.signal)
+        s = cp.Variable(shape, name=f"{coupling.name}_supply")
+        cost = coupling.supply_cost(s) if coupling.supply_cost is not None else 0
+        constraints = list(coupling.supply_constraints(s)) if coupling.supply_constraints is not None else []
+        if not coupling.has_supply:
+            constraints = [s == 0]
+        return compile_program(f"{self.leader.name}.{coupling.name}", cp.Minimize(cost - cp.sum(cp.multiply(price, s))),
+                               constraints, {coupling.signal: price}, {SUPPLY: s})
+
+    def _check_payments(self, coupling: MarketCoupling) -> None:
+        """Each sender's objective must contain exactly ``⟨price, y[output]⟩`` in the price.
+
+        Checked exactly on the canonical data: the price sensitivity of the objective, minus
+        the output selection, must lie in the row space of the equality constraints (so the
+        two agree on the whole feasible set). One random combination of periods is tested.
+        """
+        rng = np.random.default_rng(12345)
+        for i in self.senders(coupling.output, coupling.followers):
+            f = self.followers[i]
+            prog = f.program
+            w = rng.standard_normal(self.leader.signal(coupling.signal).size)
+            offset = 0
+            for nm in prog.signal_names:
+                size = int(np.prod(prog.signal_shapes[nm], dtype=int))
+                if nm == coupling.signal:
+                    break
+                offset += size
+            sens = np.zeros(prog.k)
+            sens[offset:offset + w.size] = w
+            v = np.asarray(prog.Qs @ sens).ravel()
+            cols, _ = prog.outputs[coupling.output]
+            v[cols] -= w
+            if not np.abs(v).max() > 1e-12:
+                continue
+            a_eq = prog.A[: prog.dims.zero, :]
+            sol = lsqr(a_eq.T, v, atol=1e-12, btol=1e-12, iter_lim=10 * prog.n)[0] if a_eq.shape[0] else np.zeros(0)
+            resid = v - (a_eq.T @ sol if a_eq.shape[0] else 0)
+            if np.abs(resid).max() > 1e-6 * max(1.0, np.abs(w).max()):
+                raise GameDefinitionError(
+                    f.name, "objective",
+                    f"must pay price '{coupling.signal}' times output '{coupling.output}' "
+                    f"(term `{coupling.signal} @ {coupling.output}` with coefficient +1) for market coupling "
+                    f"'{coupling.name}'; its dependence on the price is different")
+
+    # ------------------------------------------------------------------------ evaluation
+    def follower_signals(self, i: int, signal_vector: np.ndarray) -> np.ndarray:
+        """Follower ``i``'s own signal vector out of the game's flat signal vector."""
+        return np.asarray(signal_vector)[self.signal_index[i]]
+
+    def aggregate(self, responses: Sequence[Response], output: str, restrict: Sequence[str] | None = None) -> np.ndarray:
+        """Σ of ``output`` over the followers that send it (``responses`` in follower order)."""
+        senders = self.senders(output, restrict)
+        return np.sum([responses[i].outputs[output] for i in senders], axis=0)
+
+    def aggregates(self, responses: Sequence[Response]) -> dict[str, np.ndarray]:
+        names = {o for f in self.followers for o in f.output_shapes}
+        return {o: self.aggregate(responses, o) for o in sorted(names)}
+
+    def payments(self, i: int, signals: Mapping[str, np.ndarray], response: Response) -> float:
+        """Follower ``i``'s payments ``Σ_c ⟨price_c, y_i[output_c]⟩`` over market couplings."""
+        total = 0.0
+        for coupling in self.leader.couplings:
+            if i in self.senders(coupling.output, coupling.followers):
+                total += float(np.sum(signals[coupling.signal] * response.outputs[coupling.output]))
+        return total
+
+    def supply_cost(self, coupling: MarketCoupling, price: np.ndarray, supply_response: Response) -> float:
+        """The leader's supply cost C(s) (the supply program's objective plus ⟨p, s⟩)."""
+        return supply_response.objective + float(np.sum(price * supply_response.outputs[SUPPLY]))
+
+    def leader_objectives(self, signals: Mapping[str, np.ndarray], responses: Sequence[Response]) -> np.ndarray:
+        """Every leader objective, in minimisation form, shape ``(n_objectives,)``."""
+        aggregates = self.aggregates(responses)
+        per_follower = {f.name: responses[i].outputs for i, f in enumerate(self.followers)}
+        return np.array([obj.minimized(signals, aggregates, per_follower) for obj in self.leader.objectives])
+
+    def __repr__(self) -> str:
+        kind = "+".join(k for k, flag in (("market", self.is_market), ("stackelberg", self.is_stackelberg)) if flag)
+        return (f"Game({self.name!r}, {kind}, followers={self.n_followers}, "
+                f"signals={ {n: s.shape for n, s in self.layout.signals.items()} })")

@@ -1,0 +1,209 @@
+"""Parallel evaluation of all followers for one or many signal vectors (joblib).
+
+Workers keep their compiled programs between calls: each shard of followers is shipped
+to a worker process once and cached there under the pool's key; later calls send only
+signal vectors. A worker that was started after the first call (loky may respawn
+workers) answers "missing" and gets the shard again. Clarabel solver objects are built
+lazily inside the worker and updated in place on every solve.
+
+With ``n_jobs=1`` everything runs in-process (no pickling, no joblib).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from gamecore.canonical import CanonicalProgram, Prox, Response
+from gamecore.errors import FollowerSolveError
+from gamecore.game import Game
+
+#: Worker-side cache of shards (one per worker process; bounded). This is the only
+#: process-level state in gamecore, and it lives in worker processes only.
+_WORKER_SHARDS: "OrderedDict[str, list[CanonicalProgram]]" = OrderedDict()
+_WORKER_CACHE_LIMIT = 64
+_MISSING = "__gamecore_missing_shard__"
+
+#: One request: the game's flat signal vector and, optionally, a proximal term per follower.
+Request = tuple[np.ndarray, "Sequence[Prox | None] | None"]
+
+
+@dataclass
+class PoolStats:
+    """Counters of leader <-> follower traffic and time (cumulative over the pool's life)."""
+
+    messages: int = 0          # one message = one signal set to one follower, or one reply
+    floats: int = 0            # floats carried by those messages
+    solves: int = 0
+    solver_s: float = 0.0      # seconds inside Clarabel (sum over followers)
+    wall_s: float = 0.0        # wall seconds inside pool calls
+    calls: int = 0
+    reshipped_shards: int = 0
+
+    def snapshot(self) -> "PoolStats":
+        return PoolStats(**self.__dict__)
+
+    def since(self, earlier: "PoolStats") -> "PoolStats":
+        return PoolStats(**{k: getattr(self, k) - getattr(earlier, k) for k in self.__dict__})
+
+
+def _solve_requests(programs: Sequence[CanonicalProgram], index: Sequence[np.ndarray], first: int,
+                    requests: Sequence[Request], keep_x: bool) -> list[list[Response]]:
+    out = []
+    for signal_vector, proxes in requests:
+        row = []
+        for j, prog in enumerate(programs):
+            prox = proxes[first + j] if proxes is not None else None
+            row.append(prog.solve(signal_vector[index[j]], prox, keep_x))
+        out.append(row)
+    return out
+
+
+def _worker_task(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarray]] | None, first: int,
+                 requests: Sequence[Request], keep_x: bool) -> Any:
+    if payload is not None:
+        _WORKER_SHARDS[key] = payload  # type: ignore[assignment]
+        while len(_WORKER_SHARDS) > _WORKER_CACHE_LIMIT:
+            _WORKER_SHARDS.popitem(last=False)
+    cached = _WORKER_SHARDS.get(key)
+    if cached is None:
+        return _MISSING
+    _WORKER_SHARDS.move_to_end(key)
+    programs, index = cached  # type: ignore[misc]
+    return _solve_requests(programs, index, first, requests, keep_x)
+
+
+@dataclass
+class FollowerPool:
+    """Evaluates a game's followers in parallel.
+
+    Args:
+        game: the game whose followers are evaluated.
+        n_jobs: worker count (``1`` = in-process; ``-1`` = all cores).
+        backend: a joblib backend name: ``"loky"`` (processes, default), ``"threading"``,
+            ``"multiprocessing"``, or ``"dask"`` (needs a ``dask.distributed.Client``).
+        shards: number of follower shards (default: ``n_jobs``; more shards balance better).
+    """
+
+    game: Game
+    n_jobs: int = 1
+    backend: str = "loky"
+    shards: int | None = None
+    stats: PoolStats = field(default_factory=PoolStats)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.n_jobs, int) or self.n_jobs == 0 or self.n_jobs < -1:
+            raise ValueError(f"n_jobs must be a positive int or -1, got {self.n_jobs!r}")
+        self._key = uuid.uuid4().hex
+        self.programs = [f.program for f in self.game.followers]
+        workers = self.n_jobs if self.n_jobs > 0 else _cpu_count()
+        count = max(1, min(self.shards or workers, len(self.programs)))
+        bounds = np.linspace(0, len(self.programs), count + 1).astype(int)
+        self._shards = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        self._shipped = False
+        self._floats_down = [int(ix.size) for ix in self.game.signal_index]
+        self._floats_up = [sum(int(np.prod(s, dtype=int)) for s in f.output_shapes.values()) for f in self.game.followers]
+
+    @property
+    def parallel(self) -> bool:
+        return self.n_jobs != 1
+
+    def respond(self, signal_vector: np.ndarray, proxes: Sequence[Prox | None] | None = None,
+                keep_x: bool = False) -> list[Response]:
+        """Every follower's response to one flat signal vector (game layout).
+
+        Raises:
+            FollowerSolveError: for the first follower whose program fails (infeasible,
+                unbounded, solver error), naming it and the signal values.
+        """
+        return self.respond_many([np.asarray(signal_vector, dtype=float)], [proxes], keep_x)[0]
+
+    def respond_many(self, signal_vectors: Sequence[np.ndarray], proxes: Sequence[Sequence[Prox | None] | None] | None = None,
+                     keep_x: bool = False, raise_on_failure: bool = True) -> list[list[Response]]:
+        """Responses for a batch of signal vectors: ``result[b][i]`` is follower ``i`` at vector ``b``."""
+        start = time.perf_counter()
+        vectors = [np.asarray(v, dtype=float) for v in signal_vectors]
+        requests: list[Request] = list(zip(vectors, proxes if proxes is not None else [None] * len(vectors)))
+        if not self.parallel:
+            rows = _solve_requests(self.programs, self.game.signal_index, 0, requests, keep_x)
+        else:
+            rows = self._parallel(requests, keep_x)
+        self._account(requests, rows, time.perf_counter() - start)
+        if raise_on_failure:
+            self._raise_first_failure(vectors, rows)
+        return rows
+
+    def _parallel(self, requests: list[Request], keep_x: bool) -> list[list[Response]]:
+        index = self.game.signal_index
+        if self.backend == "threading":
+            tasks = [delayed(_solve_requests)(self.programs[a:b], index[a:b], a, requests, keep_x) for a, b in self._shards]
+            parts = Parallel(n_jobs=self.n_jobs, backend=self.backend)(tasks)
+        else:
+            parts = [None] * len(self._shards)
+            pending = list(range(len(self._shards)))
+            ship = not self._shipped
+            for _ in range(4):
+                tasks = [delayed(_worker_task)(f"{self._key}:{s}",
+                                               (self.programs[a:b], index[a:b]) if ship else None,
+                                               a, requests, keep_x)
+                         for s, (a, b) in ((s, self._shards[s]) for s in pending)]
+                answers = Parallel(n_jobs=self.n_jobs, backend=self.backend)(tasks)
+                missing = []
+                for s, answer in zip(pending, answers):
+                    if isinstance(answer, str) and answer == _MISSING:
+                        missing.append(s)
+                    else:
+                        parts[s] = answer
+                self._shipped = True
+                if not missing:
+                    break
+                self.stats.reshipped_shards += len(missing)
+                pending, ship = missing, True
+            else:  # pragma: no cover - would need workers dying on every call
+                raise RuntimeError("follower pool: workers kept losing their cached shards")
+        rows: list[list[Response]] = [[] for _ in requests]
+        for part in parts:
+            for r, row in enumerate(part):  # type: ignore[union-attr]
+                rows[r].extend(row)
+        return rows
+
+    def _account(self, requests: list[Request], rows: list[list[Response]], wall: float) -> None:
+        stats = self.stats
+        stats.calls += 1
+        stats.wall_s += wall
+        for (vector, proxes), row in zip(requests, rows):
+            stats.solves += len(row)
+            stats.messages += 2 * len(row)
+            stats.floats += sum(self._floats_down) + sum(self._floats_up)
+            if proxes is not None:
+                stats.floats += sum(1 + sum(np.size(t) for t in p.targets.values()) for p in proxes if p is not None)
+            stats.solver_s += sum(r.solve_time for r in row)
+
+    def _raise_first_failure(self, vectors: list[np.ndarray], rows: list[list[Response]]) -> None:
+        for vector, row in zip(vectors, rows):
+            for i, response in enumerate(row):
+                if not response.ok:
+                    raise FollowerSolveError(self.game.followers[i].name, response.status,
+                                             self.game.layout.unpack(vector))
+
+    def close(self) -> None:
+        """Drop references; worker caches age out (LRU) as new pools are used."""
+        self._shipped = False
+
+    def __enter__(self) -> "FollowerPool":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _cpu_count() -> int:
+    import os
+
+    return max(1, os.cpu_count() or 1)

@@ -1,0 +1,126 @@
+"""Leader signals: named, bounded arrays (prices per period and carrier, usually).
+
+A game's signals are packed into one flat vector (in declaration order, each signal
+flattened in C order) whenever they travel to followers; :class:`SignalLayout` does the
+packing and unpacking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from gamecore.errors import GameDefinitionError
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One named leader signal.
+
+    Args:
+        name: identifier used by followers and couplings.
+        shape: array shape, e.g. ``(T,)`` for one price per period.
+        lower, upper: bounds, scalars or arrays broadcastable to ``shape`` (signal units).
+        unit: free-text unit, used in tables and plots (e.g. ``"yuan/kWh"``).
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    lower: np.ndarray | float = -np.inf
+    upper: np.ndarray | float = np.inf
+    unit: str = ""
+    lower_array: np.ndarray = field(init=False, repr=False, compare=False)
+    upper_array: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        shape = tuple(int(s) for s in np.atleast_1d(self.shape)) if self.shape != () else ()
+        object.__setattr__(self, "shape", shape)
+        where = f"signals['{self.name}']"
+        for label, value in (("lower", self.lower), ("upper", self.upper)):
+            arr = np.asarray(value, dtype=float)
+            if np.isnan(arr).any():
+                raise GameDefinitionError("leader", f"{where}.{label}", "contains NaN")
+            try:
+                arr = np.broadcast_to(arr, shape).astype(float).copy()
+            except ValueError:
+                raise GameDefinitionError(
+                    "leader", f"{where}.{label}", f"shape {arr.shape} does not broadcast to {shape}"
+                ) from None
+            object.__setattr__(self, f"{label}_array", arr)
+        bad = np.flatnonzero(self.lower_array.ravel() > self.upper_array.ravel())
+        if bad.size:
+            i = int(bad[0])
+            raise GameDefinitionError(
+                "leader",
+                f"{where}.lower",
+                f"lower bound {self.lower_array.ravel()[i]:.6g} above upper bound "
+                f"{self.upper_array.ravel()[i]:.6g} at index {i}",
+            )
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=int))
+
+    @property
+    def bounded(self) -> bool:
+        return bool(np.isfinite(self.lower_array).all() and np.isfinite(self.upper_array).all())
+
+    def clip(self, value: np.ndarray) -> np.ndarray:
+        return np.clip(value, self.lower_array, self.upper_array)
+
+
+class SignalLayout:
+    """Packs a mapping ``name -> array`` into one flat float vector and back."""
+
+    def __init__(self, signals: Iterable[Signal]) -> None:
+        self.signals: dict[str, Signal] = {}
+        self.slices: dict[str, slice] = {}
+        offset = 0
+        for sig in signals:
+            if sig.name in self.signals:
+                raise GameDefinitionError("leader", f"signals['{sig.name}']", "declared twice")
+            self.signals[sig.name] = sig
+            self.slices[sig.name] = slice(offset, offset + sig.size)
+            offset += sig.size
+        self.size = offset
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.signals)
+
+    def lower(self) -> np.ndarray:
+        return np.concatenate([s.lower_array.ravel() for s in self.signals.values()]) if self.size else np.zeros(0)
+
+    def upper(self) -> np.ndarray:
+        return np.concatenate([s.upper_array.ravel() for s in self.signals.values()]) if self.size else np.zeros(0)
+
+    def pack(self, values: Mapping[str, np.ndarray], agent: str = "leader") -> np.ndarray:
+        """Flatten ``values`` (every declared signal required) into one vector."""
+        out = np.empty(self.size)
+        for name, sig in self.signals.items():
+            if name not in values:
+                raise GameDefinitionError(agent, f"signals['{name}']", "missing value")
+            arr = np.asarray(values[name], dtype=float)
+            if arr.shape != sig.shape and arr.size != sig.size:
+                raise GameDefinitionError(agent, f"signals['{name}']", f"shape {arr.shape}, expected {sig.shape}")
+            if not np.isfinite(arr).all():
+                raise GameDefinitionError(agent, f"signals['{name}']", "contains NaN or inf")
+            out[self.slices[name]] = arr.ravel()
+        unknown = set(values) - set(self.signals)
+        if unknown:
+            raise GameDefinitionError(agent, f"signals['{sorted(unknown)[0]}']", f"unknown signal; declared: {self.names}")
+        return out
+
+    def unpack(self, vector: np.ndarray) -> dict[str, np.ndarray]:
+        vector = np.asarray(vector, dtype=float)
+        return {name: vector[self.slices[name]].reshape(sig.shape).copy() for name, sig in self.signals.items()}
+
+    def midpoint(self) -> np.ndarray:
+        """A starting point: the box midpoint where both bounds are finite, else the finite bound or 0."""
+        lo, hi = self.lower(), self.upper()
+        mid = np.where(np.isfinite(lo) & np.isfinite(hi), 0.5 * (lo + hi), 0.0)
+        mid = np.where(np.isfinite(lo) & ~np.isfinite(hi), np.maximum(lo, 0.0), mid)
+        mid = np.where(~np.isfinite(lo) & np.isfinite(hi), np.minimum(hi, 0.0), mid)
+        return mid

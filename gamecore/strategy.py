@@ -1,0 +1,327 @@
+"""Strategy base classes and the one shared iteration driver.
+
+A strategy is a class with an ``Options`` dataclass, a registry ``name`` and the
+``equilibrium`` it targets (``"market"`` or ``"stackelberg"``). Iterative strategies write
+only their idea — ``initialize``, ``step``, ``converged``, ``record``, ``outcome`` — and
+leave the loop, history, progress bar, timing, message counting, failure handling and the
+certificate to :meth:`Strategy.solve` / :meth:`IterativeStrategy.run` here (as pymoo's
+``Algorithm.run`` does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, Literal, Mapping, Sequence, TypeVar
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from gamecore.canonical import Prox, Response
+from gamecore.cases.base import Case, Reference
+from gamecore.centralized import solve_centralized
+from gamecore.certificate import certify
+from gamecore.errors import FollowerSolveError, GameError, StrategyError
+from gamecore.game import SUPPLY, Game
+from gamecore.leader import MarketCoupling
+from gamecore.pool import FollowerPool
+from gamecore.result import Result, Status
+
+
+@dataclass
+class Outcome:
+    """What a strategy hands back to the driver.
+
+    ``responses=None`` means "the followers' best responses at the final signals" (e.g. for
+    NSGA, whose followers always best-respond). ``supplies=None`` means the leader's best
+    supply at the final prices.
+    """
+
+    status: Status
+    message: str
+    iterations: int
+    signal_vector: np.ndarray
+    responses: list[Response] | None = None
+    supplies: dict[str, Response] | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MarketPoint:
+    """Followers' and the leader's best responses at one price vector.
+
+    ``excess`` is in the game's signal layout (zero on signals that price no coupling):
+    Σ_i y_i − s per coupling entry; ``residual`` is its relative size
+    ``max_c ‖excess_c‖_∞ / max(‖Σ_i |y_i|‖_∞, ‖s‖_∞)`` (the certificate's coupling residual).
+    """
+
+    signal_vector: np.ndarray
+    responses: list[Response]
+    supplies: dict[str, Response]
+    excess: np.ndarray
+    residual: float
+
+
+class SolveContext:
+    """What a running strategy may use: the game, the follower pool, its options, a seeded RNG.
+
+    Followers are reached only through :meth:`respond` / :meth:`respond_many` (counted);
+    the leader's own supply programs through :meth:`supply`.
+    """
+
+    def __init__(self, game: Game, pool: FollowerPool, options: Any, seed: int | None, progress: bool) -> None:
+        self.game = game
+        self.pool = pool
+        self.options = options
+        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.progress = progress
+        self.leader_solver_s = 0.0
+
+    def respond(self, signal_vector: np.ndarray, proxes: Sequence[Prox | None] | None = None) -> list[Response]:
+        return self.pool.respond(self.project(signal_vector), proxes, keep_x=True)
+
+    def respond_many(self, signal_vectors: Sequence[np.ndarray]) -> list[list[Response]]:
+        return self.pool.respond_many([self.project(v) for v in signal_vectors], keep_x=False)
+
+    def supply(self, coupling: MarketCoupling, price: np.ndarray, prox: Prox | None = None) -> Response:
+        """The leader's best (optionally proximal) supply for ``coupling`` at ``price``."""
+        response = self.game.suppliers[coupling.name].solve(np.ravel(price), prox)
+        self.leader_solver_s += response.solve_time
+        if not response.ok:
+            raise GameError(f"leader supply program of coupling '{coupling.name}' is {response.status} "
+                            f"at price {np.ravel(price)[:6]}")
+        return response
+
+    def project(self, signal_vector: np.ndarray) -> np.ndarray:
+        layout = self.game.layout
+        return np.clip(np.asarray(signal_vector, dtype=float), layout.lower(), layout.upper())
+
+    def market_point(self, signal_vector: np.ndarray) -> MarketPoint:
+        """Everyone's best response at ``signal_vector`` (projected on the signal box)."""
+        vector = self.project(signal_vector)
+        responses = self.respond(vector)
+        return self.market_point_from(vector, responses)
+
+    def market_point_from(self, vector: np.ndarray, responses: list[Response],
+                          supplies: Mapping[str, Response] | None = None) -> MarketPoint:
+        """Excess and residual of given follower responses (leader supplies default to best)."""
+        game = self.game
+        excess = np.zeros(game.layout.size)
+        chosen: dict[str, Response] = {}
+        residual = 0.0
+        for c in game.leader.couplings:
+            sl = game.layout.slices[c.signal]
+            chosen[c.name] = supplies[c.name] if supplies else self.supply(c, vector[sl])
+            senders = game.senders(c.output, c.followers)
+            total = np.sum([responses[i].outputs[c.output] for i in senders], axis=0).ravel()
+            volume = np.sum([np.abs(responses[i].outputs[c.output]) for i in senders], axis=0).ravel()
+            supply = chosen[c.name].outputs[SUPPLY].ravel()
+            excess[sl] = total - supply
+            scale = max(float(volume.max()), float(np.abs(supply).max()), 1e-12)
+            residual = max(residual, float(np.abs(excess[sl]).max()) / scale)
+        return MarketPoint(vector, responses, chosen, excess, residual)
+
+    def price_mask(self) -> np.ndarray:
+        """Boolean mask (game layout) of signal entries that price a market coupling."""
+        mask = np.zeros(self.game.layout.size, dtype=bool)
+        for c in self.game.leader.couplings:
+            mask[self.game.layout.slices[c.signal]] = True
+        return mask
+
+
+Opts = TypeVar("Opts")
+
+
+class Strategy(ABC, Generic[Opts]):
+    """An equilibrium strategy. Subclasses set ``name``, ``equilibrium``, ``Options``, ``summary``."""
+
+    name: ClassVar[str]
+    equilibrium: ClassVar[Literal["market", "stackelberg"]]
+    summary: ClassVar[str] = ""
+    Options: ClassVar[type]
+
+    def __init__(self, options: Any = None, **overrides: Any) -> None:
+        self.options = build_options(self.name, self.Options, options, overrides)
+
+    # ---------------------------------------------------------------- applicability
+    def check(self, game: Game) -> None:
+        """Raise :class:`StrategyError` if this strategy cannot solve ``game``."""
+        if self.equilibrium == "market" and not game.is_market:
+            raise StrategyError(f"strategy '{self.name}' computes market equilibria, but game '{game.name}' "
+                                "has no market coupling")
+        if self.equilibrium == "stackelberg" and not game.is_stackelberg:
+            raise StrategyError(f"strategy '{self.name}' computes Stackelberg equilibria, but the leader of "
+                                f"'{game.name}' has no objective")
+
+    @abstractmethod
+    def run(self, ctx: SolveContext) -> Outcome:
+        """Compute an answer (the driver handles timing, failures and the certificate)."""
+
+    # ------------------------------------------------------------------------ driver
+    def solve(self, game: Game | Case, *, n_jobs: int = 1, backend: str = "loky", pool: FollowerPool | None = None,
+              progress: bool | None = None, seed: int | None = 0, reference: Reference | None = None) -> Result:
+        """Solve ``game`` and certify the answer.
+
+        Args:
+            game: a :class:`Game` or a :class:`Case` (whose reference is then used).
+            n_jobs, backend: follower pool parallelism (ignored when ``pool`` is given).
+            pool: an existing :class:`FollowerPool` to reuse (keeps workers' compiled programs).
+            progress: show a progress bar (default: only when stderr is a terminal).
+            seed: seeds every random choice of the strategy.
+            reference: an independent optimum to report ``gap_to_reference`` and leader regret
+                against; market games default to the centralized optimum.
+        """
+        if isinstance(game, Case):
+            reference = reference or game.reference
+            game = game.game
+        self.check(game)
+        own_pool = pool is None
+        pool = pool or FollowerPool(game, n_jobs=n_jobs, backend=backend)
+        show = sys.stderr.isatty() if progress is None else bool(progress)
+        ctx = SolveContext(game, pool, self.options, seed, show)
+        before = pool.stats.snapshot()
+        start = time.perf_counter()
+        try:
+            outcome = self.run(ctx)
+        except (FollowerSolveError, GameError) as err:
+            outcome = Outcome("failed", str(err), 0, np.full(game.layout.size, np.nan))
+        wall = time.perf_counter() - start
+        traffic = pool.stats.since(before)
+        result = Result(game=game.name, strategy=self.name, equilibrium=self.equilibrium, status=outcome.status,
+                        message=outcome.message, iterations=outcome.iterations, history=outcome.history,
+                        messages=traffic.messages, floats=traffic.floats, wall_s=wall,
+                        solver_s=traffic.solver_s + ctx.leader_solver_s, extra=outcome.extra)
+        if outcome.status != "failed":
+            cert_start = time.perf_counter()
+            try:
+                self._finish(result, game, pool, outcome, reference)
+            except (FollowerSolveError, GameError) as err:
+                result.status, result.message = "failed", f"certificate: {err}"
+            result.certificate_s = time.perf_counter() - cert_start
+        if own_pool:
+            pool.close()
+        return result
+
+    def _finish(self, result: Result, game: Game, pool: FollowerPool, outcome: Outcome,
+                reference: Reference | None) -> None:
+        vector = np.clip(outcome.signal_vector, game.layout.lower(), game.layout.upper())
+        best = pool.respond(vector, keep_x=True)
+        reported = outcome.responses if outcome.responses is not None else best
+        bound = None
+        if game.is_market:
+            try:
+                bound = solve_centralized(game).objective
+            except GameError:
+                bound = None
+        ref_leader = reference.objective if reference is not None and reference.kind == "stackelberg" else None
+        cert = certify(game, vector, reported, best, outcome.supplies, bound, ref_leader)
+        signals = game.layout.unpack(vector)
+        result.certificate = cert
+        result.signals = signals
+        result.outputs = {f.name: reported[i].outputs for i, f in enumerate(game.followers)}
+        result.follower_objectives = {
+            f.name: (f.program.objective_at(reported[i].x, game.follower_signals(i, vector))
+                     if reported[i].x is not None else reported[i].objective) for i, f in enumerate(game.followers)}
+        if game.is_market:
+            supplies = outcome.supplies or {c.name: game.suppliers[c.name].solve(signals[c.signal].ravel())
+                                            for c in game.leader.couplings}
+            result.supplies = {name: r.outputs[SUPPLY] for name, r in supplies.items()}
+        if self.equilibrium == "market":
+            result.objective = cert.welfare_cost
+            ref = reference.objective if reference is not None and reference.kind == "market" else bound
+        else:
+            result.objectives = game.leader_objectives(signals, best).tolist()
+            result.objective = result.objectives[0]
+            ref = ref_leader
+        if ref is not None and result.objective is not None:
+            result.reference_objective = float(ref)
+            result.gap_to_reference = float((result.objective - ref) / max(1.0, abs(ref)))
+
+
+class IterativeStrategy(Strategy[Opts]):
+    """A strategy written as initialize / step / converged; the loop lives here.
+
+    ``Options`` must define ``max_iter``. ``record`` returns the per-iteration history entry
+    (scalars and arrays); ``outcome`` turns the final state into an :class:`Outcome`.
+    """
+
+    @abstractmethod
+    def initialize(self, ctx: SolveContext) -> Any: ...
+
+    @abstractmethod
+    def step(self, ctx: SolveContext, state: Any) -> Any: ...
+
+    @abstractmethod
+    def converged(self, ctx: SolveContext, state: Any) -> bool: ...
+
+    @abstractmethod
+    def record(self, ctx: SolveContext, state: Any) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def outcome(self, ctx: SolveContext, state: Any) -> Outcome: ...
+
+    def run(self, ctx: SolveContext) -> Outcome:
+        max_iter = int(ctx.options.max_iter)
+        state = self.initialize(ctx)
+        history: list[dict[str, Any]] = []
+        status: Status = "max_iter"
+        iterations = 0
+        with tqdm(total=max_iter, desc=self.name, disable=not ctx.progress, leave=False) as bar:
+            for iterations in range(1, max_iter + 1):
+                state = self.step(ctx, state)
+                entry = {"iteration": iterations, **self.record(ctx, state)}
+                history.append(entry)
+                bar.update(1)
+                if self.converged(ctx, state):
+                    status = "converged"
+                    break
+        outcome = self.outcome(ctx, state)
+        outcome.iterations = iterations
+        outcome.history = history
+        if status == "max_iter":
+            outcome.status = "max_iter"
+            outcome.message = f"stopped at max_iter={max_iter} before the stopping rule held; " + outcome.message
+        else:
+            outcome.status = "converged"
+        return outcome
+
+
+def build_options(strategy: str, cls: type, options: Any, overrides: Mapping[str, Any]) -> Any:
+    """Instantiate ``cls`` from an instance/mapping plus keyword overrides, with clear errors."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    if options is None:
+        base: dict[str, Any] = {}
+    elif isinstance(options, cls):
+        base = dataclasses.asdict(options)
+    elif isinstance(options, Mapping):
+        base = dict(options)
+    else:
+        raise StrategyError(f"strategy '{strategy}': options must be {cls.__name__} or a mapping, "
+                            f"got {type(options).__name__}")
+    base.update(overrides)
+    unknown = sorted(set(base) - set(fields))
+    if unknown:
+        raise StrategyError(f"strategy '{strategy}': unknown option(s) {unknown}; valid options: "
+                            + ", ".join(f"{n} (default {fields[n].default!r})" for n in fields))
+    for key, value in base.items():
+        default = fields[key].default
+        if isinstance(default, bool):
+            if not isinstance(value, (bool, np.bool_)):
+                raise StrategyError(f"strategy '{strategy}': option {key} must be a bool, got {value!r}")
+        elif isinstance(default, (int, float)) and not isinstance(default, bool):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not np.isfinite(value):
+                raise StrategyError(f"strategy '{strategy}': option {key} must be a finite number, got {value!r}")
+            if isinstance(default, int) and not float(value).is_integer():
+                raise StrategyError(f"strategy '{strategy}': option {key} must be an integer, got {value!r}")
+            if isinstance(default, int):
+                base[key] = int(value)
+    try:
+        return cls(**base)
+    except (TypeError, ValueError) as err:
+        raise StrategyError(f"strategy '{strategy}': {err}") from None
