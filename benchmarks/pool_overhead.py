@@ -180,8 +180,53 @@ def start_workers(n_jobs: int) -> tuple[float, int]:
     return time.perf_counter() - start - 0.2, len(set(pids))
 
 
-def _per_solve(stats: Any) -> tuple[float, float]:
-    return stats.wall_s / stats.solves, stats.solver_s / stats.solves
+def stale_setup(prog: Any) -> float:
+    """Clarabel setup seconds carried in every ``solve_time`` of ``prog``'s cached solver.
+
+    Clarabel's ``solve_time`` is the total of its timers, including the one-time ``setup``
+    timer of the ``DefaultSolver`` construction, which ``update()`` does not reset. This
+    re-solves the cached (already updated) problem once and returns ``solve_time`` minus the
+    wall time of that ``solve()`` call (NaN if no solver was built yet).
+    """
+    solver = prog._solvers.get("plain")
+    if solver is None:
+        return float("nan")
+    start = time.perf_counter()
+    sol = solver.solve()
+    wall = time.perf_counter() - start
+    return max(0.0, float(sol.solve_time) - wall)
+
+
+def _worker_stale_probe(prefix: str, delay: float) -> tuple[int, dict[str, list[float]]]:
+    from gamecore import pool as gp
+
+    found = {key: [stale_setup(p) for p in programs]
+             for key, (programs, _) in list(gp._WORKER_SHARDS.items()) if key.startswith(prefix)}
+    time.sleep(delay)
+    return os.getpid(), found
+
+
+def stale_setup_total(pool: FollowerPool) -> tuple[float, int]:
+    """Sum over followers of the stale setup seconds of the solvers that answered ``pool``.
+
+    In-process for ``n_jobs=1``; for loky pools every worker is probed (one task each) and
+    followers whose shard is cached by several workers get the mean over the copies.
+    Returns (seconds, number of cached shard copies found).
+    """
+    if not pool.parallel:
+        return float(np.nansum([stale_setup(p) for p in pool.programs])), 1
+    prefix = f"{pool._key}:"
+    for _ in range(3):
+        answers = Parallel(n_jobs=pool.n_jobs, backend=pool.backend)(
+            delayed(_worker_stale_probe)(prefix, 0.3) for _ in range(pool.n_jobs))
+        if len({pid for pid, _ in answers}) == pool.n_jobs:
+            break
+    copies: dict[str, list[list[float]]] = {}
+    for _, found in answers:
+        for key, values in found.items():
+            copies.setdefault(key, []).append(values)
+    total = sum(float(np.nanmean(np.array(v), axis=0).sum()) for v in copies.values())
+    return total, sum(len(v) for v in copies.values())
 
 
 def measure_pool(game: Game, n_jobs: int, vectors: list[np.ndarray], batch: bool) -> list[dict[str, Any]]:
@@ -192,7 +237,7 @@ def measure_pool(game: Game, n_jobs: int, vectors: list[np.ndarray], batch: bool
         pool.respond(vectors[0])
         first_call = time.perf_counter() - start
         reships_warm = pool.stats.reshipped_shards
-        rows = []
+        measured = []
         before = pool.stats.snapshot()
         iters = 0
         outside = 0.0
@@ -201,23 +246,26 @@ def measure_pool(game: Game, n_jobs: int, vectors: list[np.ndarray], batch: bool
             responses = pool.respond(vector)
             outside += time.perf_counter() - t0
             iters += sum(r.iterations for r in responses)
-        d = pool.stats.since(before)
-        rows.append(_pool_row("respond", n_jobs, d, first_call, reships_warm, iters, outside))
+        measured.append(("respond", pool.stats.since(before), iters, outside))
         if batch:
             before = pool.stats.snapshot()
             t0 = time.perf_counter()
             batches = pool.respond_many(vectors[1:])
             outside = time.perf_counter() - t0
             iters = sum(r.iterations for row in batches for r in row)
-            d = pool.stats.since(before)
-            rows.append(_pool_row("respond_many", n_jobs, d, first_call, reships_warm, iters, outside))
-        return rows
+            measured.append(("respond_many", pool.stats.since(before), iters, outside))
+        stale, copies = stale_setup_total(pool)
+        return [_pool_row(call, n_jobs, d, first_call, reships_warm, iters, outside,
+                          stale * d.solves / game.n_followers, copies)
+                for call, d, iters, outside in measured]
     finally:
         pool.close()
 
 
-def _pool_row(call: str, n_jobs: int, d: Any, first_call: float, reships_warm: int, iters: int, outside: float) -> dict[str, Any]:
-    wall, solver = _per_solve(d)
+def _pool_row(call: str, n_jobs: int, d: Any, first_call: float, reships_warm: int, iters: int, outside: float,
+              stale: float, copies: int) -> dict[str, Any]:
+    wall, solver = d.wall_s / d.solves, d.solver_s / d.solves
+    clarabel = solver - stale / d.solves
     return {
         "call": call, "n_jobs": n_jobs, "calls": d.calls, "solves": d.solves,
         "first_call_s": first_call,
@@ -225,8 +273,13 @@ def _pool_row(call: str, n_jobs: int, d: Any, first_call: float, reships_warm: i
         "overhead_ms": (wall - solver) * MS,
         "ratio": wall / solver,
         "ratio_core": n_jobs * wall / solver,
+        "stale_setup_ms": stale / d.solves * MS,
+        "clarabel_ms": clarabel * MS,
+        "ratio_corr": wall / clarabel,
+        "ratio_corr_core": n_jobs * wall / clarabel,
         "iters": iters / d.solves,
         "reships_warmup": reships_warm, "reships_timed": d.reshipped_shards,
+        "shard_copies": copies,
         "outside_wall_ms": outside / d.solves * MS,
     }
 
@@ -300,7 +353,7 @@ def measure_routes(model: str, build: Callable[[int, int, int], tuple[Game, Plai
          "wall_ms": g_wall / solves * MS, "solver_ms": g_solver / solves * MS,
          "ratio": g_wall / g_solver, "iters": g_iters / solves,
          "update_ms": upd / solves * MS, "clarabel_call_ms": call / solves * MS,
-         "stale_setup_ms": (reported - call) / solves * MS, "rel_diff": 0.0},
+         "stale_setup_ms": (reported - call) / solves * MS, "rel_diff": float("nan")},
         {**common, "route": "cvxpy Problem.solve(CLARABEL)",
          "compile_ms": c_build / n * MS, "first_solve_ms": c_first / n * MS,
          "wall_ms": c_wall / solves * MS, "solver_ms": c_solver / solves * MS,
@@ -333,7 +386,8 @@ POOL_COLUMNS = [
     ("model", "model", ""), ("agents", "N", "d"), ("call", "call", ""), ("n_jobs", "jobs", "d"),
     ("solves", "solves", "d"), ("first_call_s", "first_call_s", ".3f"),
     ("wall_ms", "wall_ms/solve", ".4f"), ("solver_ms", "solver_ms/solve", ".4f"),
-    ("overhead_ms", "overhead_ms", ".4f"), ("ratio", "ratio", ".2f"), ("ratio_core", "ratio*jobs", ".2f"),
+    ("ratio", "ratio", ".2f"), ("stale_setup_ms", "stale_setup_ms", ".4f"), ("clarabel_ms", "clarabel_ms", ".4f"),
+    ("ratio_corr", "ratio_c", ".2f"), ("ratio_corr_core", "ratio_c*jobs", ".2f"),
     ("speedup", "speedup", ".2f"), ("iters", "iters", ".1f"),
     ("reships_warmup", "reship_w", "d"), ("reships_timed", "reship_t", "d"),
 ]
