@@ -173,11 +173,34 @@ def _worker_probe(delay: float) -> int:
     return os.getpid()
 
 
-def start_workers(n_jobs: int) -> tuple[float, int]:
+def start_workers(n_jobs: int) -> tuple[float, list[int]]:
     """Start (or reuse) loky workers and import gamecore in each. Returns (seconds, distinct pids)."""
     start = time.perf_counter()
     pids = Parallel(n_jobs=n_jobs, backend="loky")(delayed(_worker_probe)(0.2) for _ in range(n_jobs))
-    return time.perf_counter() - start - 0.2, len(set(pids))
+    return time.perf_counter() - start - 0.2, sorted(set(pids))
+
+
+def load_average() -> float:
+    """1-minute load average (NaN where unavailable): other processes compete for the cores."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - non-Unix
+        return float("nan")
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """This process's CPU time plus the user+system CPU time of ``pids`` (Linux /proc; 10 ms ticks)."""
+    total = time.process_time()
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / _CLK_TCK   # utime, stime
+        except (OSError, IndexError, ValueError):
+            return float("nan")
+    return total
 
 
 def stale_setup(prog: Any) -> float:
@@ -229,41 +252,51 @@ def stale_setup_total(pool: FollowerPool) -> tuple[float, int]:
     return total, sum(len(v) for v in copies.values())
 
 
-def measure_pool(game: Game, n_jobs: int, vectors: list[np.ndarray], batch: bool) -> list[dict[str, Any]]:
-    """Warm-up call on vectors[0], then one ``respond`` per remaining vector (and one ``respond_many``)."""
+def measure_pool(game: Game, n_jobs: int, warmup: list[np.ndarray], vectors: list[np.ndarray],
+                 batch: bool, worker_pids: list[int]) -> list[dict[str, Any]]:
+    """``respond`` on each warm-up vector (the first one timed alone), then one timed ``respond``
+    per vector and, if ``batch``, one timed ``respond_many`` over all of them."""
     pool = FollowerPool(game, n_jobs=n_jobs, backend="loky")
     try:
         start = time.perf_counter()
-        pool.respond(vectors[0])
+        pool.respond(warmup[0])
         first_call = time.perf_counter() - start
+        for vector in warmup[1:]:
+            pool.respond(vector)
         reships_warm = pool.stats.reshipped_shards
+        pids = worker_pids if pool.parallel else []
         measured = []
+        load = load_average()
         before = pool.stats.snapshot()
+        cpu0 = cpu_seconds(pids)
         iters = 0
         outside = 0.0
-        for vector in vectors[1:]:
+        for vector in vectors:
             t0 = time.perf_counter()
             responses = pool.respond(vector)
             outside += time.perf_counter() - t0
             iters += sum(r.iterations for r in responses)
-        measured.append(("respond", pool.stats.since(before), iters, outside))
+        measured.append(("respond", pool.stats.since(before), iters, outside, cpu_seconds(pids) - cpu0, load))
         if batch:
+            load = load_average()
             before = pool.stats.snapshot()
+            cpu0 = cpu_seconds(pids)
             t0 = time.perf_counter()
-            batches = pool.respond_many(vectors[1:])
+            batches = pool.respond_many(vectors)
             outside = time.perf_counter() - t0
+            cpu = cpu_seconds(pids) - cpu0
             iters = sum(r.iterations for row in batches for r in row)
-            measured.append(("respond_many", pool.stats.since(before), iters, outside))
+            measured.append(("respond_many", pool.stats.since(before), iters, outside, cpu, load))
         stale, copies = stale_setup_total(pool)
         return [_pool_row(call, n_jobs, d, first_call, reships_warm, iters, outside,
-                          stale * d.solves / game.n_followers, copies)
-                for call, d, iters, outside in measured]
+                          stale * d.solves / game.n_followers, copies, cpu, load)
+                for call, d, iters, outside, cpu, load in measured]
     finally:
         pool.close()
 
 
 def _pool_row(call: str, n_jobs: int, d: Any, first_call: float, reships_warm: int, iters: int, outside: float,
-              stale: float, copies: int) -> dict[str, Any]:
+              stale: float, copies: int, cpu: float, load: float) -> dict[str, Any]:
     wall, solver = d.wall_s / d.solves, d.solver_s / d.solves
     clarabel = solver - stale / d.solves
     return {
@@ -281,6 +314,8 @@ def _pool_row(call: str, n_jobs: int, d: Any, first_call: float, reships_warm: i
         "reships_warmup": reships_warm, "reships_timed": d.reshipped_shards,
         "shard_copies": copies,
         "outside_wall_ms": outside / d.solves * MS,
+        "cpu_ms": cpu / d.solves * MS,
+        "load1": load,
     }
 
 
@@ -388,8 +423,8 @@ POOL_COLUMNS = [
     ("wall_ms", "wall_ms/solve", ".4f"), ("solver_ms", "solver_ms/solve", ".4f"),
     ("ratio", "ratio", ".2f"), ("stale_setup_ms", "stale_setup_ms", ".4f"), ("clarabel_ms", "clarabel_ms", ".4f"),
     ("ratio_corr", "ratio_c", ".2f"), ("ratio_corr_core", "ratio_c*jobs", ".2f"),
-    ("speedup", "speedup", ".2f"), ("iters", "iters", ".1f"),
-    ("reships_warmup", "reship_w", "d"), ("reships_timed", "reship_t", "d"),
+    ("speedup", "speedup", ".2f"), ("cpu_ms", "cpu_ms/solve", ".4f"), ("iters", "iters", ".1f"),
+    ("reships_warmup", "reship_w", "d"), ("reships_timed", "reship_t", "d"), ("load1", "load1", ".1f"),
 ]
 ROUTE_COLUMNS = [
     ("model", "model", ""), ("route", "route", ""), ("solves", "solves", "d"),
@@ -426,7 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--periods", type=int, default=24, help="periods T")
     parser.add_argument("--repeats", type=int, default=30,
                         help="timed pool calls per configuration (capped by --max-solves for large N)")
-    parser.add_argument("--max-solves", type=int, default=10000,
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed warm-up calls per pool (the first one is reported as first_call_s)")
+    parser.add_argument("--max-solves", type=int, default=20000,
                         help="cap on timed solves per configuration: calls = max(3, min(repeats, max_solves // N))")
     parser.add_argument("--sample", type=int, default=10, help="followers in the gamecore-vs-cvxpy comparison")
     parser.add_argument("--sample-repeats", type=int, default=None, help="signal vectors per sampled follower (default: --repeats)")
@@ -436,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args(argv)
+    if args.warmup < 1:
+        parser.error("--warmup must be >= 1")
 
     args.out.mkdir(parents=True, exist_ok=True)
     wall_start = time.perf_counter()
@@ -449,9 +488,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"pool overhead benchmark: models={args.models} agents={args.agents} T={args.periods} "
           f"jobs=1,{args.jobs} cpus={os.cpu_count()} (clarabel {meta['clarabel']}, cvxpy {meta['cvxpy']})", flush=True)
-    meta["worker_start_s"], meta["worker_pids"] = start_workers(args.jobs)
+    meta["load1_start"] = load_average()
+    meta["worker_start_s"], pids = start_workers(args.jobs)
+    meta["worker_pids"] = len(pids)
     print(f"loky workers started and gamecore imported in {meta['worker_start_s']:.2f} s "
-          f"({meta['worker_pids']} distinct workers)", flush=True)
+          f"({len(pids)} distinct workers); 1-min load average {meta['load1_start']:.2f}", flush=True)
 
     pool_rows: list[dict[str, Any]] = []
     route_rows: list[dict[str, Any]] = []
@@ -469,12 +510,13 @@ def main(argv: list[str] | None = None) -> int:
             compile_rows.append({"model": model, "agents": agents, "build_s": build_s,
                                  "compile_ms": build_s / agents * MS, "n": prog.n, "m": prog.A.shape[0]})
             calls = repeats_for(agents, args.repeats, args.max_solves)
-            vectors = signal_vectors(game, calls + 1, args.seed + agents)
+            vectors = signal_vectors(game, args.warmup + calls, args.seed + agents)
+            warm, timed = vectors[:args.warmup], vectors[args.warmup:]
             print(f"[{model}] N={agents}: built in {build_s:.2f} s; timing {calls} calls x {agents} followers ...", flush=True)
             base = {"model": model, "agents": agents, "periods": args.periods, "compile_ms": build_s / agents * MS}
-            rows1 = measure_pool(game, 1, vectors, not args.no_batch)
-            start_workers(args.jobs)   # respawn idle-killed workers outside the timed region
-            rows2 = measure_pool(game, args.jobs, vectors, not args.no_batch)
+            rows1 = measure_pool(game, 1, warm, timed, not args.no_batch, [])
+            _, pids = start_workers(args.jobs)   # (re)spawn workers outside the timed region
+            rows2 = measure_pool(game, args.jobs, warm, timed, not args.no_batch, pids)
             by_call = {r["call"]: r for r in rows1}
             for r in rows1:
                 r["speedup"] = 1.0
@@ -484,6 +526,7 @@ def main(argv: list[str] | None = None) -> int:
             del game
 
     meta["total_s"] = time.perf_counter() - wall_start
+    meta["load1_end"] = load_average()
     write_csv(args.out / "pool_overhead.csv", pool_rows)
     write_csv(args.out / "pool_overhead_routes.csv", route_rows)
     write_csv(args.out / "pool_overhead_compile.csv", compile_rows)
@@ -491,8 +534,11 @@ def main(argv: list[str] | None = None) -> int:
         json.dump({"meta": meta, "pool": pool_rows, "routes": route_rows, "compile": compile_rows}, fh, indent=2)
 
     print()
-    print("1) FollowerPool: wall time per follower solve vs time inside Clarabel (after one warm-up call)")
+    print(f"1) FollowerPool: wall time per follower solve vs time inside Clarabel "
+          f"({args.warmup} untimed warm-up call(s) per pool; times in ms per solve)")
     print(table(pool_rows, POOL_COLUMNS))
+    print("   ratio = wall/solver (Clarabel solve_time as reported); clarabel = solver - stale_setup; "
+          "ratio_c = wall/clarabel; speedup = wall(jobs=1)/wall(jobs); see benchmarks/README.md")
     print()
     print(f"2) Same followers and signals, gamecore compiled path vs cvxpy Problem.solve ({args.sample} followers)")
     print(table(route_rows, ROUTE_COLUMNS))
@@ -500,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     print("3) Compile time (build the whole game / followers)")
     print(table(compile_rows, COMPILE_COLUMNS))
     print()
+    print(f"1-min load average: {meta['load1_start']:.2f} at start, {meta['load1_end']:.2f} at end "
+          f"({os.cpu_count()} CPUs; a load above the CPU count means other processes competed for the cores)")
     print(f"total {meta['total_s']:.1f} s; results in {args.out}/pool_overhead{{.csv,_routes.csv,_compile.csv,.json}}")
     return 0
 

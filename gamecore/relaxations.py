@@ -79,3 +79,30 @@ def tighten(box: Box, x_center: np.ndarray, y_center: np.ndarray, factor: float,
     xl, xu = shrink(box.x_lower, box.x_upper, np.asarray(x_center, float), x_limits)
     yl, yu = shrink(box.y_lower, box.y_upper, np.asarray(y_center, float), y_limits)
     return Box(xl, xu, yl, yu)
+
+
+def shrink_or_shift(lower: np.ndarray, upper: np.ndarray, center: np.ndarray, factor: float,
+                    limits: tuple[np.ndarray, np.ndarray], edge_factor: float = 1.0,
+                    edge_tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+    """Trust-region style update of an interval box ``[lower, upper]`` around ``center``.
+
+    Entries whose ``center`` lies strictly inside the box get a box of ``factor`` times the
+    old width centred at ``center`` (as :func:`tighten`); entries whose ``center`` sits on a
+    face of the box that is *not* one of the declared ``limits`` (the optimum of the box
+    problem wants to leave the box there) keep ``edge_factor`` times their width and are
+    re-centred, i.e. the box moves instead of shrinking. The result is clipped to ``limits``.
+    "On a face" means within ``edge_tol`` times the old width.
+
+    Shapes: all arrays elementwise, equal shapes; returns ``(new_lower, new_upper)``.
+    """
+    lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+    center = np.clip(np.asarray(center, float), lower, upper)
+    lim_lo, lim_hi = (np.asarray(v, float) for v in limits)
+    width = upper - lower
+    slack = edge_tol * np.maximum(width, 1e-300)
+    on_edge = ((center <= lower + slack) & (lower > lim_lo + slack)) | \
+              ((center >= upper - slack) & (upper < lim_hi - slack))
+    half = 0.5 * width * np.where(on_edge, edge_factor, factor)
+    new_lo = np.maximum(lim_lo, center - half)
+    new_hi = np.minimum(lim_hi, center + half)
+    return new_lo, np.maximum(new_hi, new_lo)

@@ -188,6 +188,8 @@ class Strategy(ABC, Generic[Opts]):
         start = time.perf_counter()
         try:
             outcome = self.run(ctx)
+        except StrategyError:
+            raise                      # a usage error, not a failed solve
         except (FollowerSolveError, GameError) as err:
             outcome = Outcome("failed", str(err), 0, np.full(game.layout.size, np.nan))
         wall = time.perf_counter() - start

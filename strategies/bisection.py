@@ -5,14 +5,19 @@ Every entry t of every coupling price (one per period and carrier) keeps its own
 non-increasing in its own price for convex followers). One iteration = one pool call that
 evaluates all brackets' midpoints at once; each bracket keeps the half where its own sign
 change lies. When responses are separable in time this is exact scalar bisection per
-period, needing ⌈log₂(range / price_tol)⌉ iterations. When periods interact (storage,
-shiftable loads) a bracket may lose its sign change as other prices move: the sweep then
-re-opens that bracket around the current price (doubling its width up to the signal bounds)
-and bisects again, until every period clears (relative residual ≤ ``tol``) or every bracket
-is narrower than ``price_tol``.
+period: ⌈log₂(range / price_tol)⌉ iterations at most, fewer when the residual reaches
+``tol`` first.
+
+When all brackets are narrower than ``price_tol`` but the residual is still above ``tol``
+(periods interact through storage or shiftable loads, or responses jump as LP responses
+do), one verification iteration evaluates the all-``lo`` and all-``hi`` price vectors in one
+batched pool call. Entries whose sign change is still bracketed are final (the residual is
+the one the price precision allows and is reported honestly); entries that lost it are
+re-opened around the current price (width doubled each time, inside the signal bounds)
+and a new sweep starts, up to ``max_sweeps`` sweeps.
 
 A price at a bound whose excess keeps its sign there (e.g. oversupply at the floor) is
-final; its residual is reported honestly by the certificate.
+final; its residual is reported by the certificate.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from gamecore.errors import StrategyError
+from gamecore.game import Game
 from gamecore.strategy import IterativeStrategy, MarketPoint, Outcome, SolveContext
 
 
@@ -30,6 +37,7 @@ class BisectionOptions:
     max_iter: int = 500
     tol: float = 1e-5
     price_tol: float = 1e-9
+    max_sweeps: int = 20
 
     def __post_init__(self) -> None:
         if self.max_iter < 1:
@@ -38,6 +46,8 @@ class BisectionOptions:
             raise ValueError(f"tol must be in (0, 1), got {self.tol}")
         if self.price_tol <= 0:
             raise ValueError(f"price_tol must be > 0, got {self.price_tol}")
+        if self.max_sweeps < 1:
+            raise ValueError(f"max_sweeps must be >= 1, got {self.max_sweeps}")
 
 
 @dataclass
@@ -45,7 +55,9 @@ class _State:
     lo: np.ndarray
     hi: np.ndarray
     point: MarketPoint
-    reopened: int
+    sweeps: int = 1
+    reopened: int = 0
+    done: bool = False
 
 
 class Bisection(IterativeStrategy[BisectionOptions]):
@@ -54,60 +66,70 @@ class Bisection(IterativeStrategy[BisectionOptions]):
     summary = "simultaneous per-period scalar bisection on coupling prices, re-swept until all clear"
     Options = BisectionOptions
 
+    def check(self, game: Game) -> None:
+        super().check(game)
+        for c in game.leader.couplings:
+            if not game.leader.signal(c.signal).bounded:
+                raise StrategyError(f"strategy 'bisection' needs finite lower and upper bounds on price "
+                                    f"'{c.signal}' of coupling '{c.name}'")
+
     def initialize(self, ctx: SolveContext) -> _State:
         layout = ctx.game.layout
         lo, hi = layout.lower().copy(), layout.upper().copy()
-        mask = ctx.price_mask()
-        if not (np.isfinite(lo[mask]).all() and np.isfinite(hi[mask]).all()):
-            from gamecore.errors import StrategyError
-
-            raise StrategyError("strategy 'bisection' needs finite lower and upper bounds on every coupling price")
-        point = ctx.market_point(0.5 * (lo + hi))
-        return _State(lo, hi, point, 0)
+        return _State(lo, hi, ctx.market_point(0.5 * (lo + hi)))
 
     def step(self, ctx: SolveContext, state: _State) -> _State:
         opts = ctx.options
         mask = ctx.price_mask()
-        layout = ctx.game.layout
-        lower, upper = layout.lower(), layout.upper()
         lo, hi = state.lo.copy(), state.hi.copy()
         p, g = state.point.signal_vector, state.point.excess
-        # keep the half that still brackets the sign change of each entry's own excess
-        raise_price = mask & (g > 0)
-        lower_price = mask & (g < 0)
-        lo[raise_price] = p[raise_price]
-        hi[lower_price] = p[lower_price]
-        # a bracket that collapsed without clearing: re-open it around the current price
-        reopened = 0
-        stuck = mask & (hi - lo <= opts.price_tol) & (np.abs(g) > 0) & ~_at_bound(p, g, lower, upper)
-        if stuck.any() and state.point.residual > opts.tol:
-            width = np.maximum(2 * (state.hi - state.lo), 1e-3 * (upper - lower))
-            lo[stuck] = np.maximum(lower[stuck], p[stuck] - width[stuck])
-            hi[stuck] = np.minimum(upper[stuck], p[stuck] + width[stuck])
-            reopened = int(stuck.sum())
-        mid = np.where(mask, 0.5 * (lo + hi), p)
-        return _State(lo, hi, ctx.market_point(mid), state.reopened + reopened)
+        lo[mask & (g > 0)] = p[mask & (g > 0)]
+        hi[mask & (g < 0)] = p[mask & (g < 0)]
+        collapsed = _collapsed(ctx, lo, hi, state.point)
+        if collapsed.all() and state.point.residual > opts.tol:
+            return self._verify(ctx, state, lo, hi)
+        mid = np.where(mask & ~collapsed, 0.5 * (lo + hi), p)
+        return _State(lo, hi, ctx.market_point(mid), state.sweeps, state.reopened)
+
+    def _verify(self, ctx: SolveContext, state: _State, lo: np.ndarray, hi: np.ndarray) -> _State:
+        """One batched call at the all-lo and all-hi vectors: keep or re-open each bracket."""
+        mask = ctx.price_mask()
+        rows = ctx.respond_many([lo, hi])
+        at_lo = ctx.market_point_from(ctx.project(lo), rows[0])
+        at_hi = ctx.market_point_from(ctx.project(hi), rows[1])
+        lost = mask & ((at_lo.excess < 0) & (lo > ctx.game.layout.lower()) | (at_hi.excess > 0) & (hi < ctx.game.layout.upper()))
+        best = state.point
+        if not lost.any() or state.sweeps >= ctx.options.max_sweeps:
+            return _State(lo, hi, best, state.sweeps, state.reopened, done=True)
+        layout = ctx.game.layout
+        p = best.signal_vector
+        width = np.maximum(2.0 ** state.sweeps * ctx.options.price_tol * 1e3, 2 * (hi - lo))
+        lo[lost] = np.maximum(layout.lower()[lost], p[lost] - width[lost])
+        hi[lost] = np.minimum(layout.upper()[lost], p[lost] + width[lost])
+        mid = np.where(lost, 0.5 * (lo + hi), p)
+        return _State(lo, hi, ctx.market_point(mid), state.sweeps + 1, state.reopened + int(lost.sum()))
 
     def converged(self, ctx: SolveContext, state: _State) -> bool:
-        if state.point.residual <= ctx.options.tol:
-            return True
-        mask = ctx.price_mask()
-        layout = ctx.game.layout
-        done = (state.hi - state.lo <= ctx.options.price_tol) | _at_bound(
-            state.point.signal_vector, state.point.excess, layout.lower(), layout.upper())
-        return bool(np.all(done[mask])) and state.reopened == 0
+        return state.done or state.point.residual <= ctx.options.tol
 
     def record(self, ctx: SolveContext, state: _State) -> dict[str, Any]:
         mask = ctx.price_mask()
         return {"residual": state.point.residual, "bracket": float(np.max((state.hi - state.lo)[mask])),
-                "reopened": state.reopened, "signals": state.point.signal_vector.copy()}
+                "sweeps": state.sweeps, "reopened": state.reopened, "signals": state.point.signal_vector.copy()}
 
     def outcome(self, ctx: SolveContext, state: _State) -> Outcome:
-        msg = (f"relative coupling residual {state.point.residual:.3g} (tol {ctx.options.tol:g}); "
-               f"widest bracket {np.max((state.hi - state.lo)[ctx.price_mask()]):.3g}; brackets re-opened {state.reopened}")
+        widest = float(np.max((state.hi - state.lo)[ctx.price_mask()]))
+        how = ("residual within tol" if state.point.residual <= ctx.options.tol
+               else f"price precision {ctx.options.price_tol:g} reached with every sign change bracketed"
+               if state.sweeps < ctx.options.max_sweeps else f"max_sweeps={ctx.options.max_sweeps} reached")
+        msg = (f"{how}: relative coupling residual {state.point.residual:.3g} (tol {ctx.options.tol:g}); "
+               f"widest bracket {widest:.3g}; sweeps {state.sweeps}; brackets re-opened {state.reopened}")
         return Outcome("converged", msg, 0, state.point.signal_vector, state.point.responses, state.point.supplies)
 
 
-def _at_bound(p: np.ndarray, g: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Entries pinned at a bound by their excess sign (complementarity with the box)."""
-    return ((p <= lower) & (g < 0)) | ((p >= upper) & (g > 0))
+def _collapsed(ctx: SolveContext, lo: np.ndarray, hi: np.ndarray, point: MarketPoint) -> np.ndarray:
+    """Price entries whose bracket is below price_tol or that sit at a bound their excess pushes to."""
+    layout = ctx.game.layout
+    p, g = point.signal_vector, point.excess
+    pinned = ((p <= layout.lower()) & (g < 0)) | ((p >= layout.upper()) & (g > 0))
+    return ~ctx.price_mask() | (hi - lo <= ctx.options.price_tol) | pinned

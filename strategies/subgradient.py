@@ -8,9 +8,14 @@ The dual function of the welfare problem is ``D(p) = Σ_i φ_i(p) + Σ_c ψ_c(p_
 * ``step_rule="constant"``: α_k = α.
 * ``step_rule="diminishing"``: α_k = α / sqrt(k) (convergent for non-smooth duals).
 
-``step_size=0`` (default) picks α = 1 / L̂ once at the start, with L̂ the largest per-entry
+``step_size=0`` (default) picks α = 1 / L̂ at the start, with L̂ the largest per-entry
 slope |Δg/Δp| of the excess measured by one probe of Δp = 1 % of the price range; for a
-dual with L-Lipschitz gradient, α = 1/L makes constant-step ascent converge.
+dual with L-Lipschitz gradient, α = 1/L makes constant-step ascent converge. Because a
+probe can see a flatter part of the excess than the one near equilibrium (a capacity
+binding at the start price, say), the slope is re-measured from every pair of consecutive
+iterates (secant |Δg_t / Δp_t|, no extra follower solves); whenever α·L̂ exceeds 1.5 the step
+is reset to 1/L̂ (a Lipschitz safeguard, recorded in the history as ``step``). With an
+explicit ``step_size`` the step is never changed.
 Stops when the relative coupling residual at the current prices is ≤ ``tol``; the
 reported answer is the prices and the best responses of that last evaluation.
 """
@@ -69,7 +74,13 @@ class Subgradient(IterativeStrategy[SubgradientOptions]):
         alpha = state.alpha / np.sqrt(k) if ctx.options.step_rule == "diminishing" else state.alpha
         mask = ctx.price_mask()
         vector = state.point.signal_vector + alpha * np.where(mask, state.point.excess, 0.0)
-        return _State(ctx.market_point(vector), state.alpha, k)
+        point = ctx.market_point(vector)
+        base = state.alpha
+        if not ctx.options.step_size:
+            slope = _secant_slope(state.point, point, mask)
+            if slope * base > 1.5:
+                base = 1.0 / slope
+        return _State(point, base, k)
 
     def converged(self, ctx: SolveContext, state: _State) -> bool:
         return state.point.residual <= ctx.options.tol
@@ -83,6 +94,15 @@ class Subgradient(IterativeStrategy[SubgradientOptions]):
                        state.point.supplies)
 
 
+def _secant_slope(before: MarketPoint, after: MarketPoint, mask: np.ndarray) -> float:
+    """Largest per-entry |Δexcess / Δprice| between two evaluations (0 if nothing moved)."""
+    moved = np.abs(after.signal_vector - before.signal_vector)
+    ok = mask & (moved > 1e-12)
+    if not ok.any():
+        return 0.0
+    return float(np.max(np.abs(after.excess[ok] - before.excess[ok]) / moved[ok]))
+
+
 def _probe_step(ctx: SolveContext, point: MarketPoint) -> float:
     """α = 1 / (largest per-entry slope of the excess), from one probe of 1 % of the range."""
     layout = ctx.game.layout
@@ -94,8 +114,5 @@ def _probe_step(ctx: SolveContext, point: MarketPoint) -> float:
     if not np.any(moved[mask] > 0):
         probe_vec = ctx.project(point.signal_vector + np.where(mask, delta, 0.0))
         moved = np.abs(probe_vec - point.signal_vector)
-    probe = ctx.market_point(probe_vec)
-    ok = mask & (moved > 0)
-    slopes = np.abs(probe.excess[ok] - point.excess[ok]) / moved[ok]
-    slope = float(slopes.max()) if slopes.size else 0.0
+    slope = _secant_slope(point, ctx.market_point(probe_vec), mask)
     return 1.0 / slope if slope > 0 else float(np.max(delta))

@@ -1,0 +1,426 @@
+"""Command-line interface: ``gamecore strategies | cases | solve | demo``.
+
+Exit codes: 0 success; 1 the strategy failed (status ``failed``) or crashed; 2 usage
+errors (unknown case or strategy, bad option, strategy not applicable to the case).
+Errors print one line on stderr, without a traceback (set ``GAMECORE_DEBUG=1`` to get
+the traceback of an unexpected exception).
+
+Tables are plain text (no rich dependency); typer formats its own help and usage errors
+with rich only when rich is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, NoReturn, Optional, Sequence
+
+import typer
+
+from gamecore.cases import CASES, Case, make_case
+from gamecore.errors import GameError, StrategyError
+from gamecore.registry import available_strategies, get_strategy
+from gamecore.result import Result
+from gamecore.strategy import Strategy
+
+_HAS_RICH = importlib.util.find_spec("rich") is not None
+
+app = typer.Typer(
+    name="gamecore",
+    help="Leader-follower games with interchangeable equilibrium strategies and equilibrium certificates.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich" if _HAS_RICH else None,
+)
+
+#: certificate fields, in display order, with short column labels
+CERTIFICATE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("best_response_gap", "BR gap"), ("coupling_residual", "coupling"),
+    ("duality_gap", "duality"), ("leader_regret", "regret"))
+
+#: the two cases ``gamecore demo`` runs
+DEMO_CASES: tuple[str, ...] = ("analytic-market", "analytic-stackelberg")
+
+
+# ------------------------------------------------------------------------------ helpers
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``message`` on stderr and exit with ``code`` (no traceback)."""
+    typer.echo(f"gamecore: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def parse_value(text: str) -> bool | int | float | str:
+    """Parse an option value: ``true``/``false`` -> bool, then int, then float, else the string."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "on"):
+        return True
+    if lowered in ("false", "no", "off"):
+        return False
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_options(items: Sequence[str]) -> dict[str, Any]:
+    """``["max_iter=50", "tol=1e-6"]`` -> ``{"max_iter": 50, "tol": 1e-06}`` (``-`` in keys -> ``_``).
+
+    Raises:
+        StrategyError: an item without ``=`` or with an empty key, or a key given twice.
+    """
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise StrategyError(f"--option expects key=value, got {item!r}")
+        if key in options:
+            raise StrategyError(f"--option {key} given twice")
+        options[key] = parse_value(value.strip())
+    return options
+
+
+def show_progress(quiet: bool) -> bool:
+    """Progress bars only when not ``--quiet`` and both stdout and stderr are terminals."""
+    return not quiet and _isatty(sys.stdout) and _isatty(sys.stderr)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def fmt(value: Any, spec: str = ".4g") -> str:
+    """Format a number for a table (``n/a`` for None / non-finite)."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(number):
+        return "n/a" if math.isnan(number) else str(number)
+    return format(number, spec)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[bool] | None = None) -> str:
+    """A plain-text table: header, dashes, rows; columns padded to their widest cell."""
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[j]) for r in cells]) for j, h in enumerate(headers)]
+    right = right or [False] * len(headers)
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right)).rstrip()
+
+    out = [line(list(headers)), line(["-" * w for w in widths])]
+    out.extend(line(r) for r in cells)
+    return "\n".join(out)
+
+
+def _strategy_summary(cls: type[Strategy]) -> str:
+    summary = getattr(cls, "summary", "") or ""
+    if not summary:
+        doc = (sys.modules.get(cls.__module__).__doc__ or "") if cls.__module__ in sys.modules else ""
+        summary = doc.strip().splitlines()[0] if doc.strip() else ""
+    return summary
+
+
+def _reference_source(case: Case, result: Result) -> str:
+    ref = case.reference
+    if result.reference_objective is None:
+        return "n/a"
+    if ref is not None and math.isclose(result.reference_objective, ref.objective, rel_tol=0, abs_tol=1e-12):
+        return ref.source
+    return "centralized"
+
+
+def _reference_text(case: Case, result: Result) -> str:
+    if result.reference_objective is not None:
+        return f"{fmt(result.reference_objective, '.10g')}  ({_reference_source(case, result)})"
+    if case.reference is not None:
+        return f"{fmt(case.reference.objective, '.10g')}  ({case.reference.source}, {case.reference.kind})"
+    return "n/a"
+
+
+# ----------------------------------------------------------------------------- commands
+@app.command("strategies")
+def strategies_command() -> None:
+    """List the registered strategies (built-ins and `gamecore.strategies` plug-ins)."""
+    rows = [(name, cls.equilibrium, _strategy_summary(cls)) for name, cls in available_strategies().items()]
+    typer.echo(format_table(("name", "equilibrium", "summary"), rows))
+
+
+@app.command("cases")
+def cases_command() -> None:
+    """List the built-in cases (default size: agents x periods)."""
+    rows = [(spec.name, spec.kind, spec.default_agents, spec.default_periods, spec.summary) for spec in CASES.values()]
+    typer.echo(format_table(("name", "kind", "agents", "periods", "summary"), rows,
+                            right=(False, False, True, True, False)))
+
+
+@app.command("solve")
+def solve_command(
+    case: str = typer.Argument(..., help="case name (see `gamecore cases`)"),
+    strategy: str = typer.Option(..., "--strategy", "-s", help="strategy name (see `gamecore strategies`)"),
+    agents: Optional[int] = typer.Option(None, "--agents", "-n", min=1, help="followers (default: the case's)"),
+    periods: Optional[int] = typer.Option(None, "--periods", "-t", min=1, help="periods (default: the case's)"),
+    seed: int = typer.Option(0, "--seed", help="seeds the case data and the strategy's random choices"),
+    n_jobs: int = typer.Option(1, "--n-jobs", "-j", help="follower pool workers (1 = in-process, -1 = all cores)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="write result.json, history.csv and convergence.png to this directory"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the summary"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+    option: Optional[list[str]] = typer.Option(None, "--option", "-O", metavar="KEY=VALUE",
+                                               help="strategy option (repeatable), e.g. -O max_iter=200 -O tol=1e-6"),
+) -> None:
+    """Solve CASE with one strategy, print the result and its certificate."""
+    if case not in CASES:
+        fail(f"unknown case '{case}'; available: {', '.join(sorted(CASES))}")
+    if n_jobs == 0 or n_jobs < -1:
+        fail(f"--n-jobs must be a positive integer or -1, got {n_jobs}")
+    try:
+        options = parse_options(option or [])
+        strategy_obj = get_strategy(strategy, **options)
+        built = make_case(case, agents, periods, seed)
+        strategy_obj.check(built.game)
+    except (GameError, ValueError) as err:
+        fail(str(err))
+    try:
+        result = strategy_obj.solve(built, n_jobs=n_jobs, progress=show_progress(quiet), seed=seed)
+    except Exception as err:  # a strategy bug must not end in a traceback for the user
+        if os.environ.get("GAMECORE_DEBUG"):
+            raise
+        fail(f"strategy '{strategy}' crashed: {type(err).__name__}: {err}", code=1)
+    if as_json:
+        periods_used = periods or CASES[case].default_periods
+        typer.echo(json.dumps(_finite(result_payload(built, result, periods_used)), allow_nan=False,
+                              default=_json_default))
+    else:
+        typer.echo(format_summary(built, result))
+    if out is not None:
+        try:
+            written = write_outputs(result, out)
+        except OSError as err:
+            fail(f"cannot write to {out}: {err}", code=1)
+        if not as_json:
+            typer.echo("wrote " + ", ".join(str(p) for p in written))
+    if result.status == "failed":
+        raise typer.Exit(1)
+
+
+def result_payload(case: Case, result: Result, periods: int | None = None) -> dict[str, Any]:
+    """The JSON object of ``gamecore solve --json``: ``Result.to_dict()`` (without per-follower
+    outputs, which ``--out`` writes to result.json) plus the case, its size and the reference's source."""
+    payload: dict[str, Any] = {"case": case.name, "agents": len(case.game.followers), "periods": periods}
+    payload.update(result.to_dict(include_outputs=False))
+    payload["reference_source"] = _reference_source(case, result)
+    return payload
+
+
+def _finite(value: Any) -> Any:
+    """JSON-safe copy: non-finite floats -> None, containers recursed."""
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, np.generic):
+            return value.item()
+    except ImportError:  # pragma: no cover
+        pass
+    return str(value)
+
+
+def format_summary(case: Case, result: Result) -> str:
+    """Human-readable summary of one solve."""
+    game = case.game
+    cert = result.certificate.summary()
+    lines = [
+        f"case          {case.name} ({len(game.followers)} followers)",
+        f"strategy      {result.strategy} ({result.equilibrium} equilibrium)",
+        f"status        {result.status}: {result.message}",
+        f"iterations    {result.iterations}",
+        f"objective     {fmt(result.objective, '.10g')}  (minimisation form)",
+        f"reference     {_reference_text(case, result)}",
+        f"gap           {fmt(result.gap_to_reference, '.3g')}  (relative to the reference; positive = worse)",
+        "certificate",
+    ]
+    labels = {"best_response_gap": "best-response gap", "coupling_residual": "coupling residual",
+              "duality_gap": "duality gap", "leader_regret": "leader regret"}
+    lines += [f"  {labels[key]:<20}{fmt(cert[key], '.3g')}" for key, _ in CERTIFICATE_FIELDS]
+    lines += [
+        f"messages      {result.messages} ({result.floats} floats)",
+        f"time          wall {result.wall_s:.3f} s, solver {result.solver_s:.3f} s, "
+        f"certificate {result.certificate_s:.3f} s",
+    ]
+    return "\n".join(lines)
+
+
+def write_outputs(result: Result, directory: Path) -> list[Path]:
+    """Write ``result.json``, ``history.csv`` and ``convergence.png`` into ``directory``."""
+    from gamecore.plotting import plot_convergence
+
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / "result.json", directory / "history.csv", directory / "convergence.png"]
+    result.to_json(paths[0])
+    result.history_frame().to_csv(paths[1], index=False)
+    plot_convergence(result, paths[2])
+    return paths
+
+
+# --------------------------------------------------------------------------------- demo
+@dataclass
+class DemoRow:
+    """One strategy's outcome in the demo table."""
+
+    strategy: str
+    status: str
+    message: str
+    iterations: int | None = None
+    objective: float | None = None
+    gap_to_reference: float | None = None
+    certificate: dict[str, float | None] = field(default_factory=dict)
+    wall_s: float | None = None
+
+    def cells(self) -> list[str]:
+        return [self.strategy, self.status, fmt(self.iterations), fmt(self.objective, ".8g"),
+                fmt(self.gap_to_reference, ".2e")] + \
+               [fmt(self.certificate.get(key), ".2e") for key, _ in CERTIFICATE_FIELDS] + \
+               [fmt(self.wall_s, ".3f")]
+
+
+DEMO_HEADERS = ("strategy", "status", "iter", "objective", "gap(ref)") + \
+    tuple(label for _, label in CERTIFICATE_FIELDS) + ("wall[s]",)
+DEMO_WIDTHS_MIN = (8, 9, 5, 14, 9, 9, 9, 9, 9, 7)
+
+
+def applicable_strategies(case: Case, registry: dict[str, type[Strategy]]) -> tuple[list[str], list[str]]:
+    """Split the registry into strategies whose ``check(game)`` passes and the others."""
+    ok, skipped = [], []
+    for name, cls in registry.items():
+        try:
+            cls().check(case.game)
+        except Exception:  # not applicable (or cannot even be instantiated)
+            skipped.append(name)
+        else:
+            ok.append(name)
+    return ok, skipped
+
+
+def run_demo_row(name: str, case: Case) -> DemoRow:
+    """Solve ``case`` with strategy ``name``; any exception becomes an ``error`` row.
+
+    Options: the strategy's defaults, overridden by its optional class attribute
+    ``demo_options`` (a dict, e.g. a smaller budget so the whole demo stays near a minute).
+    """
+    start = time.perf_counter()
+    try:
+        strategy = get_strategy(name)
+        demo_options = getattr(type(strategy), "demo_options", None) or {}
+        if demo_options:
+            strategy = get_strategy(name, **demo_options)
+        result = strategy.solve(case, progress=False, seed=0)
+    except Exception as err:
+        return DemoRow(name, "error", f"{type(err).__name__}: {err}", wall_s=time.perf_counter() - start)
+    return DemoRow(name, result.status, result.message, result.iterations, result.objective,
+                   result.gap_to_reference, result.certificate.summary(), result.wall_s)
+
+
+class _StreamTable:
+    """Prints a fixed-width table one row at a time (so long runs show progress)."""
+
+    def __init__(self, headers: Sequence[str], widths: Sequence[int], echo: Callable[[str], None]) -> None:
+        self.widths = [max(len(h), w) for h, w in zip(headers, widths)]
+        self.right = [False, False] + [True] * (len(headers) - 2)
+        self.echo = echo
+        self.echo(self._line(headers))
+        self.echo(self._line(["-" * w for w in self.widths]))
+
+    def _line(self, values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if r else v.ljust(w)
+                         for v, w, r in zip(values, self.widths, self.right)).rstrip()
+
+    def row(self, values: Sequence[str]) -> None:
+        self.echo(self._line(values))
+
+
+@app.command("demo")
+def demo_command(
+    agents: int = typer.Option(10, "--agents", "-n", min=1, help="followers per case"),
+    periods: int = typer.Option(24, "--periods", "-t", min=1, help="periods per case"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the tables"),
+) -> None:
+    """Solve the two analytic cases with every applicable strategy and compare to the closed forms."""
+    registry = available_strategies()
+    name_width = max(len(n) for n in registry) if registry else 8
+    widths = (name_width,) + DEMO_WIDTHS_MIN[1:]
+    echo = (lambda _line: None) if as_json else (lambda line: typer.echo(line))
+    report: list[dict[str, Any]] = []
+    for case_name in DEMO_CASES:
+        case = make_case(case_name, agents, periods, seed=0)
+        ref = case.reference
+        echo("")
+        echo(f"{case_name}: {agents} followers x {periods} periods; reference objective "
+             f"{fmt(ref.objective if ref else None, '.8g')} ({ref.source if ref else 'none'}, minimisation form)")
+        ok, skipped = applicable_strategies(case, registry)
+        table = _StreamTable(DEMO_HEADERS, widths, echo)
+        rows = []
+        for name in ok:
+            row = run_demo_row(name, case)
+            rows.append(row)
+            table.row(row.cells())
+        for row in rows:
+            if row.status != "converged":
+                echo(f"  {row.strategy} ({row.status}): {row.message}")
+        if skipped:
+            echo(f"  not applicable to this case: {', '.join(skipped)}")
+        report.append({"case": case_name, "kind": CASES[case_name].kind, "agents": agents, "periods": periods,
+                       "reference_objective": ref.objective if ref else None,
+                       "reference_source": ref.source if ref else None,
+                       "rows": [row.__dict__ for row in rows], "not_applicable": skipped})
+    if as_json:
+        typer.echo(json.dumps(_finite({"cases": report}), default=_json_default, allow_nan=False))
+    else:
+        echo("")
+        echo("gap(ref) = (objective - reference) / max(1, |reference|); certificate columns: see README.")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Console-script entry point (``gamecore``)."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="gamecore")
+    except Exception:  # pragma: no cover - last resort, typer already handles usage errors
+        if os.environ.get("GAMECORE_DEBUG"):
+            raise
+        typer.echo(f"gamecore: internal error: {traceback.format_exc(limit=1).strip().splitlines()[-1]}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

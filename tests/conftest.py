@@ -1,0 +1,106 @@
+"""Shared test configuration: hypothesis profiles and small game fixtures.
+
+Hypothesis profiles (select with the environment variable ``HYPOTHESIS_PROFILE``):
+
+* ``ci`` (default): deterministic (``derandomize=True``, no example database), few
+  examples so that ``tests/test_properties.py`` runs in well under 90 s on 2 cores, no
+  per-example deadline (follower compilation and strategy runs take tens of ms).
+* ``dev``: random seeds and more examples, for hunting counter-examples by hand::
+
+      HYPOTHESIS_PROFILE=dev /work/venv/bin/pytest tests/test_properties.py
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+import cvxpy as cp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import gamecore
+from gamecore import Follower, Game, Leader, MarketCoupling, Signal
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+settings.register_profile(
+    "dev",
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# ---------------------------------------------------------------------------- cases
+@pytest.fixture(scope="session")
+def market_case() -> gamecore.Case:
+    """analytic-market with 4 consumers and 3 periods (closed-form reference attached)."""
+    return gamecore.make_case("analytic-market", agents=4, periods=3, seed=1)
+
+
+@pytest.fixture(scope="session")
+def stackelberg_case() -> gamecore.Case:
+    """analytic-stackelberg with 3 consumers and 2 periods (closed-form reference attached)."""
+    return gamecore.make_case("analytic-stackelberg", agents=3, periods=2, seed=1)
+
+
+# ------------------------------------------------------------------------- builders
+ConsumerFactory = Callable[..., Follower]
+
+
+@pytest.fixture(scope="session")
+def make_consumer() -> ConsumerFactory:
+    """Factory: a quadratic-utility consumer ``min −(a·d − ½b‖d‖²) + p·d, lo ≤ d ≤ hi``.
+
+    ``make_consumer(name, a, b, lo, hi, periods)``; ``a``, ``lo``, ``hi`` scalars or ``(T,)``
+    arrays ($/MWh, MWh), ``b`` a scalar ($/MWh²). Signal ``"price"``, output ``"demand"``.
+    """
+
+    def build(name: str, a: float | np.ndarray = 50.0, b: float = 1.0, lo: float | np.ndarray = 0.0,
+              hi: float | np.ndarray = 10.0, periods: int = 1) -> Follower:
+        price = cp.Parameter(periods, name="price")
+        d = cp.Variable(periods, name=f"{name}_d")
+        a_vec = np.broadcast_to(np.asarray(a, dtype=float), (periods,))
+        objective = cp.Minimize(-(a_vec @ d - 0.5 * b * cp.sum_squares(d)) + price @ d)
+        return Follower(name, objective, [d >= lo, d <= hi], {"price": price}, {"demand": d})
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def make_producer() -> ConsumerFactory:
+    """Factory: a producer ``min c1·g + ½c2‖g‖² − p·g, 0 ≤ g ≤ gmax``, output ``demand = −g``."""
+
+    def build(name: str, c1: float | np.ndarray = 10.0, c2: float = 1.0, gmax: float | np.ndarray = 30.0,
+              periods: int = 1) -> Follower:
+        price = cp.Parameter(periods, name="price")
+        g = cp.Variable(periods, name=f"{name}_g")
+        c1_vec = np.broadcast_to(np.asarray(c1, dtype=float), (periods,))
+        objective = cp.Minimize(c1_vec @ g + 0.5 * c2 * cp.sum_squares(g) - price @ g)
+        return Follower(name, objective, [g >= 0, g <= gmax], {"price": price}, {"demand": -g})
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def make_exchange_game() -> Callable[..., Game]:
+    """Factory: a pure-exchange market game (no leader supply) with prices in [lower, upper]."""
+
+    def build(followers: list[Follower], periods: int = 1, lower: float = -200.0, upper: float = 200.0,
+              name: str = "exchange") -> Game:
+        leader = Leader([Signal("price", (periods,), lower, upper)],
+                        couplings=[MarketCoupling("balance", "price", "demand")], name="market")
+        return Game(leader, followers, name=name)
+
+    return build
