@@ -229,15 +229,18 @@ def _worker_stale_probe(prefix: str, delay: float) -> tuple[int, dict[str, list[
     return os.getpid(), found
 
 
-def stale_setup_total(pool: FollowerPool) -> tuple[float, int]:
+def stale_setup_total(pool: FollowerPool) -> tuple[float, int, bool]:
     """Sum over followers of the stale setup seconds of the solvers that answered ``pool``.
 
-    In-process for ``n_jobs=1``; for loky pools every worker is probed (one task each) and
-    followers whose shard is cached by several workers get the mean over the copies.
-    Returns (seconds, number of cached shard copies found).
+    In-process for ``n_jobs=1``; for loky pools every worker is probed (one task each).
+    Exact when every shard is cached by exactly one worker (and no shard was reshipped
+    while timing, which the caller checks). Otherwise several workers hold copies with
+    different setup times (or a reship replaced the copy that answered earlier calls) and
+    it is unknown which copy answered which call: the smallest value over the surviving
+    copies is used (an approximation). Returns (seconds, cached shard copies found, exact?).
     """
     if not pool.parallel:
-        return float(np.nansum([stale_setup(p) for p in pool.programs])), 1
+        return float(np.nansum([stale_setup(p) for p in pool.programs])), 1, True
     prefix = f"{pool._key}:"
     for _ in range(3):
         answers = Parallel(n_jobs=pool.n_jobs, backend=pool.backend)(
@@ -248,8 +251,9 @@ def stale_setup_total(pool: FollowerPool) -> tuple[float, int]:
     for _, found in answers:
         for key, values in found.items():
             copies.setdefault(key, []).append(values)
-    total = sum(float(np.nanmean(np.array(v), axis=0).sum()) for v in copies.values())
-    return total, sum(len(v) for v in copies.values())
+    total = sum(float(np.nanmin(np.array(v), axis=0).sum()) for v in copies.values())
+    exact = len(copies) == len(pool._shards) and all(len(v) == 1 for v in copies.values())
+    return total, sum(len(v) for v in copies.values()), exact
 
 
 def measure_pool(game: Game, n_jobs: int, warmup: list[np.ndarray], vectors: list[np.ndarray],
@@ -287,16 +291,17 @@ def measure_pool(game: Game, n_jobs: int, warmup: list[np.ndarray], vectors: lis
             cpu = cpu_seconds(pids) - cpu0
             iters = sum(r.iterations for row in batches for r in row)
             measured.append(("respond_many", pool.stats.since(before), iters, outside, cpu, load))
-        stale, copies = stale_setup_total(pool)
+        stale, copies, exact = stale_setup_total(pool)
+        exact = exact and pool.stats.reshipped_shards == reships_warm
         return [_pool_row(call, n_jobs, d, first_call, reships_warm, iters, outside,
-                          stale * d.solves / game.n_followers, copies, cpu, load)
+                          stale * d.solves / game.n_followers, copies, exact, cpu, load)
                 for call, d, iters, outside, cpu, load in measured]
     finally:
         pool.close()
 
 
 def _pool_row(call: str, n_jobs: int, d: Any, first_call: float, reships_warm: int, iters: int, outside: float,
-              stale: float, copies: int, cpu: float, load: float) -> dict[str, Any]:
+              stale: float, copies: int, exact: bool, cpu: float, load: float) -> dict[str, Any]:
     wall, solver = d.wall_s / d.solves, d.solver_s / d.solves
     clarabel = solver - stale / d.solves
     return {
@@ -307,6 +312,7 @@ def _pool_row(call: str, n_jobs: int, d: Any, first_call: float, reships_warm: i
         "ratio": wall / solver,
         "ratio_core": n_jobs * wall / solver,
         "stale_setup_ms": stale / d.solves * MS,
+        "stale_est": "exact" if exact else "approx",
         "clarabel_ms": clarabel * MS,
         "ratio_corr": wall / clarabel,
         "ratio_corr_core": n_jobs * wall / clarabel,
@@ -421,7 +427,8 @@ POOL_COLUMNS = [
     ("model", "model", ""), ("agents", "N", "d"), ("call", "call", ""), ("n_jobs", "jobs", "d"),
     ("solves", "solves", "d"), ("first_call_s", "first_call_s", ".3f"),
     ("wall_ms", "wall_ms/solve", ".4f"), ("solver_ms", "solver_ms/solve", ".4f"),
-    ("ratio", "ratio", ".2f"), ("stale_setup_ms", "stale_setup_ms", ".4f"), ("clarabel_ms", "clarabel_ms", ".4f"),
+    ("ratio", "ratio", ".2f"), ("stale_setup_ms", "stale_setup_ms", ".4f"), ("stale_est", "est", ""),
+    ("clarabel_ms", "clarabel_ms", ".4f"),
     ("ratio_corr", "ratio_c", ".2f"), ("ratio_corr_core", "ratio_c*jobs", ".2f"),
     ("speedup", "speedup", ".2f"), ("cpu_ms", "cpu_ms/solve", ".4f"), ("iters", "iters", ".1f"),
     ("reships_warmup", "reship_w", "d"), ("reships_timed", "reship_t", "d"), ("load1", "load1", ".1f"),
@@ -538,7 +545,8 @@ def main(argv: list[str] | None = None) -> int:
           f"({args.warmup} untimed warm-up call(s) per pool; times in ms per solve)")
     print(table(pool_rows, POOL_COLUMNS))
     print("   ratio = wall/solver (Clarabel solve_time as reported); clarabel = solver - stale_setup; "
-          "ratio_c = wall/clarabel; speedup = wall(jobs=1)/wall(jobs); see benchmarks/README.md")
+          "ratio_c = wall/clarabel; est=approx: shards were reshipped while timing;\n"
+          "   speedup = wall(jobs=1)/wall(jobs); see benchmarks/README.md")
     print()
     print(f"2) Same followers and signals, gamecore compiled path vs cvxpy Problem.solve ({args.sample} followers)")
     print(table(route_rows, ROUTE_COLUMNS))

@@ -22,6 +22,7 @@ directly comparable.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -92,7 +93,7 @@ class Response:
         outputs: output name -> array (the follower's declared output shapes, output units).
         objective: the follower's own objective (cost, incl. payments at the given signals;
             excluding any proximal term), in objective units.
-        solve_time: seconds inside Clarabel.
+        solve_time: seconds inside Clarabel's ``solve()`` call (timed around the call).
         iterations: Clarabel iterations.
         x: canonical primal solution (length ``n``); kept only when asked for.
     """
@@ -178,6 +179,7 @@ class CanonicalProgram:
         s = clarabel.DefaultSettings()
         s.verbose = False
         s.presolve_enable = False      # keeps data updates allowed
+        s.equilibrate_enable = False   # no scaling state kept between solves (see `_solver`)
         for key, value in self.settings.items():
             setattr(s, key, value)
         return s
@@ -197,7 +199,7 @@ class CanonicalProgram:
                 cols, _ = self.outputs[name]
                 q[cols] -= prox.rho * np.asarray(target, dtype=float).ravel()
         solver = self._solvers.get(key)
-        if solver is None:
+        if solver is None or not self._reusable:
             solver = clarabel.DefaultSolver(P, q, self.A, b, self.dims.clarabel_cones(), self._settings())
             self._solvers[key] = solver
         elif prox is None:
@@ -205,6 +207,17 @@ class CanonicalProgram:
         else:
             solver.update(P=P, q=q, b=b)
         return solver
+
+    @property
+    def _reusable(self) -> bool:
+        """Whether a solver may be updated in place and reused.
+
+        Clarabel keeps the equilibration scaling computed when a solver is built, so with
+        equilibration on, an updated solver's answer would depend on the data it was built
+        with (i.e. on the history of solves, hence on sharding and ``n_jobs``). Equilibration
+        is off by default; a follower that turns it on gets a fresh solver per solve.
+        """
+        return not self.settings.get("equilibrate_enable", False)
 
     def _prox_mask(self, names: tuple[str, ...]) -> np.ndarray:
         """Mask over ``P.data`` selecting the diagonal entries of the named outputs' columns."""
@@ -221,14 +234,18 @@ class CanonicalProgram:
         """Solve at signal vector ``sigma`` (shape ``(k,)``), optionally with a proximal term."""
         sigma = np.asarray(sigma, dtype=float)
         solver = self._solver(sigma, prox)
+        # Clarabel's own sol.solve_time also counts the setup of a solver built earlier and
+        # updated since, so the time inside the solver is measured around the call itself.
+        start = time.perf_counter()
         sol = solver.solve()
+        inside = time.perf_counter() - start
         status = _STATUS.get(str(sol.status), "solver_error")
         if status in OK_STATUSES:
             x = np.asarray(sol.x, dtype=float)
             return Response(status, self.outputs_of(x), self.objective_at(x, sigma),
-                            float(sol.solve_time), int(sol.iterations), x if keep_x else None)
+                            inside, int(sol.iterations), x if keep_x else None)
         nan_outputs = {name: np.full(shape, np.nan) for name, (_, shape) in self.outputs.items()}
-        return Response(status, nan_outputs, float("nan"), float(sol.solve_time), int(sol.iterations))
+        return Response(status, nan_outputs, float("nan"), inside, int(sol.iterations))
 
     def signals_dict(self, sigma: np.ndarray) -> dict[str, np.ndarray]:
         out, offset = {}, 0
@@ -331,11 +348,14 @@ def compile_program(
     if prog.P is not None and present.any():
         if sp.csc_matrix(prog.P)[:, sig_cols_arr[present]].nnz:
             raise GameDefinitionError(name, "objective", "a signal multiplies a quadratic term (not DPP-affine in q)")
-    A_tensor = sp.csc_matrix(prog.A)
-    A_mat, b_vec = prog.reduced_A.get_matrix_from_tensor(param_vec, with_offset=True)
-    m = b_vec.size
+    # data at signals = 0 (set above), already in Clarabel's sign: A x + s = b, s in K
+    A_solver = sp.csc_matrix(data["A"])
+    b0 = np.asarray(data["b"], dtype=float).ravel()
+    P_full = sp.csc_matrix(data["P"]) if data.get("P") is not None else sp.csc_matrix((n, n))
+    m = b0.size
     Bs = sp.csr_matrix((m, sig_cols_arr.size))
-    if present.any() and A_tensor[:, sig_cols_arr[present]].nnz:
+    if present.any() and sp.csc_matrix(prog.A)[:, sig_cols_arr[present]].nnz:
+        A_mat, b_vec = prog.reduced_A.get_matrix_from_tensor(param_vec, with_offset=True)
         cols_b = []
         for j, col in enumerate(sig_cols_arr):
             if col < 0:
@@ -350,15 +370,6 @@ def compile_program(
                     "signals may enter constraints only as right-hand sides")
             cols_b.append(np.asarray(b_j - b_vec).ravel())
         Bs = sp.csr_matrix(np.column_stack(cols_b))
-    if prog.P is not None:
-        P_full, _, _, _, _ = prog.apply_parameters(
-            id_to_param_value={pid: _param_value(prog, pid, signal_ids) for pid in prog.param_id_to_col if pid != -1},
-            quad_obj=True)
-    else:
-        P_full = sp.csc_matrix((n, n))
-    # Clarabel form: A x + s = b, s in K  (cvxpy stores A x + b in K)
-    A_solver = sp.csc_matrix(-A_mat)
-    b0 = np.asarray(b_vec, dtype=float).ravel()
 
     out_cols = {}
     for out_name, var in out_vars.items():
@@ -373,13 +384,6 @@ def compile_program(
         signal_names=tuple(signals), signal_shapes={nm: tuple(p.shape) for nm, p in signals.items()},
         outputs=out_cols, settings=dict(settings or {}))
     return compiled
-
-
-def _param_value(prog: Any, pid: int, signal_ids: Mapping[int, str]) -> np.ndarray:
-    param = prog.id_to_param[pid]
-    if pid in signal_ids:
-        return np.zeros(param.shape)
-    return np.asarray(param.value, dtype=float)
 
 
 def _upper_with_output_diagonals(P: sp.csc_matrix, out_cols: np.ndarray) -> sp.csc_matrix:

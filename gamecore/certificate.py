@@ -6,8 +6,9 @@ Every quantity is computed independently of the strategy that produced the answe
   ``x_i`` is what the strategy reports for i, ``J_i`` its objective at the final signals p and
   ``φ_i(p)`` its optimal value, obtained by re-solving i at p. (In a deployment each follower
   computes this locally and reports one number.)
-* **coupling residual** of a market coupling: ``‖Σ_i y_i − s‖_∞ / max(‖Σ_i |y_i|‖_∞, ‖s‖_∞)``
-  with ``s`` the leader's supply (its best supply at p unless the strategy reports one).
+* **coupling residual** of a market coupling: ``‖Σ_i y_i − s‖_∞ / max(1, ‖Σ_i |y_i|‖_∞, ‖s‖_∞)``
+  with ``s`` the leader's supply (its best supply at p unless the strategy reports one); the
+  floor of 1 output unit keeps it meaningful when nobody trades at equilibrium.
 * **duality gap**: ``(P* − D(p)) / max(1, |P*|)`` where P* is the centralized welfare optimum
   and ``D(p) = Σ_i φ_i(p) + Σ_c min_s (C_c(s) − ⟨p_c, s⟩)`` is the Lagrangian dual value at
   the final prices (≥ 0 by weak duality; 0 exactly at a market equilibrium).
@@ -60,6 +61,15 @@ def relative(value: float, scale: float) -> float:
     return float(value / max(1.0, abs(scale)))
 
 
+def coupling_residual(total: np.ndarray, volume: np.ndarray, supply: np.ndarray) -> float:
+    """Relative residual of one coupling: ``‖total − supply‖_∞ / max(1, ‖volume‖_∞, ‖supply‖_∞)``.
+
+    ``total`` = Σ_i y_i, ``volume`` = Σ_i |y_i| (same shape, output units).
+    """
+    scale = max(1.0, float(np.max(np.abs(volume))), float(np.max(np.abs(supply))))
+    return float(np.max(np.abs(np.ravel(total) - np.ravel(supply)))) / scale
+
+
 def certify(game: Game, signal_vector: np.ndarray, reported: Sequence[Response], best: Sequence[Response],
             supplies: Mapping[str, Response] | None = None, centralized_bound: float | None = None,
             reference_leader_objective: float | None = None) -> Certificate:
@@ -99,10 +109,8 @@ def certify(game: Game, signal_vector: np.ndarray, reported: Sequence[Response],
             senders = game.senders(coupling.output, coupling.followers)
             total = np.sum([reported[i].outputs[coupling.output] for i in senders], axis=0)
             volume = np.sum([np.abs(reported[i].outputs[coupling.output]) for i in senders], axis=0)
-            resid = total - supply
-            residuals[coupling.name] = np.ravel(resid).tolist()
-            scale = max(float(np.max(volume)), float(np.max(np.abs(supply))), 1e-12)
-            worst = max(worst, float(np.max(np.abs(resid))) / scale)
+            residuals[coupling.name] = np.ravel(total - supply).tolist()
+            worst = max(worst, coupling_residual(total, volume, supply))
         cert.coupling_residuals = residuals
         cert.coupling_residual = worst
         cert.dual_value = float(dual)

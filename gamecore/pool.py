@@ -1,10 +1,12 @@
 """Parallel evaluation of all followers for one or many signal vectors (joblib).
 
-Workers keep their compiled programs between calls: each shard of followers is shipped
-to a worker process once and cached there under the pool's key; later calls send only
-signal vectors. A worker that was started after the first call (loky may respawn
-workers) answers "missing" and gets the shard again. Clarabel solver objects are built
-lazily inside the worker and updated in place on every solve.
+Workers keep their compiled programs between calls. joblib cannot address a task to a
+given worker, so every task of the first call carries ALL compiled followers (a few MB for
+a thousand followers; pickling them costs ~0.1 s) and each worker caches them under the
+pool's key; a task then solves its shard ``[first, last)``. Later calls send only signal
+vectors. A worker that ran no task of the first call (or was respawned by loky) answers
+"missing" and receives the programs once. Clarabel solver objects are built lazily inside
+the worker and updated in place on every solve.
 
 With ``n_jobs=1`` everything runs in-process (no pickling, no joblib).
 """
@@ -26,8 +28,8 @@ from gamecore.game import Game
 
 #: Worker-side cache of shards (one per worker process; bounded). This is the only
 #: process-level state in gamecore, and it lives in worker processes only.
-_WORKER_SHARDS: "OrderedDict[str, list[CanonicalProgram]]" = OrderedDict()
-_WORKER_CACHE_LIMIT = 64
+_WORKER_SHARDS: "OrderedDict[str, tuple[list[CanonicalProgram], list[np.ndarray]]]" = OrderedDict()
+_WORKER_CACHE_LIMIT = 4   # pools per worker; a pool's entry holds every compiled follower
 _MISSING = "__gamecore_missing_shard__"
 
 #: One request: the game's flat signal vector and, optionally, a proximal term per follower.
@@ -44,7 +46,7 @@ class PoolStats:
     solver_s: float = 0.0      # seconds inside Clarabel (sum over followers)
     wall_s: float = 0.0        # wall seconds inside pool calls
     calls: int = 0
-    reshipped_shards: int = 0
+    reshipped_shards: int = 0  # tasks that had to carry the programs again after the first call
 
     def snapshot(self) -> "PoolStats":
         return PoolStats(**self.__dict__)
@@ -66,9 +68,9 @@ def _solve_requests(programs: Sequence[CanonicalProgram], index: Sequence[np.nda
 
 
 def _worker_task(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarray]] | None, first: int,
-                 requests: Sequence[Request], keep_x: bool) -> Any:
+                 last: int, requests: Sequence[Request], keep_x: bool) -> Any:
     if payload is not None:
-        _WORKER_SHARDS[key] = payload  # type: ignore[assignment]
+        _WORKER_SHARDS.setdefault(key, payload)  # keep an existing copy: its solvers are built
         while len(_WORKER_SHARDS) > _WORKER_CACHE_LIMIT:
             _WORKER_SHARDS.popitem(last=False)
     cached = _WORKER_SHARDS.get(key)
@@ -76,7 +78,7 @@ def _worker_task(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarra
         return _MISSING
     _WORKER_SHARDS.move_to_end(key)
     programs, index = cached  # type: ignore[misc]
-    return _solve_requests(programs, index, first, requests, keep_x)
+    return _solve_requests(programs[first:last], index[first:last], first, requests, keep_x)
 
 
 @dataclass
@@ -148,11 +150,10 @@ class FollowerPool:
             parts = [None] * len(self._shards)
             pending = list(range(len(self._shards)))
             ship = not self._shipped
-            for _ in range(4):
-                tasks = [delayed(_worker_task)(f"{self._key}:{s}",
-                                               (self.programs[a:b], index[a:b]) if ship else None,
-                                               a, requests, keep_x)
-                         for s, (a, b) in ((s, self._shards[s]) for s in pending)]
+            payload = (self.programs, list(index))
+            for _ in range(8):
+                tasks = [delayed(_worker_task)(self._key, payload if ship else None, a, b, requests, keep_x)
+                         for a, b in (self._shards[s] for s in pending)]
                 answers = Parallel(n_jobs=self.n_jobs, backend=self.backend)(tasks)
                 missing = []
                 for s, answer in zip(pending, answers):

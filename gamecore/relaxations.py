@@ -81,6 +81,36 @@ def tighten(box: Box, x_center: np.ndarray, y_center: np.ndarray, factor: float,
     return Box(xl, xu, yl, yu)
 
 
+def on_open_face(lower: np.ndarray, upper: np.ndarray, point: np.ndarray,
+                 limits: tuple[np.ndarray, np.ndarray], edge_tol: float = 1e-6) -> np.ndarray:
+    """Entries where ``point`` lies on a face of ``[lower, upper]`` that is not a declared limit.
+
+    "On a face" means within ``edge_tol`` times the box width of it. Boolean array.
+    """
+    lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+    point = np.clip(np.asarray(point, float), lower, upper)
+    lim_lo, lim_hi = (np.asarray(v, float) for v in limits)
+    slack = edge_tol * np.maximum(upper - lower, 1e-300)
+    return ((point <= lower + slack) & (lower > lim_lo + slack)) | \
+           ((point >= upper - slack) & (upper < lim_hi - slack))
+
+
+def resize_box(lower: np.ndarray, upper: np.ndarray, center: np.ndarray, scale: np.ndarray | float,
+               limits: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """A box of ``scale`` times the width of ``[lower, upper]`` centred at ``center``, clipped to ``limits``.
+
+    ``scale`` is per entry (or a scalar): < 1 shrinks, 1 moves, > 1 expands. Returns
+    ``(new_lower, new_upper)``.
+    """
+    lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+    lim_lo, lim_hi = (np.asarray(v, float) for v in limits)
+    center = np.clip(np.asarray(center, float), lim_lo, lim_hi)
+    half = 0.5 * (upper - lower) * np.asarray(scale, float)
+    new_lo = np.maximum(lim_lo, center - half)
+    new_hi = np.minimum(lim_hi, center + half)
+    return new_lo, np.maximum(new_hi, new_lo)
+
+
 def shrink_or_shift(lower: np.ndarray, upper: np.ndarray, center: np.ndarray, factor: float,
                     limits: tuple[np.ndarray, np.ndarray], edge_factor: float = 1.0,
                     edge_tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
@@ -89,20 +119,12 @@ def shrink_or_shift(lower: np.ndarray, upper: np.ndarray, center: np.ndarray, fa
     Entries whose ``center`` lies strictly inside the box get a box of ``factor`` times the
     old width centred at ``center`` (as :func:`tighten`); entries whose ``center`` sits on a
     face of the box that is *not* one of the declared ``limits`` (the optimum of the box
-    problem wants to leave the box there) keep ``edge_factor`` times their width and are
-    re-centred, i.e. the box moves instead of shrinking. The result is clipped to ``limits``.
-    "On a face" means within ``edge_tol`` times the old width.
+    problem wants to leave the box there; see :func:`on_open_face`) keep ``edge_factor``
+    times their width and are re-centred, i.e. the box moves instead of shrinking. The
+    result is clipped to ``limits``.
 
     Shapes: all arrays elementwise, equal shapes; returns ``(new_lower, new_upper)``.
     """
-    lower, upper = np.asarray(lower, float), np.asarray(upper, float)
-    center = np.clip(np.asarray(center, float), lower, upper)
-    lim_lo, lim_hi = (np.asarray(v, float) for v in limits)
-    width = upper - lower
-    slack = edge_tol * np.maximum(width, 1e-300)
-    on_edge = ((center <= lower + slack) & (lower > lim_lo + slack)) | \
-              ((center >= upper - slack) & (upper < lim_hi - slack))
-    half = 0.5 * width * np.where(on_edge, edge_factor, factor)
-    new_lo = np.maximum(lim_lo, center - half)
-    new_hi = np.minimum(lim_hi, center + half)
-    return new_lo, np.maximum(new_hi, new_lo)
+    on_edge = on_open_face(lower, upper, center, limits, edge_tol)
+    return resize_box(lower, upper, np.clip(np.asarray(center, float), lower, upper),
+                      np.where(on_edge, edge_factor, factor), limits)

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from gamecore.canonical import Prox, Response
 from gamecore.cases.base import Case, Reference
 from gamecore.centralized import solve_centralized
-from gamecore.certificate import certify
+from gamecore.certificate import certify, coupling_residual
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
 from gamecore.game import SUPPLY, Game
 from gamecore.leader import MarketCoupling
@@ -55,8 +55,8 @@ class MarketPoint:
     """Followers' and the leader's best responses at one price vector.
 
     ``excess`` is in the game's signal layout (zero on signals that price no coupling):
-    Σ_i y_i − s per coupling entry; ``residual`` is its relative size
-    ``max_c ‖excess_c‖_∞ / max(‖Σ_i |y_i|‖_∞, ‖s‖_∞)`` (the certificate's coupling residual).
+    Σ_i y_i − s per coupling entry; ``residual`` is its relative size, the certificate's
+    coupling residual (:func:`gamecore.certificate.coupling_residual`, worst coupling).
     """
 
     signal_vector: np.ndarray
@@ -122,8 +122,7 @@ class SolveContext:
             volume = np.sum([np.abs(responses[i].outputs[c.output]) for i in senders], axis=0).ravel()
             supply = chosen[c.name].outputs[SUPPLY].ravel()
             excess[sl] = total - supply
-            scale = max(float(volume.max()), float(np.abs(supply).max()), 1e-12)
-            residual = max(residual, float(np.abs(excess[sl]).max()) / scale)
+            residual = max(residual, coupling_residual(total, volume, supply))
         return MarketPoint(vector, responses, chosen, excess, residual)
 
     def price_mask(self) -> np.ndarray:

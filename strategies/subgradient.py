@@ -10,14 +10,11 @@ The dual function of the welfare problem is ``D(p) = Σ_i φ_i(p) + Σ_c ψ_c(p_
 
 ``step_size=0`` (default) picks α = 1 / L̂ at the start, with L̂ the largest per-entry
 slope |Δg/Δp| of the excess measured by one probe of Δp = 1 % of the price range; for a
-dual with L-Lipschitz gradient, α = 1/L makes constant-step ascent converge. Because a
-probe can see a flatter part of the excess than the one near equilibrium (a capacity
-binding at the start price, say), the slope is re-measured from every pair of consecutive
-iterates (secant |Δg_t / Δp_t|, no extra follower solves); whenever α·L̂ exceeds 1.5 the step
-is reset to 1/L̂ (a Lipschitz safeguard, recorded in the history as ``step``). With an
-explicit ``step_size`` the step is never changed.
-Stops when the relative coupling residual at the current prices is ≤ ``tol``; the
-reported answer is the prices and the best responses of that last evaluation.
+dual with L-Lipschitz gradient, α = 1/L makes constant-step ascent converge. A probe can
+see a flatter part of the excess than the one near equilibrium (a capacity binding at the
+start price, say), so a safeguard halves α whenever the relative coupling residual grows
+from one iterate to the next (an overshoot); α is recorded per iteration in the history
+as ``step``. With an explicit ``step_size`` the step is never changed.
 """
 
 from __future__ import annotations
@@ -76,10 +73,8 @@ class Subgradient(IterativeStrategy[SubgradientOptions]):
         vector = state.point.signal_vector + alpha * np.where(mask, state.point.excess, 0.0)
         point = ctx.market_point(vector)
         base = state.alpha
-        if not ctx.options.step_size:
-            slope = _secant_slope(state.point, point, mask)
-            if slope * base > 1.5:
-                base = 1.0 / slope
+        if not ctx.options.step_size and point.residual > state.point.residual:
+            base = 0.5 * base          # overshoot safeguard
         return _State(point, base, k)
 
     def converged(self, ctx: SolveContext, state: _State) -> bool:

@@ -27,7 +27,7 @@ settings.register_profile(
     "ci",
     derandomize=True,
     database=None,
-    max_examples=12,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
