@@ -109,22 +109,3 @@ def resize_box(lower: np.ndarray, upper: np.ndarray, center: np.ndarray, scale: 
     new_lo = np.maximum(lim_lo, center - half)
     new_hi = np.minimum(lim_hi, center + half)
     return new_lo, np.maximum(new_hi, new_lo)
-
-
-def shrink_or_shift(lower: np.ndarray, upper: np.ndarray, center: np.ndarray, factor: float,
-                    limits: tuple[np.ndarray, np.ndarray], edge_factor: float = 1.0,
-                    edge_tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
-    """Trust-region style update of an interval box ``[lower, upper]`` around ``center``.
-
-    Entries whose ``center`` lies strictly inside the box get a box of ``factor`` times the
-    old width centred at ``center`` (as :func:`tighten`); entries whose ``center`` sits on a
-    face of the box that is *not* one of the declared ``limits`` (the optimum of the box
-    problem wants to leave the box there; see :func:`on_open_face`) keep ``edge_factor``
-    times their width and are re-centred, i.e. the box moves instead of shrinking. The
-    result is clipped to ``limits``.
-
-    Shapes: all arrays elementwise, equal shapes; returns ``(new_lower, new_upper)``.
-    """
-    on_edge = on_open_face(lower, upper, center, limits, edge_tol)
-    return resize_box(lower, upper, np.clip(np.asarray(center, float), lower, upper),
-                      np.where(on_edge, edge_factor, factor), limits)

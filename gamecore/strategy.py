@@ -1,7 +1,8 @@
 """Strategy base classes and the one shared iteration driver.
 
 A strategy is a class with an ``Options`` dataclass, a registry ``name`` and the
-``equilibrium`` it targets (``"market"`` or ``"stackelberg"``). Iterative strategies write
+``equilibrium`` it targets (``"market"``, ``"stackelberg"``, or ``"both"`` for a strategy
+that computes whichever notion the game poses, see :meth:`Strategy.equilibrium_for`). Iterative strategies write
 only their idea — ``initialize``, ``step``, ``converged``, ``record``, ``outcome`` — and
 leave the loop, history, progress bar, timing, message counting, failure handling and the
 certificate to :meth:`Strategy.solve` / :meth:`IterativeStrategy.run` here (as pymoo's
@@ -140,7 +141,7 @@ class Strategy(ABC, Generic[Opts]):
     """An equilibrium strategy. Subclasses set ``name``, ``equilibrium``, ``Options``, ``summary``."""
 
     name: ClassVar[str]
-    equilibrium: ClassVar[Literal["market", "stackelberg"]]
+    equilibrium: ClassVar[Literal["market", "stackelberg", "both"]]
     summary: ClassVar[str] = ""
     Options: ClassVar[type]
 
@@ -148,12 +149,25 @@ class Strategy(ABC, Generic[Opts]):
         self.options = build_options(self.name, self.Options, options, overrides)
 
     # ---------------------------------------------------------------- applicability
+    @classmethod
+    def targets(cls, notion: str) -> bool:
+        """Whether this strategy can compute ``notion`` (``"market"`` or ``"stackelberg"``)."""
+        return cls.equilibrium in (notion, "both")
+
+    def equilibrium_for(self, game: Game) -> Literal["market", "stackelberg"]:
+        """The notion computed on ``game``: a ``"both"`` strategy clears a market game's
+        couplings, and solves the leader's problem on a game without couplings."""
+        if self.equilibrium != "both":
+            return self.equilibrium
+        return "market" if game.is_market else "stackelberg"
+
     def check(self, game: Game) -> None:
         """Raise :class:`StrategyError` if this strategy cannot solve ``game``."""
-        if self.equilibrium == "market" and not game.is_market:
+        notion = self.equilibrium_for(game)
+        if notion == "market" and not game.is_market:
             raise StrategyError(f"strategy '{self.name}' computes market equilibria, but game '{game.name}' "
                                 "has no market coupling")
-        if self.equilibrium == "stackelberg" and not game.is_stackelberg:
+        if notion == "stackelberg" and not game.is_stackelberg:
             raise StrategyError(f"strategy '{self.name}' computes Stackelberg equilibria, but the leader of "
                                 f"'{game.name}' has no objective")
 
@@ -193,7 +207,7 @@ class Strategy(ABC, Generic[Opts]):
             outcome = Outcome("failed", str(err), 0, np.full(game.layout.size, np.nan))
         wall = time.perf_counter() - start
         traffic = pool.stats.since(before)
-        result = Result(game=game.name, strategy=self.name, equilibrium=self.equilibrium, status=outcome.status,
+        result = Result(game=game.name, strategy=self.name, equilibrium=self.equilibrium_for(game), status=outcome.status,
                         message=outcome.message, iterations=outcome.iterations, history=outcome.history,
                         messages=traffic.messages, floats=traffic.floats, wall_s=wall,
                         solver_s=traffic.solver_s + ctx.leader_solver_s, extra=outcome.extra)
@@ -232,7 +246,7 @@ class Strategy(ABC, Generic[Opts]):
             supplies = outcome.supplies or {c.name: game.suppliers[c.name].solve(signals[c.signal].ravel())
                                             for c in game.leader.couplings}
             result.supplies = {name: r.outputs[SUPPLY] for name, r in supplies.items()}
-        if self.equilibrium == "market":
+        if self.equilibrium_for(game) == "market":
             result.objective = cert.welfare_cost
             ref = reference.objective if reference is not None and reference.kind == "market" else bound
         else:
@@ -248,7 +262,9 @@ class IterativeStrategy(Strategy[Opts]):
     """A strategy written as initialize / step / converged; the loop lives here.
 
     ``Options`` must define ``max_iter``. ``record`` returns the per-iteration history entry
-    (scalars and arrays); ``outcome`` turns the final state into an :class:`Outcome`.
+    (scalars and arrays); ``outcome`` turns the final state into an :class:`Outcome` whose
+    status is kept when ``converged`` stopped the loop (a strategy may stop on a budget of
+    its own and say ``"max_iter"``); reaching ``max_iter`` always gives ``"max_iter"``.
     """
 
     @abstractmethod
@@ -287,8 +303,8 @@ class IterativeStrategy(Strategy[Opts]):
         if status == "max_iter":
             outcome.status = "max_iter"
             outcome.message = f"stopped at max_iter={max_iter} before the stopping rule held; " + outcome.message
-        else:
-            outcome.status = "converged"
+        # else: the strategy's own outcome() decides (``"converged"``, or ``"max_iter"`` when it
+        # stopped on a budget of its own, e.g. ADMM's outer rounds)
         return outcome
 
 

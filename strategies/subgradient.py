@@ -12,9 +12,12 @@ The dual function of the welfare problem is ``D(p) = Σ_i φ_i(p) + Σ_c ψ_c(p_
 slope |Δg/Δp| of the excess measured by one probe of Δp = 1 % of the price range; for a
 dual with L-Lipschitz gradient, α = 1/L makes constant-step ascent converge. A probe can
 see a flatter part of the excess than the one near equilibrium (a capacity binding at the
-start price, say), so a safeguard halves α whenever the relative coupling residual grows
-from one iterate to the next (an overshoot); α is recorded per iteration in the history
-as ``step``. With an explicit ``step_size`` the step is never changed.
+start price, say), so a safeguard halves α on overshoot: when an entry that carries a
+dominant excess (|g_t| ≥ ½ max|g|) flips sign without shrinking at least by half, the local
+linear model g⁺ = (1 − αL_t) g says αL_t > 1.5, too close to the divergence limit 2. Entries
+with small excess are ignored, so solver noise on cleared periods never shrinks the step.
+α is recorded per iteration in the history as ``step``. With an explicit ``step_size`` the
+step is never changed.
 """
 
 from __future__ import annotations
@@ -73,8 +76,8 @@ class Subgradient(IterativeStrategy[SubgradientOptions]):
         vector = state.point.signal_vector + alpha * np.where(mask, state.point.excess, 0.0)
         point = ctx.market_point(vector)
         base = state.alpha
-        if not ctx.options.step_size and point.residual > state.point.residual:
-            base = 0.5 * base          # overshoot safeguard
+        if not ctx.options.step_size and _overshoot(state.point.excess, point.excess, mask):
+            base = 0.5 * base
         return _State(point, base, k)
 
     def converged(self, ctx: SolveContext, state: _State) -> bool:
@@ -87,6 +90,17 @@ class Subgradient(IterativeStrategy[SubgradientOptions]):
         return Outcome("converged", f"relative coupling residual {state.point.residual:.3g} (tol {ctx.options.tol:g}), "
                        f"step {state.alpha:.4g}", state.k, state.point.signal_vector, state.point.responses,
                        state.point.supplies)
+
+
+def _overshoot(before: np.ndarray, after: np.ndarray, mask: np.ndarray) -> bool:
+    """A dominant excess entry flipped sign and kept more than half its size (αL > 1.5)."""
+    old, new = np.where(mask, before, 0.0), np.where(mask, after, 0.0)
+    peak = float(np.max(np.abs(old))) if old.size else 0.0
+    if peak == 0.0:
+        return False
+    dominant = np.abs(old) >= 0.5 * peak
+    flipped = np.sign(new) == -np.sign(old)
+    return bool(np.any(dominant & flipped & (np.abs(new) > 0.5 * np.abs(old))))
 
 
 def _secant_slope(before: MarketPoint, after: MarketPoint, mask: np.ndarray) -> float:

@@ -31,7 +31,7 @@ from gamecore.relaxations import Box, envelope_bounds, envelope_constraints
 PRICE_LOWER, PRICE_UPPER = -200.0, 200.0
 
 MARKET_STRATEGIES = sorted(name for name, cls in gamecore.available_strategies().items()
-                           if cls.equilibrium == "market")
+                           if cls.targets("market"))
 
 
 # =====================================================================================

@@ -24,7 +24,7 @@ def test_builtins_are_registered_and_declared_as_entry_points() -> None:
 
 def test_each_strategy_states_its_equilibrium() -> None:
     for name, cls in gamecore.available_strategies().items():
-        assert cls.equilibrium in ("market", "stackelberg"), name
+        assert cls.equilibrium in ("market", "stackelberg", "both"), name
         assert cls.name == name
 
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from gamecore.cases import analytic_market, analytic_stackelberg
+from gamecore.cases import analytic_market, analytic_stackelberg, ieh
 from gamecore.cases.base import Case, CaseSpec, Reference
 from gamecore.errors import GameError
 
@@ -16,6 +16,9 @@ CASES: dict[str, CaseSpec] = {
     "analytic-stackelberg": CaseSpec("analytic-stackelberg", analytic_stackelberg.build,
                                      "monopoly pricing of quadratic-utility consumers; optimal prices in closed form",
                                      "stackelberg", 10, 24),
+    "ieh": CaseSpec("ieh", ieh.build,
+                    "energy hubs (CHP, furnace, EES/TES, shiftable loads) behind a congested transformer; "
+                    "day-ahead stage (seed 003)", "market", 15, 24),
 }
 
 

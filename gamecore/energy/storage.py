@@ -1,0 +1,279 @@
+"""Energy storage (battery EES or thermal TES) as a convex cvxpy building block.
+
+Units: energy kWh, power kW (average power over a period), time step ``dt`` in hours,
+efficiencies dimensionless. Periods are indexed ``t = 0..T−1``; the stored energy ``e`` has
+``T+1`` entries, ``e[0]`` at the start of the horizon and ``e[T]`` at its end.
+
+Model (standard energy-hub storage; the paper's own formulas were lost in extraction)::
+
+    e[t+1] = e[t] + dt·(η_c·ch[t] − dis[t]/η_d)          dynamics
+    soc_min·E ≤ e[t] ≤ soc_max·E                          SOC bounds, t = 0..T
+    0 ≤ ch[t] ≤ ch_max,   0 ≤ dis[t] ≤ dis_max            power limits
+    e[0] = initial energy (given: rolling horizons start from the current state)
+    e[T] = soc_end·E   (only when the horizon ends at the end of the day; ``>=`` optional)
+
+The exact model also requires ``ch[t]·dis[t] = 0`` (no simultaneous charge and discharge).
+That complementarity constraint is non-convex; the convex model here drops it
+(problem "P2" of the paper, Sec. II-C) and :func:`to_exclusive` repairs a relaxed solution.
+
+Storage-energy-equivalent transformation and Theorem 2 (our derivation)
+-----------------------------------------------------------------------
+Let ``(ch, dis)`` be optimal for the relaxed problem. Per period keep the stored-energy
+change ``Δe = η_c·ch − dis/η_d`` (kW of stored energy) and replace the pair by the net
+operation::
+
+    ch' = max(Δe, 0)/η_c,      dis' = max(−Δe, 0)·η_d.
+
+Then (i) ``η_c·ch' − dis'/η_d = Δe``: the energy trajectory, hence every SOC, initial and
+end constraint, is unchanged; (ii) ``ch' ≤ ch`` and ``dis' ≤ dis``: power limits still hold;
+(iii) ``ch'·dis' = 0``. The storage's net draw from its bus falls from ``ch − dis`` to
+``ch' − dis'``; the difference
+
+    surplus = (ch − dis) − (ch' − dis') = (1 − η_c·η_d)·min(ch, dis/(η_c·η_d)) ≥ 0
+
+is the round-trip loss the relaxed solution "burned", and after the transformation it is
+injected into the bus. The bus balance is kept by absorbing it in a cost-free sink: the
+curtailment ``c`` (renewable curtailment on the electric bus; heat dumping on the heat bus)
+becomes ``c + surplus``. This is feasible iff
+
+    c[t] + surplus[t] ≤ c_max[t]        for every period t,          (Theorem 2, condition (11))
+
+with ``c_max`` the curtailable amount (renewable output available; for heat, the heat that
+may be dumped). Since curtailment has no cost, the transformed point then has the relaxed
+optimal cost, and as every point feasible for the exact problem is feasible for the relaxed
+one, it is optimal for the exact problem. Periods without simultaneous operation have
+``surplus = 0`` and pass trivially (the proof's "Condition 1"). The condition is sufficient,
+not necessary: another relaxed optimum, or another cost-free sink (e.g. lower import at a
+zero price), may exist when it fails; then the exact (mixed-integer) model must be solved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Parameters of one storage unit.
+
+    Attributes:
+        capacity: energy capacity E (kWh), > 0.
+        charge_max, discharge_max: power limits (kW), ≥ 0.
+        soc_min, soc_max: SOC bounds as fractions of ``capacity``, 0 ≤ soc_min ≤ soc_max ≤ 1.
+        soc_init: SOC at the start of the day (fraction).
+        soc_end: SOC target at the end of the day (fraction); ``None`` = free.
+        eta_c, eta_d: charge and discharge efficiencies in (0, 1].
+        dt: period length (h).
+        end_equality: ``True``: ``e[T] == soc_end·E``; ``False``: ``e[T] >= soc_end·E``.
+        name: label used in variable names and errors.
+    """
+
+    capacity: float
+    charge_max: float
+    discharge_max: float
+    soc_min: float = 0.1
+    soc_max: float = 0.9
+    soc_init: float = 0.5
+    soc_end: float | None = 0.5
+    eta_c: float = 0.95
+    eta_d: float = 0.95
+    dt: float = 1.0
+    end_equality: bool = True
+    name: str = "storage"
+
+    def __post_init__(self) -> None:
+        where = f"Storage '{self.name}'"
+        if not self.capacity > 0:
+            raise ValueError(f"{where}: capacity must be > 0 kWh, got {self.capacity}")
+        for field_name in ("charge_max", "discharge_max"):
+            if not getattr(self, field_name) >= 0:
+                raise ValueError(f"{where}: {field_name} must be >= 0 kW, got {getattr(self, field_name)}")
+        if not 0 <= self.soc_min <= self.soc_max <= 1:
+            raise ValueError(f"{where}: need 0 <= soc_min <= soc_max <= 1, got {self.soc_min}, {self.soc_max}")
+        for field_name in ("soc_init", "soc_end"):
+            value = getattr(self, field_name)
+            if value is not None and not self.soc_min <= value <= self.soc_max:
+                raise ValueError(f"{where}: {field_name}={value} outside [soc_min, soc_max]")
+        for field_name in ("eta_c", "eta_d"):
+            if not 0 < getattr(self, field_name) <= 1:
+                raise ValueError(f"{where}: {field_name} must be in (0, 1], got {getattr(self, field_name)}")
+        if not self.dt > 0:
+            raise ValueError(f"{where}: dt must be > 0 h, got {self.dt}")
+
+    @property
+    def energy_min(self) -> float:
+        """Lowest allowed stored energy (kWh)."""
+        return self.soc_min * self.capacity
+
+    @property
+    def energy_max(self) -> float:
+        """Highest allowed stored energy (kWh)."""
+        return self.soc_max * self.capacity
+
+    @property
+    def energy_init(self) -> float:
+        """Stored energy at the start of the day (kWh)."""
+        return self.soc_init * self.capacity
+
+    @property
+    def energy_end(self) -> float | None:
+        """End-of-day stored-energy target (kWh) or ``None``."""
+        return None if self.soc_end is None else self.soc_end * self.capacity
+
+
+@dataclass
+class StorageModel:
+    """cvxpy variables and constraints of one storage over a horizon of ``T`` periods.
+
+    Attributes:
+        charge, discharge: ``(T,)`` kW, ≥ 0 (constraints included).
+        energy: ``(T+1,)`` kWh, ``energy[0]`` fixed to the initial energy.
+        constraints: every constraint of the (complementarity-free) model.
+        storage: the parameters.
+    """
+
+    charge: cp.Variable
+    discharge: cp.Variable
+    energy: cp.Variable
+    constraints: list[cp.Constraint]
+    storage: Storage
+
+    @property
+    def net_draw(self) -> cp.Expression:
+        """Power the storage takes from its bus, ``charge − discharge`` (kW, ``(T,)``)."""
+        return self.charge - self.discharge
+
+
+def storage_model(storage: Storage, horizon: int, initial_energy: float | None = None,
+                  end_of_day: bool = True, name: str | None = None) -> StorageModel:
+    """Variables and convex constraints of ``storage`` over ``horizon`` periods.
+
+    Args:
+        storage: the parameters.
+        horizon: number of periods T ≥ 1.
+        initial_energy: stored energy at the start of the horizon (kWh); defaults to
+            ``storage.energy_init`` (start of the day). Rolling horizons pass the current state.
+        end_of_day: whether the horizon ends at the end of the day, where ``soc_end`` applies.
+        name: prefix of variable names (default ``storage.name``).
+
+    Raises:
+        ValueError: naming the field, for a horizon < 1 or an initial energy outside the
+            SOC bounds.
+    """
+    if horizon < 1:
+        raise ValueError(f"Storage '{storage.name}': horizon must be >= 1, got {horizon}")
+    e0 = storage.energy_init if initial_energy is None else float(initial_energy)
+    tol = 1e-6 * storage.capacity
+    if not storage.energy_min - tol <= e0 <= storage.energy_max + tol:
+        raise ValueError(f"Storage '{storage.name}': initial_energy={e0:.6g} kWh outside "
+                         f"[{storage.energy_min:.6g}, {storage.energy_max:.6g}]")
+    e0 = float(np.clip(e0, storage.energy_min, storage.energy_max))
+    prefix = name or storage.name
+    ch = cp.Variable(horizon, name=f"{prefix}_charge")
+    dis = cp.Variable(horizon, name=f"{prefix}_discharge")
+    energy = cp.Variable(horizon + 1, name=f"{prefix}_energy")
+    dt = storage.dt
+    cons: list[cp.Constraint] = [
+        ch >= 0, dis >= 0, ch <= storage.charge_max, dis <= storage.discharge_max,
+        energy[1:] == energy[:-1] + dt * (storage.eta_c * ch - dis / storage.eta_d),
+        energy >= storage.energy_min, energy <= storage.energy_max,
+        energy[0] == e0,
+    ]
+    target = storage.energy_end
+    if end_of_day and target is not None:
+        cons.append(energy[horizon] == target if storage.end_equality else energy[horizon] >= target)
+    return StorageModel(ch, dis, energy, cons, storage)
+
+
+def soc_trajectory(storage: Storage, charge: np.ndarray, discharge: np.ndarray,
+                   initial_energy: float | None = None) -> np.ndarray:
+    """Stored energy ``(T+1,)`` kWh implied by ``charge``/``discharge`` ``(T,)`` kW."""
+    e0 = storage.energy_init if initial_energy is None else float(initial_energy)
+    delta = storage.dt * (storage.eta_c * np.asarray(charge, float) - np.asarray(discharge, float) / storage.eta_d)
+    return np.concatenate([[e0], e0 + np.cumsum(delta)])
+
+
+def storage_violations(storage: Storage, charge: np.ndarray, discharge: np.ndarray,
+                       initial_energy: float | None = None, end_of_day: bool = True) -> dict[str, float]:
+    """Largest violation (≥ 0; kW or kWh) of every constraint of the EXACT storage model.
+
+    Keys: ``charge_lower``, ``discharge_lower``, ``charge_max``, ``discharge_max`` (kW),
+    ``soc_min``, ``soc_max``, ``end`` (kWh), ``complementarity`` (kW: the largest
+    ``min(ch, dis)``). The energy trajectory is rebuilt from the powers, so the dynamics and
+    the initial condition hold by construction.
+    """
+    ch = np.asarray(charge, float)
+    dis = np.asarray(discharge, float)
+    energy = soc_trajectory(storage, ch, dis, initial_energy)
+    out = {
+        "charge_lower": float(max(0.0, -ch.min())),
+        "discharge_lower": float(max(0.0, -dis.min())),
+        "charge_max": float(max(0.0, (ch - storage.charge_max).max())),
+        "discharge_max": float(max(0.0, (dis - storage.discharge_max).max())),
+        "soc_min": float(max(0.0, (storage.energy_min - energy).max())),
+        "soc_max": float(max(0.0, (energy - storage.energy_max).max())),
+        "end": 0.0,
+        "complementarity": float(np.minimum(np.maximum(ch, 0.0), np.maximum(dis, 0.0)).max()),
+    }
+    target = storage.energy_end
+    if end_of_day and target is not None:
+        miss = energy[-1] - target
+        out["end"] = float(abs(miss) if storage.end_equality else max(0.0, -miss))
+    return out
+
+
+def to_exclusive(charge: np.ndarray, discharge: np.ndarray, eta_c: float,
+                 eta_d: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Storage-energy-equivalent transformation (paper Sec. II-C).
+
+    Replaces simultaneous charge/discharge by the net operation with the same stored-energy
+    change ``Δe = η_c·ch − dis/η_d``: ``ch' = max(Δe, 0)/η_c``, ``dis' = max(−Δe, 0)·η_d``.
+
+    Args:
+        charge, discharge: relaxed powers (kW), same shape; tiny negative solver noise is
+            clipped to 0.
+        eta_c, eta_d: efficiencies.
+
+    Returns:
+        ``(charge', discharge', surplus)`` with ``surplus = (ch − dis) − (ch' − dis') ≥ 0``
+        (kW): the power the bus must absorb additionally (by curtailment) to stay balanced.
+    """
+    ch = np.maximum(np.asarray(charge, float), 0.0)
+    dis = np.maximum(np.asarray(discharge, float), 0.0)
+    delta = eta_c * ch - dis / eta_d
+    ch_new = np.maximum(delta, 0.0) / eta_c
+    dis_new = np.maximum(-delta, 0.0) * eta_d
+    extra = np.maximum((ch - dis) - (ch_new - dis_new), 0.0)   # ≥ 0 analytically; clip rounding
+    return ch_new, dis_new, extra
+
+
+def surplus(charge: np.ndarray, discharge: np.ndarray, eta_c: float, eta_d: float) -> np.ndarray:
+    """Closed form of the transformation's surplus: ``(1 − η_cη_d)·min(ch, dis/(η_cη_d))`` (kW)."""
+    ch = np.maximum(np.asarray(charge, float), 0.0)
+    dis = np.maximum(np.asarray(discharge, float), 0.0)
+    return (1.0 - eta_c * eta_d) * np.minimum(ch, dis / (eta_c * eta_d))
+
+
+def equivalence_condition(charge: np.ndarray, discharge: np.ndarray, eta_c: float, eta_d: float,
+                          curtailment: np.ndarray, curtailment_max: np.ndarray,
+                          tol: float = 1e-6) -> np.ndarray:
+    """Theorem 2's sufficient condition, per period: ``c + surplus ≤ c_max`` (+ ``tol``).
+
+    Args:
+        charge, discharge: relaxed optimal powers (kW), shape ``(T,)``.
+        eta_c, eta_d: efficiencies.
+        curtailment: curtailment in the relaxed optimum (kW), ``(T,)``: renewable
+            curtailment for an electric storage, heat dumping for a thermal one.
+        curtailment_max: the curtailable amount (kW), ``(T,)`` (available renewable output;
+            dumpable heat).
+        tol: absolute tolerance (kW) for solver noise.
+
+    Returns:
+        Boolean array ``(T,)``: ``True`` where the transformed operation is feasible (see the
+        module docstring for the derivation).
+    """
+    extra = surplus(charge, discharge, eta_c, eta_d)
+    return np.asarray(curtailment, float) + extra <= np.asarray(curtailment_max, float) + tol

@@ -1,0 +1,176 @@
+"""The ``ieh`` case (seed 003): data, the day-ahead game, congestion, rolling-stage API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gamecore
+from gamecore.cases import ieh, ieh_data
+from gamecore.cases.ieh_data import make_scenario
+
+
+@pytest.fixture(scope="module")
+def case() -> gamecore.Case:
+    return gamecore.make_case("ieh")
+
+
+@pytest.fixture(scope="module")
+def central(case: gamecore.Case) -> gamecore.Result:
+    return gamecore.solve(case, "centralized")
+
+
+# ---------------------------------------------------------------------------- data
+def test_gas_price_conversion() -> None:
+    # 3.3 yuan/m³ / (0.79 kg/m³ · 45 MJ/kg / 3.6 MJ/kWh = 9.875 kWh/m³)
+    assert ieh_data.GAS_KWH_PER_M3 == pytest.approx(9.875, rel=1e-12)
+    assert ieh_data.GAS_PRICE == pytest.approx(0.33417721518987, rel=1e-12)
+
+
+def test_data_reproducible_and_diverse() -> None:
+    a, b = make_scenario(15, 24, seed=0), make_scenario(15, 24, seed=0)
+    for key in ("renewable", "elec_load", "heat_load"):
+        for level in ("actual", "day-ahead", "intra-day", "real-time"):
+            np.testing.assert_array_equal(getattr(a, key)[level], getattr(b, key)[level])
+    np.testing.assert_array_equal(a.utility_price, b.utility_price)
+    assert a.hubs[3].ees == b.hubs[3].ees and a.hubs[3].chp_gas_max == b.hubs[3].chp_gas_max
+    other = make_scenario(15, 24, seed=1)
+    assert not np.allclose(other.elec_load["actual"], a.elec_load["actual"])
+    # a hub's data depend on (seed, index) only: the first hubs of a larger scenario are the same
+    bigger = make_scenario(20, 24, seed=0)
+    np.testing.assert_array_equal(bigger.elec_load["actual"][:15], a.elec_load["actual"])
+    sizes = np.array([h.mean_load for h in a.hubs])
+    assert sizes.max() / sizes.min() > 3.0
+    for h in a.hubs:
+        assert 0.30 <= h.chp_eta_e <= 0.35 and 0.40 <= h.chp_eta_h <= 0.45 and 0.85 <= h.gf_eta <= 0.90
+
+
+def test_utility_price_shape() -> None:
+    sc = make_scenario(15, 24, seed=0)
+    price = sc.utility_price
+    assert np.all(price >= 0.0) and np.all(price <= 1.5)
+    assert price[sc.night].max() < 0.45 and price[sc.day].min() > 0.75 and price[sc.day].max() <= 1.3
+    assert sc.night.sum() == 7 and sc.day.sum() == 16
+
+
+def test_forecast_errors_shrink_with_level() -> None:
+    sc = make_scenario(200, 24, seed=2)
+    actual = sc.renewable["actual"]
+    mask = actual > 1.0
+    stds = {lv: np.std(sc.renewable[lv][mask] / actual[mask] - 1.0) for lv in ieh_data.LEVELS}
+    # 10 % / 5 % / 2 % by construction (renewables at full scale are rarely clipped)
+    assert stds["day-ahead"] == pytest.approx(0.10, rel=0.1)
+    assert stds["intra-day"] == pytest.approx(0.05, rel=0.1)
+    assert stds["real-time"] == pytest.approx(0.02, rel=0.1)
+    load = sc.elec_load["actual"]
+    lstd = {lv: np.std(sc.elec_load[lv] / load - 1.0) for lv in ieh_data.LEVELS}
+    assert lstd["day-ahead"] == pytest.approx(0.05, rel=0.1) and lstd["real-time"] == pytest.approx(0.01, rel=0.1)
+    assert sc.level_rows(20, "rolling") == ["actual", "real-time", "intra-day", "intra-day"]
+    assert sc.level_rows(10, "rolling")[:6] == ["actual", "real-time", "intra-day", "intra-day", "intra-day",
+                                                  "day-ahead"]
+
+
+# ---------------------------------------------------------------------------- the game
+def test_case_builds(case: gamecore.Case) -> None:
+    game = case.game
+    assert case.name == "ieh" and case.reference is None
+    assert game.n_followers == 15 and game.is_market and not game.is_stackelberg
+    sig = game.leader.signal("price")
+    assert sig.shape == (24,) and float(np.min(sig.lower_array)) == 0.0 and float(np.max(sig.upper_array)) == 1.5
+    assert game.followers[0].output_shapes == {"net": (24,), "state": (4,)}
+    scenario = case.params["scenario"]
+    assert scenario.n_hubs == 15 and case.params["start"] == 0
+    assert "ieh" in gamecore.CASES
+
+
+def test_centralized_transformer_and_congestion(case: gamecore.Case, central: gamecore.Result) -> None:
+    sc = case.params["scenario"]
+    assert central.status == "converged"
+    assert central.certificate.within()
+    supply = central.supplies["transformer"]
+    cap = sc.transformer_cap * sc.dt
+    assert np.all(np.abs(supply) <= cap * (1 + 1e-7))
+    total = sum(central.outputs[h.name]["net"] for h in sc.hubs)
+    np.testing.assert_allclose(total, supply, atol=1e-5 * cap)
+    price, utility = central.signals["price"], sc.utility_price
+    congested = (price > utility + 1e-3) & (supply >= cap * (1 - 1e-6))
+    assert congested[sc.night].any()
+    assert not congested[sc.day].any()
+    np.testing.assert_allclose(price[sc.day], utility[sc.day], atol=1e-6)
+    assert np.all(np.abs(supply[sc.day]) < 0.99 * cap)
+    assert np.all(price >= utility - 1e-6)          # never export-congested
+
+
+def test_night_demand_exceeds_cap_at_utility_price(case: gamecore.Case) -> None:
+    """Independent of any market solver: at the utility price the hubs' own best responses
+    overload the transformer at night and fit under it by day, so utility price cannot be
+    the night equilibrium."""
+    sc = case.params["scenario"]
+    total = sum(f.respond({"price": sc.utility_price}).outputs["net"] for f in case.game.followers)
+    cap = sc.transformer_cap * sc.dt
+    assert total[sc.night].max() > 1.1 * cap
+    assert np.all(np.abs(total[sc.day]) <= cap / ieh.CAP_MARGIN * (1 + 1e-6))
+
+
+def test_storage_condition_on_15_hubs(case: gamecore.Case, central: gamecore.Result) -> None:
+    sc = case.params["scenario"]
+    nets = [central.outputs[h.name]["net"] for h in sc.hubs]
+    report = ieh.check_storage(sc, central.signals["price"], nets, milp=True)
+    assert report.checks == 15 * 24 * 2
+    # Theorem 2's condition holds everywhere (simultaneous operation is rare: storage, CHP
+    # turn-down and shiftable loads absorb PV surpluses before curtailment)
+    assert report.failures == [] and report.milp == {}
+    assert report.max_violation < 1e-6
+    for d, h in zip(report.dispatches, sc.hubs):
+        assert np.all(d.ees_charge * d.ees_discharge == 0.0) and np.all(d.tes_charge * d.tes_discharge == 0.0)
+
+
+def test_rolling_stage_api(case: gamecore.Case, central: gamecore.Result) -> None:
+    sc = case.params["scenario"]
+    states = case.params["states"]
+    responses = [central.outputs[h.name] for h in sc.hubs]
+    nxt = ieh.advance(sc, 0, states, responses)
+    assert all(s.period == 1 for s in nxt)
+    for s, h, r in zip(nxt, sc.hubs, responses):
+        assert s.ees_energy == pytest.approx(r["state"][0]) and h.ees.energy_min - 1e-9 <= s.ees_energy
+        assert 0.0 <= s.elec_served <= h.elec_shift_total
+    game = ieh.stage_game(sc, 1, nxt, "rolling")
+    assert game.layout.signals["price"].shape == (23,)
+    sol = gamecore.solve_centralized(game)
+    assert sol.status == "optimal"
+    # the stage meets the end-of-day obligations from the advanced state
+    for i, (h, s) in enumerate(zip(sc.hubs, nxt)):
+        d = ieh.solve_hub(h, s, sc.profile(i, 1, "rolling"), sol.signal_vector, net=sol.responses[i].outputs["net"])
+        assert s.elec_served + d.shift_e.sum() == pytest.approx(h.elec_shift_total, rel=1e-6)
+        assert d.ees_energy[-1] == pytest.approx(h.ees.energy_end, rel=1e-6)
+    with pytest.raises(ValueError, match="expected the stage start 2"):
+        ieh.stage_game(sc, 2, nxt)
+    with pytest.raises(ValueError, match="expected 1"):
+        ieh.advance(sc, 1, states, responses)
+
+
+def test_hub_follower_matches_plain_solve(case: gamecore.Case) -> None:
+    """The compiled follower and the plain cvxpy model are the same program."""
+    sc = case.params["scenario"]
+    rng = np.random.default_rng(0)
+    prices = rng.uniform(0.2, 1.4, 24)
+    for i in (0, 7):
+        resp = case.game.followers[i].respond({"price": prices})
+        d = ieh.solve_hub(sc.hubs[i], case.params["states"][i], sc.profile(i, 0, "day-ahead"), prices)
+        assert resp.objective == pytest.approx(d.cost, rel=1e-6)
+    # the optional strictly convex variant (unique responses)
+    hub, state, profile = sc.hubs[0], case.params["states"][0], sc.profile(0, 0, "day-ahead")
+    follower = ieh.hub_follower(hub, state, profile, quadratic_weight=1e-4)
+    assert follower.program.is_quadratic
+    resp = follower.respond({"price": prices})
+    d = ieh.solve_hub(hub, state, profile, prices, quadratic_weight=1e-4)
+    assert resp.objective == pytest.approx(d.cost, rel=1e-6)
+    # unique optimum; weak curvature (1e-4 yuan/kW²) leaves ~0.1 kW of solver-tolerance slack
+    np.testing.assert_allclose(resp.outputs["net"], d.net, atol=0.1)
+
+
+def test_50_hubs_build() -> None:
+    case = gamecore.make_case("ieh", agents=50, seed=1)
+    assert case.game.n_followers == 50
+    sc = case.params["scenario"]
+    assert sc.transformer_cap > 0 and len({h.name for h in sc.hubs}) == 50
