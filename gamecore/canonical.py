@@ -310,73 +310,18 @@ def compile_program(
         raise GameDefinitionError(name, "variables", "variable bounds passed to the solver are not supported")
 
     n = prog.x.size
-    total = prog.total_param_size
-    param_vec = np.zeros(total + 1)
-    param_vec[-1] = 1.0
-    for pid, col in prog.param_id_to_col.items():
-        if pid in signal_ids or pid == -1:
-            continue
-        param = prog.id_to_param[pid]
-        param_vec[col:col + param.size] = np.asarray(param.value, dtype=float).flatten(order="F")
-    sig_cols: list[int] = []
-    for sig_name in signals:
-        param = signals[sig_name]
-        if param.id not in prog.param_id_to_col:
-            # the signal does not appear in the compiled program: zero sensitivity
-            sig_cols.extend([-1] * param.size)
-            continue
-        start = prog.param_id_to_col[param.id]
-        # our packing is C order; cvxpy's parameter vector is Fortran order
-        c_of_f = np.arange(param.size).reshape(param.shape or (1,)).ravel(order="F")
-        cols = np.empty(param.size, dtype=int)
-        cols[c_of_f] = start + np.arange(param.size)
-        sig_cols.extend(cols.tolist())
-    sig_cols_arr = np.asarray(sig_cols, dtype=int)
-    present = sig_cols_arr >= 0
-
-    q_tensor = sp.csc_matrix(prog.q)
-    full0 = np.asarray(q_tensor @ param_vec).ravel()
-    q0, d0 = full0[:n], float(full0[n])
-    Qfull = sp.lil_matrix((n + 1, sig_cols_arr.size))
-    if present.any():
-        Qfull[:, np.flatnonzero(present)] = q_tensor[:, sig_cols_arr[present]]
-    Qfull = sp.csr_matrix(Qfull)
-    Qs = Qfull[:n, :]
-    ds = np.asarray(Qfull[n, :].todense()).ravel()
-
-    # P must not depend on the signals
-    if prog.P is not None and present.any():
-        if sp.csc_matrix(prog.P)[:, sig_cols_arr[present]].nnz:
-            raise GameDefinitionError(name, "objective", "a signal multiplies a quadratic term (not DPP-affine in q)")
+    param_vec = _frozen_parameter_vector(prog, signal_ids)
+    sig_cols = _signal_columns(prog, signals)
+    present = sig_cols >= 0
+    q0, d0, Qs, ds = _objective_maps(prog, param_vec, sig_cols, n)
+    if prog.P is not None and present.any() and sp.csc_matrix(prog.P)[:, sig_cols[present]].nnz:
+        raise GameDefinitionError(name, "objective", "a signal multiplies a quadratic term (not DPP-affine in q)")
     # data at signals = 0 (set above), already in Clarabel's sign: A x + s = b, s in K
     A_solver = sp.csc_matrix(data["A"])
     b0 = np.asarray(data["b"], dtype=float).ravel()
     P_full = sp.csc_matrix(data["P"]) if data.get("P") is not None else sp.csc_matrix((n, n))
-    m = b0.size
-    Bs = sp.csr_matrix((m, sig_cols_arr.size))
-    if present.any() and sp.csc_matrix(prog.A)[:, sig_cols_arr[present]].nnz:
-        A_mat, b_vec = prog.reduced_A.get_matrix_from_tensor(param_vec, with_offset=True)
-        cols_b = []
-        for j, col in enumerate(sig_cols_arr):
-            if col < 0:
-                cols_b.append(np.zeros(m))
-                continue
-            unit = param_vec.copy()
-            unit[col] += 1.0
-            A_j, b_j = prog.reduced_A.get_matrix_from_tensor(unit, with_offset=True)
-            if (abs(A_j - A_mat)).max() > 0:
-                raise GameDefinitionError(
-                    name, "constraints", f"signal entry {j} multiplies a variable in a constraint; "
-                    "signals may enter constraints only as right-hand sides")
-            cols_b.append(np.asarray(b_j - b_vec).ravel())
-        Bs = sp.csr_matrix(np.column_stack(cols_b))
-
-    out_cols = {}
-    for out_name, var in out_vars.items():
-        start = prog.var_id_to_col[var.id]
-        # variables are vectorised in Fortran order by cvxpy
-        f_of_c = np.arange(var.size).reshape(var.shape or (1,), order="F").ravel(order="C") if var.shape else np.zeros(1, int)
-        out_cols[out_name] = (start + f_of_c, tuple(var.shape))
+    Bs = _rhs_map(name, prog, param_vec, sig_cols, b0.size)
+    out_cols = {out_name: (_variable_columns(prog, var), tuple(var.shape)) for out_name, var in out_vars.items()}
     all_out_cols = np.concatenate([c for c, _ in out_cols.values()]) if out_cols else np.zeros(0, int)
     compiled = CanonicalProgram(
         name=name, P=_upper_with_output_diagonals(sp.csc_matrix(P_full), all_out_cols), q0=np.asarray(q0, float), Qs=sp.csr_matrix(Qs), d0=d0,
@@ -384,6 +329,81 @@ def compile_program(
         signal_names=tuple(signals), signal_shapes={nm: tuple(p.shape) for nm, p in signals.items()},
         outputs=out_cols, settings=dict(settings or {}))
     return compiled
+
+
+def _frozen_parameter_vector(prog: Any, signal_ids: Mapping[int, str]) -> np.ndarray:
+    """cvxpy's parameter vector with every non-signal Parameter at its value, signals at 0."""
+    param_vec = np.zeros(prog.total_param_size + 1)
+    param_vec[-1] = 1.0                                   # the constant column
+    for pid, col in prog.param_id_to_col.items():
+        if pid in signal_ids or pid == -1:
+            continue
+        param = prog.id_to_param[pid]
+        param_vec[col:col + param.size] = np.asarray(param.value, dtype=float).flatten(order="F")
+    return param_vec
+
+
+def _signal_columns(prog: Any, signals: Mapping[str, cp.Parameter]) -> np.ndarray:
+    """Column of cvxpy's parameter vector for each entry of our signal vector (−1: unused).
+
+    Our signal vector is the signals in declaration order, each flattened in C order;
+    cvxpy's parameter vector flattens each Parameter in Fortran order.
+    """
+    cols: list[int] = []
+    for param in signals.values():
+        if param.id not in prog.param_id_to_col:
+            cols.extend([-1] * param.size)               # the signal does not appear: no effect
+            continue
+        start = prog.param_id_to_col[param.id]
+        c_of_f = np.arange(param.size).reshape(param.shape or (1,)).ravel(order="F")
+        entry = np.empty(param.size, dtype=int)
+        entry[c_of_f] = start + np.arange(param.size)
+        cols.extend(entry.tolist())
+    return np.asarray(cols, dtype=int)
+
+
+def _objective_maps(prog: Any, param_vec: np.ndarray, sig_cols: np.ndarray,
+                    n: int) -> tuple[np.ndarray, float, sp.csr_matrix, np.ndarray]:
+    """``q(σ) = q0 + Qs σ`` and ``d(σ) = d0 + ds·σ`` read off cvxpy's objective tensor."""
+    present = sig_cols >= 0
+    q_tensor = sp.csc_matrix(prog.q)
+    full0 = np.asarray(q_tensor @ param_vec).ravel()
+    Qfull = sp.lil_matrix((n + 1, sig_cols.size))
+    if present.any():
+        Qfull[:, np.flatnonzero(present)] = q_tensor[:, sig_cols[present]]
+    Qfull = sp.csr_matrix(Qfull)
+    return full0[:n], float(full0[n]), sp.csr_matrix(Qfull[:n, :]), np.asarray(Qfull[n, :].todense()).ravel()
+
+
+def _rhs_map(name: str, prog: Any, param_vec: np.ndarray, sig_cols: np.ndarray, m: int) -> sp.csr_matrix:
+    """``Bs`` with ``b(σ) = b0 + Bs σ``; raises if a signal multiplies a variable in a constraint."""
+    present = sig_cols >= 0
+    if not (present.any() and sp.csc_matrix(prog.A)[:, sig_cols[present]].nnz):
+        return sp.csr_matrix((m, sig_cols.size))
+    A_mat, b_vec = prog.reduced_A.get_matrix_from_tensor(param_vec, with_offset=True)
+    columns = []
+    for j, col in enumerate(sig_cols):
+        if col < 0:
+            columns.append(np.zeros(m))
+            continue
+        unit = param_vec.copy()
+        unit[col] += 1.0
+        A_j, b_j = prog.reduced_A.get_matrix_from_tensor(unit, with_offset=True)
+        if (abs(A_j - A_mat)).max() > 0:
+            raise GameDefinitionError(
+                name, "constraints", f"signal entry {j} multiplies a variable in a constraint; "
+                "signals may enter constraints only as right-hand sides")
+        columns.append(np.asarray(b_j - b_vec).ravel())
+    return sp.csr_matrix(np.column_stack(columns))
+
+
+def _variable_columns(prog: Any, var: cp.Variable) -> np.ndarray:
+    """Columns of ``x`` holding ``var`` in C order (cvxpy vectorises in Fortran order)."""
+    start = prog.var_id_to_col[var.id]
+    if not var.shape:
+        return start + np.zeros(1, int)
+    return start + np.arange(var.size).reshape(var.shape, order="F").ravel(order="C")
+
 
 
 def _upper_with_output_diagonals(P: sp.csc_matrix, out_cols: np.ndarray) -> sp.csc_matrix:

@@ -6,7 +6,6 @@ from typing import Mapping, Sequence
 
 import cvxpy as cp
 import numpy as np
-import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
 from gamecore.canonical import CanonicalProgram, Response, compile_program

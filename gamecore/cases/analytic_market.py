@@ -32,6 +32,19 @@ def load_profile(periods: int) -> np.ndarray:
     return 1.0 + 0.25 * np.sin(2 * np.pi * (hours - 9.0) / 24.0) + 0.15 * np.exp(-((hours - 19.0) ** 2) / 6.0)
 
 
+def quadratic_consumer(name: str, a: np.ndarray, b: float, dmax: float) -> Follower:
+    """Consumer maximising ``a·d − ½ b ‖d‖² − price·d`` over ``0 ≤ d ≤ dmax`` (shape of ``a``).
+
+    Signal ``price``; output ``demand`` = d. Its best response is ``clip((a − p)/b, 0, dmax)``.
+    """
+    periods = np.size(a)
+    price = cp.Parameter(periods, name="price")
+    d = cp.Variable(periods, name="d")
+    utility = np.ravel(a) @ d - 0.5 * b * cp.sum_squares(d)
+    return Follower(name, cp.Minimize(-utility + price @ d), [d >= 0, d <= dmax],
+                    signals={"price": price}, outputs={"demand": d})
+
+
 def market_data(agents: int, periods: int, seed: int) -> dict[str, np.ndarray]:
     """Draw consumer and supplier parameters (see module docstring)."""
     rng = np.random.default_rng(seed)
@@ -75,14 +88,8 @@ def closed_form(data: dict[str, np.ndarray]) -> tuple[np.ndarray, float, np.ndar
 
 def build(agents: int = 10, periods: int = 24, seed: int = 0) -> Case:
     data = market_data(agents, periods, seed)
-    followers = []
-    for i in range(agents):
-        price = cp.Parameter(periods, name="price")
-        d = cp.Variable(periods, name="d")
-        utility = data["a"][i] @ d - 0.5 * data["b"][i] * cp.sum_squares(d)
-        followers.append(Follower(
-            f"consumer{i}", cp.Minimize(-utility + price @ d), [d >= 0, d <= data["dmax"][i]],
-            signals={"price": price}, outputs={"demand": d}))
+    followers = [quadratic_consumer(f"consumer{i}", data["a"][i], data["b"][i], data["dmax"][i])
+                 for i in range(agents)]
     c1, c2, cap = float(data["c1"]), float(data["c2"]), data["cap"]
     coupling = MarketCoupling(
         "balance", signal="price", output="demand",

@@ -12,12 +12,10 @@ p*_t = (A_t/B + c_t)/2 with A_t = Σ a_it/b_i and B = Σ 1/b_i.
 
 from __future__ import annotations
 
-import cvxpy as cp
 import numpy as np
 
-from gamecore.cases.analytic_market import load_profile
+from gamecore.cases.analytic_market import load_profile, quadratic_consumer
 from gamecore.cases.base import Case, Reference
-from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Bilinear, Leader, LeaderObjective
 from gamecore.signals import Signal
@@ -58,14 +56,8 @@ def closed_form(data: dict[str, np.ndarray]) -> tuple[np.ndarray, float]:
 
 def build(agents: int = 10, periods: int = 24, seed: int = 0) -> Case:
     data = stackelberg_data(agents, periods, seed)
-    followers = []
-    for i in range(agents):
-        price = cp.Parameter(periods, name="price")
-        d = cp.Variable(periods, name="d")
-        utility = data["a"][i] @ d - 0.5 * data["b"][i] * cp.sum_squares(d)
-        followers.append(Follower(
-            f"consumer{i}", cp.Minimize(-utility + price @ d), [d >= 0, d <= data["dmax"][i]],
-            signals={"price": price}, outputs={"demand": d}))
+    followers = [quadratic_consumer(f"consumer{i}", data["a"][i], data["b"][i], data["dmax"][i])
+                 for i in range(agents)]
     c = data["c"]
     profit = LeaderObjective("profit", bilinear=(Bilinear("price", "demand", 1.0),),
                              cost=lambda sig, agg: -(c @ agg["demand"]), sense="max")
