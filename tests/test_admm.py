@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 
 import gamecore
+from gamecore.bilevel import FollowerRelaxation
 from gamecore.cases.base import Reference
 from gamecore.errors import StrategyError
 from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Bilinear, Leader, LeaderObjective
 from gamecore.signals import Signal
-from strategies.admm import ADMM, _FollowerRelaxation
+from strategies.admm import ADMM
 
 
 # ------------------------------------------------------------------------------ market
@@ -127,7 +128,7 @@ def test_strong_duality_block_is_exact_on_a_point_box() -> None:
     sigma = np.array([3.0, 6.0, 9.0])
     x = f.program.solve(sigma).x
     v_true = f.program.Qs.T @ x
-    block = _FollowerRelaxation(f.name, f.program, game.signal_index[1], {}, [], np.zeros(0, dtype=int))
+    block = FollowerRelaxation(f.name, f.program, game.signal_index[1])
     block.tighten_bounds(sigma, sigma)
     lo, hi = block.box_v
     np.testing.assert_allclose(lo, v_true, atol=1e-5)

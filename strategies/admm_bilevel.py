@@ -1,0 +1,622 @@
+"""Stackelberg mode of ``admm``: consensus ADMM on the McCormick relaxation, with bound tightening.
+
+The relaxation itself — each follower's strong-duality single-level reformulation with
+McCormick envelopes on w = σ∘v and u = σ∘y, LP / OBBT bounds on the factors, and the
+mapping of the leader's bilinear terms onto w / u — is :mod:`gamecore.bilevel`. This
+module holds the ADMM iteration over it.
+
+The leader's objective (its first, in minimisation form) is Σ bilinear terms (linear on the
+followers' w / u, :func:`gamecore.bilevel.leader_bilinear_costs`) + its convex
+``cost(signals, aggregates)`` (negated for ``sense="max"``).
+
+**Splitting** (global consensus ADMM, Boyd §7.1, scaled form): the leader holds σ and
+copies ŷ_i of the outputs its cost uses; follower i holds local copies σ_i of the signal
+entries that reach it and its (x_i, z_i, w_i, u_i); consensus σ_i = σ[S_i], y_i = ŷ_i with
+scaled duals. Follower block: the relaxation plus the leader's linear bilinear weights
+on w_i/u_i plus the two augmented terms — a convex QP/SOCP assembled directly in Clarabel
+form from the follower's canonical data (built once per box; only the linear term changes
+per iteration, P only when ρ changes — no cvxpy canonicalisation per solve). These blocks
+run in-process (they need the followers' canonical data, which the engine holds; they are
+embarrassingly parallel). Leader block: ``min F(σ, Y) + (ρσ/2) Σ_j n_j (σ_j − ā_j)² +
+Σ_o (ρy / 2N_o)‖Y_o − B_o‖²`` over the box, with Y_o the aggregate (the copies ŷ_i follow
+in closed form, as in Boyd's sharing problem); one cvxpy problem built once with Parameters
+(DPP), solved by Clarabel. The consensus is normalised per round so one ρ fits signals and
+outputs and the tolerances are relative to the current box: σ by the widest entry wσ of the
+current box, y by its start magnitude times wσ / (declared width) (ρσ = ρ/wσ², ρy = ρ/wy²;
+the actual penalties carry over between rounds). Residuals, stopping rule and balancing are
+those of Boyd §3.3 / §3.4.1 (as in the market mode) on the normalised stacked consensus
+residual, with the primal norms taken relative to the box centre / the round's starting
+outputs; defaults ε_abs = 1e-5, ε_rel = 1e-4 in this mode. ``rho=0`` starts at
+ρ = max(1, |F(σ⁰)|) / N (objective per follower per normalised signal unit).
+
+**Outer loop** (rounds), a trust-region scheme whose model is the relaxation. Round 1 uses
+the declared box; ADMM starts at the best of the box midpoint and ``samples`` points on the
+box diagonal (true leader objective with followers at best response, one batched pool
+call) — the incumbent. After ADMM converges on a box, the relaxation gap
+``max |w − σ·v| / max(1, max |σ·v|)`` (same for u) is measured at the consensus σ, and the
+followers best-respond to σ (one pool call) to give the true leader objective F(σ); σ
+replaces the incumbent when F(σ) is better. The next box (:func:`~gamecore.relaxations.resize_box`)
+is centred on the incumbent; entries whose consensus value sits on an open face of the box
+(:func:`~gamecore.relaxations.on_open_face`: a face that is not a declared limit — the
+box optimum wants to leave there) get ``expand`` times the width when σ was accepted, all
+others ``factor`` times the width. The v / y boxes are reset to the LP bounds and
+re-tightened by OBBT; ADMM restarts warm. When the gap ≤ ``relax_tol`` and no entry sits
+on an open face, the followers best-respond (one batched pool call) at the 2k face centres
+of the box around σ (σ with one entry at a box bound); if one improves the true objective by
+more than ``relax_tol``/10 (relative) — the relaxation's bias hid it — it becomes the
+incumbent and the improving entries move as above; otherwise stop. Also stop after
+``max_rounds`` rounds (status ``max_iter``).
+
+Why not simply shrink around the consensus σ (the textbook scheme): on a wide box the
+relaxation is flat in σ — its optimal set is large and the interior-point/ADMM answer is
+near the box centre, not near the leader's optimum (measured here: 50 % leader regret on
+``analytic-stackelberg`` with plain shrinking). The incumbent and the open-face moves make
+the box travel towards better true objectives; OBBT makes the envelopes tight enough for
+the relaxation's σ to reach the face when the optimum lies outside.
+
+**Fixed point.** Each round computes (to ADMM tolerance) the optimum of the McCormick
+relaxation on that round's box. At termination (gap ≤ ``relax_tol``, σ off every open face, no
+better face centre) the consensus σ and the followers' x are bilevel feasible up to the gap and optimal over the
+final box, with σ strictly inside it: a local Stackelberg solution (a local optimum of the
+leader's problem with followers at best response). It is global when its true objective
+matches the first-round relaxation value (a bound on the leader's optimum over the declared
+box, valid up to the ADMM tolerance; ``extra['first_relaxation_value']``, with the
+difference in ``extra['bound_gap']``). The answer is the consensus σ of the last round (or
+the incumbent if its true objective is better — it lies in the final box, so only within
+the relaxation tolerance); the certificate re-solves the followers at it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import clarabel
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from gamecore.bilevel import (
+    FollowerRelaxation,
+    ReformulationError,
+    check_reformulable,
+    leader_bilinear_costs,
+    solver_settings,
+    solver_status,
+)
+from gamecore.canonical import OK_STATUSES, Response
+from gamecore.errors import FollowerSolveError, GameError, StrategyError
+from gamecore.game import Game
+from gamecore.leader import LeaderObjective
+from gamecore.relaxations import on_open_face, resize_box
+from gamecore.strategy import Outcome, SolveContext
+
+#: a consensus signal within this fraction of the box width of an open face is "on the face"
+_EDGE_TOL = 1e-3
+#: retry settings when Clarabel stalls (NumericalError / InsufficientProgress) at 1e-8
+_FALLBACK = {"tol_gap_abs": 1e-7, "tol_gap_rel": 1e-7, "tol_feas": 1e-7, "static_regularization_constant": 1e-7}
+
+
+@contextmanager
+def _as_strategy_error() -> Iterator[None]:
+    """Report a follower the reformulation cannot handle as this strategy's usage error."""
+    try:
+        yield
+    except ReformulationError as err:
+        raise StrategyError(f"strategy 'admm': {err}") from None
+
+
+def check_bilevel(game: Game) -> None:
+    """Stackelberg mode: every follower reformulable, finite bounds on the signals it relaxes."""
+    with _as_strategy_error():
+        for f in game.followers:
+            check_reformulable(f.name, f.program)
+    objective = game.leader.objectives[0]
+    names = set(game.layout.names) if objective.cost is not None else {t.signal for t in objective.bilinear}
+    names |= {nm for f in game.followers for nm in f.signal_names}
+    for nm in sorted(names):
+        sig = game.layout.signals[nm]
+        if not sig.bounded:
+            raise StrategyError(f"strategy 'admm': signal '{nm}' needs finite lower and upper bounds "
+                                "(the McCormick envelopes of the Stackelberg mode are built on its box)")
+
+
+class RelaxationBlock:
+    """Follower i's ADMM block: its relaxation plus the two augmented consensus terms.
+
+    ``argmin cost·ξ + (ρσ/2)‖σ_loc − α‖² + (ρy/2)‖y − β‖²`` over the relaxation on the
+    current σ box, y = ``ξ[y_cols]`` the output columns the leader's cost uses.
+    """
+
+    def __init__(self, relaxation: FollowerRelaxation, y_cols: np.ndarray) -> None:
+        self.rel = relaxation
+        self.y_cols = np.asarray(y_cols, dtype=int)
+        self.solver: Any = None
+        self.rho_key: tuple[float, float] | None = None
+        self.fallbacks = 0
+        self._system: tuple[sp.csc_matrix, np.ndarray, list[Any]] | None = None
+        #: nothing to agree on (no signal reaches it, no output the leader uses): never solved
+        self.trivial = relaxation.S == 0 and self.y_cols.size == 0
+
+    def build(self, sig_lo: np.ndarray, sig_hi: np.ndarray, rho_sig: float, rho_y: float) -> None:
+        """(Re)build the Clarabel solver of the augmented block for the current box."""
+        A, b, cones = self.rel.system(sig_lo, sig_hi)
+        self._system = (A, b, cones)
+        self.solver = clarabel.DefaultSolver(self._P(rho_sig, rho_y), self.rel.cost.copy(), A, b, cones,
+                                             solver_settings())
+        self.rho_key = (rho_sig, rho_y)
+
+    def _P(self, rho_sig: float, rho_y: float) -> sp.csc_matrix:
+        rel = self.rel
+        diag = np.zeros(rel.N)
+        diag[rel.isig: rel.isig + rel.S] = rho_sig
+        diag[self.y_cols] = rho_y
+        idx = np.concatenate([np.arange(rel.isig, rel.isig + rel.S), self.y_cols]).astype(int)
+        idx = np.unique(idx)
+        return sp.csc_matrix((diag[idx], (idx, idx)), shape=(rel.N, rel.N))
+
+    def solve(self, rho_sig: float, rho_y: float, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        """argmin cost·ξ + (ρσ/2)‖σ_loc − α‖² + (ρy/2)‖y − β‖² over the relaxation; returns ξ."""
+        rel = self.rel
+        q = rel.cost.copy()
+        q[rel.isig: rel.isig + rel.S] -= rho_sig * alpha
+        q[self.y_cols] -= rho_y * beta
+        if self.rho_key != (rho_sig, rho_y):
+            P = self._P(rho_sig, rho_y)
+            self.solver.update(P=P, q=q)
+            self.rho_key = (rho_sig, rho_y)
+        else:
+            self.solver.update(q=q)
+        sol = self.solver.solve()
+        status = solver_status(sol)
+        if status not in OK_STATUSES:
+            # interior-point stall near a degenerate optimum: retry once, looser and regularised
+            A, b, cones = self._system
+            sol = clarabel.DefaultSolver(self._P(rho_sig, rho_y), q, A, b, cones, solver_settings(**_FALLBACK)).solve()
+            status = solver_status(sol)
+            self.fallbacks += 1
+        if status not in OK_STATUSES:
+            raise FollowerSolveError(rel.name, status, {"sigma_local": alpha},
+                                     "ADMM block of the McCormick relaxation")
+        return np.asarray(sol.x, dtype=float)
+
+    def y(self, xi: np.ndarray) -> np.ndarray:
+        return xi[self.y_cols]
+
+
+@dataclass
+class _Round:
+    """Summary of one bound-tightening round."""
+
+    round: int
+    iterations: int
+    relaxation_value: float
+    gap: float
+    box_width: float
+    leader_objective: float
+    obbt_failures: int
+    accepted: bool
+    moving: int
+    face_probe: bool
+    inexact: bool
+
+
+class BilevelADMM:
+    """State and logic of the Stackelberg mode (one :meth:`step` = one ADMM iteration)."""
+
+    def __init__(self, ctx: SolveContext) -> None:
+        self.ctx = ctx
+        game, opts = ctx.game, ctx.options
+        self.game = game
+        objective = game.leader.objectives[0]
+        self.sign = 1.0 if objective.sense == "min" else -1.0
+        layout = game.layout
+        self.limits = (layout.lower(), layout.upper())
+        # -- leader terms -> per follower linear costs on w / u ---------------------------
+        w_costs, u_terms = leader_bilinear_costs(game, objective)
+        self._leader_cost(objective)
+        self._make_blocks(w_costs, u_terms)
+        self.count = np.zeros(layout.size)
+        for blk in self.blocks:
+            self.count[blk.rel.local] += 1
+        # -- normalisation of the consensus (one rho for signals and outputs) -------------------
+        width = self.limits[1] - self.limits[0]
+        finite = np.isfinite(width) & (width > 0)
+        self.w_sig0 = self.w_sig = float(width[finite].max()) if finite.any() else 1.0
+        # -- box, start point --------------------------------------------------------------------
+        self.lo = np.where(np.isfinite(self.limits[0]), self.limits[0], 0.0)
+        self.hi = np.where(np.isfinite(self.limits[1]), self.limits[1], 0.0)
+        start, F0 = self._incumbent_start(opts.samples)
+        self.incumbent, self.F_inc = start.copy(), F0
+        best = ctx.respond(start)
+        self.w_y0 = self.w_y = self._output_scale(best)
+        self.sigma = start.copy()
+        self.u = [np.zeros(b.rel.S) for b in self.blocks]
+        self.yhat = [self._y_of(i, best[i]) for i in range(len(self.blocks))]
+        self.t = [np.zeros_like(y) for y in self.yhat]
+        self.rho = float(opts.rho) if opts.rho > 0 else max(1.0, abs(F0)) / max(1, len(self.blocks))
+        self._leader_problem()
+        # -- first round ---------------------------------------------------------------------------
+        self.round = 1
+        self.obbt_failures = self._tighten()
+        self._set_scales()
+        self._build_blocks()
+        self.iter_in_round = 0
+        self.rounds: list[_Round] = []
+        self.first_value: float | None = None
+        self.r_norm = self.s_norm = np.inf
+        self.eps_pri = self.eps_dual = 0.0
+        self.rho_changes = 0
+        self.inexact_rounds = 0
+        self.round_done = False
+        self.done = False
+        self.exhausted = False
+        self.gap = np.inf
+        self.xi: list[np.ndarray] = []
+        self.leader_F = 0.0
+
+    def _leader_cost(self, objective: LeaderObjective) -> None:
+        """The leader's convex remainder F(σ, Y) (minimisation form) and the aggregates Y it uses."""
+        game, layout = self.game, self.game.layout
+        self.sigma_var = cp.Variable(layout.size, name="sigma")
+        shapes = {o: s for f in game.followers for o, s in f.output_shapes.items()}
+        agg_vars = {o: cp.Variable(int(np.prod(s, dtype=int)), name=f"agg_{o}") for o, s in shapes.items()}
+        self.cost_expr: cp.Expression | None = None
+        self.used: list[str] = []
+        if objective.cost is not None:
+            sig_exprs = {name: cp.reshape(self.sigma_var[layout.slices[name]], sig.shape, order="C")
+                         if sig.shape else self.sigma_var[layout.slices[name].start]
+                         for name, sig in layout.signals.items()}
+            agg_exprs = {o: cp.reshape(v, shapes[o], order="C") if len(shapes[o]) != 1 else v
+                         for o, v in agg_vars.items()}
+            expr = cp.sum(cp.Expression.cast_to_const(objective.cost(sig_exprs, agg_exprs)))
+            expr = self.sign * expr
+            if not expr.is_convex():
+                raise StrategyError(f"strategy 'admm': the cost of leader objective '{objective.name}' is not "
+                                    f"{'convex' if self.sign > 0 else 'concave'} (DCP) in signals and aggregates")
+            ids = {v.id for v in expr.variables()}
+            self.used = [o for o, v in agg_vars.items() if v.id in ids]
+            self.cost_expr = expr
+        self.agg_vars = {o: agg_vars[o] for o in self.used}
+
+    def _make_blocks(self, w_costs: list[dict[int, float]], u_terms: list[list[tuple[int, int, float]]]) -> None:
+        """One relaxation block per follower, with the output columns the leader's cost uses."""
+        game = self.game
+        self.senders = {o: game.senders(o) for o in self.used}
+        self.blocks: list[RelaxationBlock] = []
+        self.y_slices: list[dict[str, slice]] = []
+        for i, f in enumerate(game.followers):
+            cols, slices, off = [], {}, 0
+            for o in self.used:
+                if o in f.output_shapes:
+                    c, _ = f.program.outputs[o]
+                    cols.append(c)
+                    slices[o] = slice(off, off + c.size)
+                    off += c.size
+            y_cols = np.concatenate(cols) if cols else np.zeros(0, dtype=int)
+            with _as_strategy_error():
+                relaxation = FollowerRelaxation(f.name, f.program, game.signal_index[i], w_costs[i], u_terms[i])
+            self.blocks.append(RelaxationBlock(relaxation, y_cols))
+            self.y_slices.append(slices)
+
+    def _incumbent_start(self, samples: int) -> tuple[np.ndarray, float]:
+        """Best of the box midpoint and ``samples`` points on the box diagonal (one batched pool call).
+
+        Returns the point and its true leader objective (followers at best response).
+        """
+        layout = self.game.layout
+        lo, hi = self.lo, self.hi
+        points = [self.ctx.project(layout.midpoint())]
+        points += [self.ctx.project(lo + th * (hi - lo)) for th in (np.arange(samples) + 0.5) / max(samples, 1)]
+        batches = self.ctx.respond_many(points)
+        values = [float(self.game.leader_objectives(layout.unpack(v), r)[0]) for v, r in zip(points, batches)]
+        k = int(np.argmin(values))
+        return points[k], values[k]
+
+    # -- setup helpers ---------------------------------------------------------------------------
+    def _y_of(self, i: int, response: Response) -> np.ndarray:
+        parts = [np.ravel(response.outputs[o]) for o in self.y_slices_for(i)]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def y_slices_for(self, i: int) -> list[str]:
+        f = self.game.followers[i]
+        return [o for o in self.used if o in f.output_shapes]
+
+    def _output_scale(self, best: Sequence[Response]) -> float:
+        """Normaliser of the y consensus: the largest |output| entry the leader uses at the start."""
+        mags = [float(np.abs(np.ravel(best[i].outputs[o])).max()) for i in range(len(best))
+                for o in self.y_slices_for(i)]
+        return max(max(mags, default=1.0), 1e-9)
+
+    def _leader_problem(self) -> None:
+        """Leader block: min F/ρσ + ½Σ n_j(σ_j − ā_j)² + Σ_o (wσ²/wy²)/(2N_o)‖Y_o − B_o‖² over the box."""
+        n = self.game.layout.size
+        self.p_inv_rho = cp.Parameter(nonneg=True, value=1.0)
+        self.p_abar = cp.Parameter(n, value=np.zeros(n))
+        self.p_lo = cp.Parameter(n, value=self.lo.copy())
+        self.p_hi = cp.Parameter(n, value=self.hi.copy())
+        self.p_B = {o: cp.Parameter(v.size, value=np.zeros(v.size)) for o, v in self.agg_vars.items()}
+        weight = np.sqrt(self.count)
+        terms = [0.5 * cp.sum_squares(cp.multiply(weight, self.sigma_var - self.p_abar))]
+        ratio = (self.w_sig / self.w_y) ** 2
+        for o, var in self.agg_vars.items():
+            terms.append(ratio / (2.0 * len(self.senders[o])) * cp.sum_squares(var - self.p_B[o]))
+        if self.cost_expr is not None:
+            terms.append(self.p_inv_rho * self.cost_expr)
+        self.leader = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms)) if len(terms) > 1 else terms[0]),
+                                 [self.sigma_var >= self.p_lo, self.sigma_var <= self.p_hi])
+        self.closed_form = self.cost_expr is None and not self.agg_vars
+
+    def _rhos(self) -> tuple[float, float]:
+        return self.rho / self.w_sig ** 2, self.rho / self.w_y ** 2
+
+    def _build_blocks(self) -> None:
+        rs, ry = self._rhos()
+        for blk in self.blocks:
+            if not blk.trivial:
+                blk.build(self.lo[blk.rel.local], self.hi[blk.rel.local], rs, ry)
+
+    def _set_scales(self) -> None:
+        """Normalise the consensus by the current box: σ by its widest entry, y proportionally.
+
+        The actual penalties ρσ = ρ/wσ², ρy = ρ/wy² are kept (warm start), so the normalised
+        ρ is rescaled with the box.
+        """
+        held = self.count > 0
+        widths = (self.hi - self.lo)[held] if held.any() else self.hi - self.lo
+        new = float(widths.max()) if widths.size and widths.max() > 0 else self.w_sig
+        new = max(new, 1e-12 * self.w_sig0)
+        self.rho *= (new / self.w_sig) ** 2
+        self.w_sig = new
+        self.w_y = self.w_y0 * new / self.w_sig0
+        self.center = 0.5 * (self.lo + self.hi)
+        self.y_round = [y.copy() for y in self.yhat]
+
+    def _tighten(self) -> int:
+        failures = 0
+        for blk in self.blocks:
+            rel = blk.rel
+            rel.reset_bounds()
+            if self.ctx.options.obbt:
+                for _ in range(self.ctx.options.obbt_passes):
+                    failures += rel.tighten_bounds(self.lo[rel.local], self.hi[rel.local])
+        return failures
+
+    # -- one ADMM iteration ------------------------------------------------------------------------
+    def step(self) -> None:
+        opts = self.ctx.options
+        if self.round_done:
+            self._next_round()
+        rs, ry = self._rhos()
+        # follower blocks (in-process)
+        self.xi = []
+        sig_loc, y_loc = [], []
+        for i, blk in enumerate(self.blocks):
+            if blk.trivial:
+                xi = np.zeros(blk.rel.N)
+                self.xi.append(xi)
+                sig_loc.append(xi[:0])
+                y_loc.append(xi[:0])
+                continue
+            alpha = self.sigma[blk.rel.local] - self.u[i]
+            beta = self.yhat[i] - self.t[i]
+            xi = blk.solve(rs, ry, alpha, beta)
+            self.xi.append(xi)
+            sig_loc.append(blk.rel.sigma(xi))
+            y_loc.append(blk.y(xi))
+        # leader block
+        old_sigma, old_yhat = self.sigma.copy(), [y.copy() for y in self.yhat]
+        self._leader_update(sig_loc, y_loc)
+        self._dual_update(sig_loc, y_loc, old_sigma, old_yhat)
+        self.iter_in_round += 1
+        if self.r_norm <= self.eps_pri and self.s_norm <= self.eps_dual:
+            self._end_round()
+        elif self.iter_in_round >= opts.round_iter:
+            self.inexact_rounds += 1
+            self._end_round(inexact=True)
+        elif opts.balance:
+            new_rho, changed = opts.rebalance(self.rho, self.r_norm / self.eps_pri, self.s_norm / self.eps_dual)
+            if changed:
+                scale = self.rho / new_rho
+                self.u = [u * scale for u in self.u]
+                self.t = [t * scale for t in self.t]
+                self.rho = new_rho
+                self.rho_changes += 1
+
+    def _dual_update(self, sig_loc: list[np.ndarray], y_loc: list[np.ndarray], old_sigma: np.ndarray,
+                     old_yhat: list[np.ndarray]) -> None:
+        """Scaled dual updates; Boyd's residuals and ε's on the box-normalised consensus."""
+        opts = self.ctx.options
+        r2 = s2 = x2 = z2 = d2 = 0.0
+        count = 0
+        for i, blk in enumerate(self.blocks):
+            local = blk.rel.local
+            rs_i = sig_loc[i] - self.sigma[local]
+            ry_i = y_loc[i] - self.yhat[i]
+            self.u[i] += rs_i
+            self.t[i] += ry_i
+            r2 += float(rs_i @ rs_i) / self.w_sig ** 2 + float(ry_i @ ry_i) / self.w_y ** 2
+            ds = self.sigma[local] - old_sigma[local]
+            dy = self.yhat[i] - old_yhat[i]
+            s2 += float(ds @ ds) / self.w_sig ** 2 + float(dy @ dy) / self.w_y ** 2
+            # primal iterate norms relative to the round's box centre / starting outputs
+            xs, xy = sig_loc[i] - self.center[local], y_loc[i] - self.y_round[i]
+            zs, zy = self.sigma[local] - self.center[local], self.yhat[i] - self.y_round[i]
+            x2 += float(xs @ xs) / self.w_sig ** 2 + float(xy @ xy) / self.w_y ** 2
+            z2 += float(zs @ zs) / self.w_sig ** 2 + float(zy @ zy) / self.w_y ** 2
+            d2 += float(self.u[i] @ self.u[i]) / self.w_sig ** 2 + float(self.t[i] @ self.t[i]) / self.w_y ** 2
+            count += blk.rel.S + self.yhat[i].size
+        self.r_norm = float(np.sqrt(r2))
+        self.s_norm = self.rho * float(np.sqrt(s2))
+        root = np.sqrt(max(count, 1))
+        eps_abs, eps_rel = opts.tolerances("stackelberg")
+        self.eps_pri = root * eps_abs + eps_rel * float(np.sqrt(max(x2, z2)))
+        self.eps_dual = root * eps_abs + eps_rel * self.rho * float(np.sqrt(d2))
+
+    def _leader_update(self, sig_loc: list[np.ndarray], y_loc: list[np.ndarray]) -> None:
+        n = self.game.layout.size
+        acc = np.zeros(n)
+        for i, blk in enumerate(self.blocks):
+            np.add.at(acc, blk.rel.local, sig_loc[i] + self.u[i])
+        held = self.count > 0
+        abar = np.where(held, acc / np.maximum(self.count, 1), self.sigma)
+        B = {o: np.zeros(v.size) for o, v in self.agg_vars.items()}
+        for i in range(len(self.blocks)):
+            for o, sl in self.y_slices[i].items():
+                B[o] += y_loc[i][sl] + self.t[i][sl]
+        if self.closed_form:
+            self.sigma = np.where(held, np.clip(abar, self.lo, self.hi), self.sigma)
+            Y = {}
+        else:
+            rs, _ = self._rhos()
+            self.p_inv_rho.value = 1.0 / rs
+            self.p_abar.value = abar
+            self.p_lo.value, self.p_hi.value = self.lo, self.hi
+            for o, p in self.p_B.items():
+                p.value = B[o]
+            start = time.perf_counter()
+            self.leader.solve(solver=cp.CLARABEL)
+            self.ctx.leader_solver_s += time.perf_counter() - start
+            if self.leader.status not in ("optimal", "optimal_inaccurate"):
+                raise GameError(f"admm: leader block of the relaxation is {self.leader.status}")
+            self.sigma = np.clip(np.asarray(self.sigma_var.value, dtype=float), self.lo, self.hi)
+            Y = {o: np.asarray(v.value, dtype=float).ravel() for o, v in self.agg_vars.items()}
+            self.leader_F = float(self.cost_expr.value) if self.cost_expr is not None else 0.0
+        for i in range(len(self.blocks)):
+            yh = self.yhat[i].copy()
+            for o, sl in self.y_slices[i].items():
+                yh[sl] = y_loc[i][sl] + self.t[i][sl] + (Y[o] - B[o]) / len(self.senders[o])
+            self.yhat[i] = yh
+
+    # -- rounds ---------------------------------------------------------------------------------------
+    def relaxation_gap(self) -> float:
+        worst, scale = 0.0, 0.0
+        for blk, xi in zip(self.blocks, self.xi):
+            relaxed, exact = blk.rel.products(xi, self.sigma)
+            if relaxed.size:
+                worst = max(worst, float(np.abs(relaxed - exact).max()))
+                scale = max(scale, float(np.abs(exact).max()))
+        return worst / max(1.0, scale)
+
+    def relaxation_value(self) -> float:
+        return self.leader_F + sum(blk.rel.cost_value(xi) for blk, xi in zip(self.blocks, self.xi))
+
+    def _end_round(self, inexact: bool = False) -> None:
+        opts = self.ctx.options
+        self.gap = self.relaxation_gap()
+        value = self.relaxation_value()
+        if self.first_value is None:
+            self.first_value = value
+        best = self.ctx.respond(self.sigma)
+        F = float(self.game.leader_objectives(self.game.layout.unpack(self.sigma), best)[0])
+        self.accepted = F < self.F_inc
+        if self.accepted:
+            self.incumbent, self.F_inc = self.sigma.copy(), F
+        self.moving = self._moving_entries()
+        probed = False
+        if self.gap <= opts.relax_tol and not self.moving.any():
+            # about to stop: check box-local optimality on the true objective
+            probed = True
+            improving = self._face_probe(F)
+            if improving.any():
+                self.moving, self.accepted = improving, True
+        self.rounds.append(_Round(self.round, self.iter_in_round, value, self.gap,
+                                  float(np.max(self.hi - self.lo)), F, self.obbt_failures, bool(self.accepted),
+                                  int(self.moving.sum()), probed, inexact))
+        if self.gap <= opts.relax_tol and not self.moving.any():
+            self.done = True
+        elif self.round >= opts.max_rounds:
+            self.done = self.exhausted = True
+        else:
+            self.round_done = True
+
+    def _face_probe(self, F: float) -> np.ndarray:
+        """True leader objective at the box face centres around the consensus σ (one batched pool call).
+
+        For each held entry j, σ with σ_j set to the box's lower / upper bound. Returns the
+        mask of entries with a face better than F(σ) by more than ``relax_tol / 10`` relative
+        (smaller improvements are below the accuracy asked for); the best probe becomes the
+        incumbent if it beats it. With a tight relaxation the consensus σ is box-optimal and
+        no probe improves; a probe that does reveals relaxation bias.
+        """
+        entries = np.flatnonzero((self.count > 0) & (self.hi > self.lo))
+        points, owners = [], []
+        for j in entries:
+            for bound in (self.lo[j], self.hi[j]):
+                if bound != self.sigma[j]:
+                    point = self.sigma.copy()
+                    point[j] = bound
+                    points.append(point)
+                    owners.append(j)
+        improving = np.zeros(self.game.layout.size, dtype=bool)
+        if not points:
+            return improving
+        layout = self.game.layout
+        batches = self.ctx.respond_many(points)
+        values = np.array([float(self.game.leader_objectives(layout.unpack(v), r)[0])
+                           for v, r in zip(points, batches)])
+        better = values < F - 0.1 * self.ctx.options.relax_tol * max(1.0, abs(F))
+        improving[np.asarray(owners)[better]] = True
+        k = int(np.argmin(values))
+        if values[k] < self.F_inc:
+            self.incumbent, self.F_inc = points[k].copy(), float(values[k])
+        return improving
+
+    def _moving_entries(self) -> np.ndarray:
+        """Held signal entries whose consensus value sits on an open face of the box."""
+        return on_open_face(self.lo, self.hi, self.sigma, self.limits, _EDGE_TOL) & (self.count > 0)
+
+    def _next_round(self) -> None:
+        opts = self.ctx.options
+        scale = np.where(self.moving & self.accepted, opts.expand, opts.factor)
+        self.lo, self.hi = resize_box(self.lo, self.hi, self.incumbent, scale, self.limits)
+        self.sigma = np.clip(self.sigma, self.lo, self.hi)
+        self.obbt_failures = self._tighten()
+        self._set_scales()
+        self._build_blocks()
+        self.round += 1
+        self.iter_in_round = 0
+        self.round_done = False
+
+    # -- reporting ----------------------------------------------------------------------------------------
+    def record(self) -> dict[str, Any]:
+        return {"round": self.round, "primal_residual": self.r_norm, "dual_residual": self.s_norm,
+                "eps_pri": self.eps_pri, "eps_dual": self.eps_dual, "rho": self.rho,
+                "box_width": float(np.max(self.hi - self.lo)), "signals": self.sigma.copy()}
+
+    def outcome(self) -> Outcome:
+        last = self.rounds[-1] if self.rounds else None
+        gap = last.gap if last else self.relaxation_gap() if self.xi else float("nan")
+        answer, F = self.sigma.copy(), (last.leader_objective if last else float("nan"))
+        use_incumbent = bool(last is not None and self.F_inc < F)
+        if use_incumbent:
+            answer, F = self.incumbent.copy(), self.F_inc
+        first = self.first_value
+        extra = {
+            "rounds": len(self.rounds),
+            "first_relaxation_value": first,
+            "final_box_width": float(np.max(self.hi - self.lo)),
+            "relaxation_gap": gap,
+            "leader_objective": F,
+            "bound_gap": (F - first) / max(1.0, abs(first)) if first is not None and last else None,
+            "answer": "incumbent" if use_incumbent else "consensus",
+            "rho": self.rho,
+            "rho_changes": self.rho_changes,
+            "solver_fallbacks": sum(b.fallbacks for b in self.blocks),
+            "inexact_rounds": self.inexact_rounds,
+            "round_history": [r.__dict__.copy() for r in self.rounds],
+        }
+        msg = (f"McCormick/strong-duality ADMM: {len(self.rounds)} round(s), relaxation gap {gap:.3g} "
+               f"(tol {self.ctx.options.relax_tol:g}), box width {extra['final_box_width']:.3g}, "
+               f"primal residual {self.r_norm:.3g} (eps {self.eps_pri:.3g}), dual {self.s_norm:.3g} "
+               f"(eps {self.eps_dual:.3g}), rho {self.rho:.4g}")
+        if self.inexact_rounds:
+            msg += f"; {self.inexact_rounds} round(s) ended at round_iter={self.ctx.options.round_iter}"
+        if use_incumbent:
+            msg += "; answer = incumbent (better true leader objective than the last consensus)"
+        if self.exhausted:
+            msg = f"max_rounds={self.ctx.options.max_rounds} reached before the relaxation gap met relax_tol; " + msg
+        return Outcome("max_iter" if self.exhausted else "converged", msg, 0, answer, None, None, extra=extra)
