@@ -4,9 +4,9 @@ Measures, for two follower models and several follower counts:
 
 1. ``FollowerPool.respond`` (one signal vector per call) and ``respond_many`` (all timed
    vectors in one call) with ``n_jobs=1`` (in-process) and ``n_jobs=2`` (loky): wall time per
-   solve, Clarabel ``solve_time`` per solve, their ratio, and the n_jobs=2 speed-up, all
-   measured in the same run. The first call of each pool is timed separately (for
-   ``n_jobs=2`` it ships the compiled followers to the workers).
+   solve, time inside Clarabel's ``solve()`` call per solve (as measured by gamecore), their
+   ratio, and the n_jobs=2 speed-up, all measured in the same run. The first call of each
+   pool is timed separately (for ``n_jobs=2`` it ships the compiled followers to the workers).
 2. gamecore's compiled path (``CanonicalProgram.solve``) against cvxpy's route
    (``Problem.solve(solver=cp.CLARABEL)`` with DPP parameter updates) on the same followers
    and signal vectors, for a small sample of followers.
@@ -203,59 +203,6 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def stale_setup(prog: Any) -> float:
-    """Clarabel setup seconds carried in every ``solve_time`` of ``prog``'s cached solver.
-
-    Clarabel's ``solve_time`` is the total of its timers, including the one-time ``setup``
-    timer of the ``DefaultSolver`` construction, which ``update()`` does not reset. This
-    re-solves the cached (already updated) problem once and returns ``solve_time`` minus the
-    wall time of that ``solve()`` call (NaN if no solver was built yet).
-    """
-    solver = prog._solvers.get("plain")
-    if solver is None:
-        return float("nan")
-    start = time.perf_counter()
-    sol = solver.solve()
-    wall = time.perf_counter() - start
-    return max(0.0, float(sol.solve_time) - wall)
-
-
-def _worker_stale_probe(prefix: str, delay: float) -> tuple[int, dict[str, list[float]]]:
-    from gamecore import pool as gp
-
-    found = {key: [stale_setup(p) for p in programs]
-             for key, (programs, _) in list(gp._WORKER_SHARDS.items()) if key.startswith(prefix)}
-    time.sleep(delay)
-    return os.getpid(), found
-
-
-def stale_setup_total(pool: FollowerPool) -> tuple[float, int, bool]:
-    """Sum over followers of the stale setup seconds of the solvers that answered ``pool``.
-
-    In-process for ``n_jobs=1``; for loky pools every worker is probed (one task each).
-    Exact when every shard is cached by exactly one worker (and no shard was reshipped
-    while timing, which the caller checks). Otherwise several workers hold copies with
-    different setup times (or a reship replaced the copy that answered earlier calls) and
-    it is unknown which copy answered which call: the smallest value over the surviving
-    copies is used (an approximation). Returns (seconds, cached shard copies found, exact?).
-    """
-    if not pool.parallel:
-        return float(np.nansum([stale_setup(p) for p in pool.programs])), 1, True
-    prefix = f"{pool._key}:"
-    for _ in range(3):
-        answers = Parallel(n_jobs=pool.n_jobs, backend=pool.backend)(
-            delayed(_worker_stale_probe)(prefix, 0.3) for _ in range(pool.n_jobs))
-        if len({pid for pid, _ in answers}) == pool.n_jobs:
-            break
-    copies: dict[str, list[list[float]]] = {}
-    for _, found in answers:
-        for key, values in found.items():
-            copies.setdefault(key, []).append(values)
-    total = sum(float(np.nanmin(np.array(v), axis=0).sum()) for v in copies.values())
-    exact = len(copies) == len(pool._shards) and all(len(v) == 1 for v in copies.values())
-    return total, sum(len(v) for v in copies.values()), exact
-
-
 def measure_pool(game: Game, n_jobs: int, warmup: list[np.ndarray], vectors: list[np.ndarray],
                  batch: bool, worker_pids: list[int]) -> list[dict[str, Any]]:
     """``respond`` on each warm-up vector (the first one timed alone), then one timed ``respond``
@@ -291,19 +238,15 @@ def measure_pool(game: Game, n_jobs: int, warmup: list[np.ndarray], vectors: lis
             cpu = cpu_seconds(pids) - cpu0
             iters = sum(r.iterations for row in batches for r in row)
             measured.append(("respond_many", pool.stats.since(before), iters, outside, cpu, load))
-        stale, copies, exact = stale_setup_total(pool)
-        exact = exact and pool.stats.reshipped_shards == reships_warm
-        return [_pool_row(call, n_jobs, d, first_call, reships_warm, iters, outside,
-                          stale * d.solves / game.n_followers, copies, exact, cpu, load)
+        return [_pool_row(call, n_jobs, d, first_call, reships_warm, iters, outside, cpu, load)
                 for call, d, iters, outside, cpu, load in measured]
     finally:
         pool.close()
 
 
 def _pool_row(call: str, n_jobs: int, d: Any, first_call: float, reships_warm: int, iters: int, outside: float,
-              stale: float, copies: int, exact: bool, cpu: float, load: float) -> dict[str, Any]:
+              cpu: float, load: float) -> dict[str, Any]:
     wall, solver = d.wall_s / d.solves, d.solver_s / d.solves
-    clarabel = solver - stale / d.solves
     return {
         "call": call, "n_jobs": n_jobs, "calls": d.calls, "solves": d.solves,
         "first_call_s": first_call,
@@ -311,14 +254,8 @@ def _pool_row(call: str, n_jobs: int, d: Any, first_call: float, reships_warm: i
         "overhead_ms": (wall - solver) * MS,
         "ratio": wall / solver,
         "ratio_core": n_jobs * wall / solver,
-        "stale_setup_ms": stale / d.solves * MS,
-        "stale_est": "exact" if exact else "approx",
-        "clarabel_ms": clarabel * MS,
-        "ratio_corr": wall / clarabel,
-        "ratio_corr_core": n_jobs * wall / clarabel,
         "iters": iters / d.solves,
         "reships_warmup": reships_warm, "reships_timed": d.reshipped_shards,
-        "shard_copies": copies,
         "outside_wall_ms": outside / d.solves * MS,
         "cpu_ms": cpu / d.solves * MS,
         "load1": load,
@@ -349,20 +286,19 @@ def measure_routes(model: str, build: Callable[[int, int, int], tuple[Game, Plai
             g_solver += resp.solve_time
             g_iters += resp.iterations
             g_out[i, r] = resp.outputs["demand"]
-    # -- gamecore, decomposed: data update | the Clarabel solve() call | Clarabel's solve_time ---
+    # -- gamecore, decomposed: data update | the Clarabel solve() call ----------------------------
     # (uses the private CanonicalProgram._solver to time solve() alone)
-    upd, call, reported = 0.0, 0.0, 0.0
+    upd, call = 0.0, 0.0
     for i, f in enumerate(game.followers):
         prog = f.program
         for r in range(repeats):
             t_a = time.perf_counter()
             solver = prog._solver(np.asarray(sigmas[i][r], dtype=float), None)
             t_b = time.perf_counter()
-            sol = solver.solve()
+            solver.solve()
             t_c = time.perf_counter()
             upd += t_b - t_a
             call += t_c - t_b
-            reported += float(sol.solve_time)
 
     # -- cvxpy: Problem.solve(solver=CLARABEL), DPP parameter updates ----------------------------
     c_build, c_first, c_wall, c_solver, c_iters, diff = 0.0, 0.0, 0.0, 0.0, 0, 0.0
@@ -394,13 +330,12 @@ def measure_routes(model: str, build: Callable[[int, int, int], tuple[Game, Plai
          "wall_ms": g_wall / solves * MS, "solver_ms": g_solver / solves * MS,
          "ratio": g_wall / g_solver, "iters": g_iters / solves,
          "update_ms": upd / solves * MS, "clarabel_call_ms": call / solves * MS,
-         "stale_setup_ms": (reported - call) / solves * MS, "rel_diff": float("nan")},
+         "rel_diff": float("nan")},
         {**common, "route": "cvxpy Problem.solve(CLARABEL)",
          "compile_ms": c_build / n * MS, "first_solve_ms": c_first / n * MS,
          "wall_ms": c_wall / solves * MS, "solver_ms": c_solver / solves * MS,
          "ratio": c_wall / c_solver, "iters": c_iters / solves,
-         "update_ms": float("nan"), "clarabel_call_ms": float("nan"),
-         "stale_setup_ms": float("nan"), "rel_diff": diff},
+         "update_ms": float("nan"), "clarabel_call_ms": float("nan"), "rel_diff": diff},
     ]
 
 
@@ -427,9 +362,7 @@ POOL_COLUMNS = [
     ("model", "model", ""), ("agents", "N", "d"), ("call", "call", ""), ("n_jobs", "jobs", "d"),
     ("solves", "solves", "d"), ("first_call_s", "first_call_s", ".3f"),
     ("wall_ms", "wall_ms/solve", ".4f"), ("solver_ms", "solver_ms/solve", ".4f"),
-    ("ratio", "ratio", ".2f"), ("stale_setup_ms", "stale_setup_ms", ".4f"), ("stale_est", "est", ""),
-    ("clarabel_ms", "clarabel_ms", ".4f"),
-    ("ratio_corr", "ratio_c", ".2f"), ("ratio_corr_core", "ratio_c*jobs", ".2f"),
+    ("ratio", "ratio", ".2f"), ("ratio_core", "ratio*jobs", ".2f"),
     ("speedup", "speedup", ".2f"), ("cpu_ms", "cpu_ms/solve", ".4f"), ("iters", "iters", ".1f"),
     ("reships_warmup", "reship_w", "d"), ("reships_timed", "reship_t", "d"), ("load1", "load1", ".1f"),
 ]
@@ -438,7 +371,7 @@ ROUTE_COLUMNS = [
     ("compile_ms", "compile_ms/f", ".2f"), ("first_solve_ms", "first_solve_ms", ".3f"),
     ("wall_ms", "wall_ms/solve", ".4f"), ("solver_ms", "solver_ms/solve", ".4f"), ("ratio", "ratio", ".2f"),
     ("iters", "iters", ".1f"), ("update_ms", "update_ms", ".4f"), ("clarabel_call_ms", "clarabel_call_ms", ".4f"),
-    ("stale_setup_ms", "stale_setup_ms", ".4f"), ("rel_diff", "max_rel_diff", ".1e"),
+    ("rel_diff", "max_rel_diff", ".1e"),
 ]
 COMPILE_COLUMNS = [
     ("model", "model", ""), ("agents", "N", "d"), ("build_s", "build_s", ".2f"),
@@ -544,8 +477,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"1) FollowerPool: wall time per follower solve vs time inside Clarabel "
           f"({args.warmup} untimed warm-up call(s) per pool; times in ms per solve)")
     print(table(pool_rows, POOL_COLUMNS))
-    print("   ratio = wall/solver (Clarabel solve_time as reported); clarabel = solver - stale_setup; "
-          "ratio_c = wall/clarabel; est=approx: shards were reshipped while timing;\n"
+    print("   solver = wall time of Clarabel's solve() call, as measured by gamecore (Response.solve_time,\n"
+          "   summed over workers for jobs>1); ratio = wall/solver (per-solve overhead ratio); "
+          "ratio*jobs = jobs*wall/solver;\n"
           "   speedup = wall(jobs=1)/wall(jobs); see benchmarks/README.md")
     print()
     print(f"2) Same followers and signals, gamecore compiled path vs cvxpy Problem.solve ({args.sample} followers)")
