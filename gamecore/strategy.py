@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from gamecore.canonical import Prox, Response
 from gamecore.cases.base import Case, Reference
 from gamecore.centralized import solve_centralized
-from gamecore.certificate import certify, coupling_residual
+from gamecore.certificate import Certificate, certify, coupling_residual
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
 from gamecore.game import SUPPLY, Game
 from gamecore.leader import MarketCoupling
@@ -39,6 +39,12 @@ class Outcome:
     ``responses=None`` means "the followers' best responses at the final signals" (e.g. for
     NSGA, whose followers always best-respond). ``supplies=None`` means the leader's best
     supply at the final prices.
+
+    A strategy whose answer is not one equilibrium of ``game`` (e.g. a rolling-horizon
+    strategy that realises one stage game per period) may hand over its own
+    ``certificate``, ``objective`` and ``reference_objective``; the driver then reports them
+    instead of certifying the final signals against ``game`` itself (the gap to the
+    reference is still computed by the driver from the two objectives).
     """
 
     status: Status
@@ -49,6 +55,9 @@ class Outcome:
     supplies: dict[str, Response] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    certificate: Certificate | None = None
+    objective: float | None = None
+    reference_objective: float | None = None
 
 
 @dataclass
@@ -225,16 +234,22 @@ class Strategy(ABC, Generic[Opts]):
     def _finish(self, result: Result, game: Game, pool: FollowerPool, outcome: Outcome,
                 reference: Reference | None) -> None:
         vector = np.clip(outcome.signal_vector, game.layout.lower(), game.layout.upper())
-        best = pool.respond(vector, keep_x=True)
+        own = outcome.certificate is not None
+        stackelberg = self.equilibrium_for(game) != "market"
+        best = pool.respond(vector, keep_x=True) if not own or outcome.responses is None or stackelberg else None
         reported = outcome.responses if outcome.responses is not None else best
         bound = None
-        if game.is_market:
+        if game.is_market and not own:
             try:
                 bound = solve_centralized(game).objective
             except GameError:
                 bound = None
         ref_leader = reference.objective if reference is not None and reference.kind == "stackelberg" else None
-        cert = certify(game, vector, reported, best, outcome.supplies, bound, ref_leader)
+        if own:
+            cert = outcome.certificate
+            bound = cert.centralized_bound
+        else:
+            cert = certify(game, vector, reported, best, outcome.supplies, bound, ref_leader)
         signals = game.layout.unpack(vector)
         result.certificate = cert
         result.signals = signals
@@ -253,6 +268,12 @@ class Strategy(ABC, Generic[Opts]):
             result.objectives = game.leader_objectives(signals, best).tolist()
             result.objective = result.objectives[0]
             ref = ref_leader
+        if outcome.objective is not None:
+            result.objective = float(outcome.objective)
+        if outcome.reference_objective is not None:
+            ref = float(outcome.reference_objective)
+        elif own and ref is bound:
+            ref = None   # the certificate's bound is not a reference for an answer it did not certify
         if ref is not None and result.objective is not None:
             result.reference_objective = float(ref)
             result.gap_to_reference = float((result.objective - ref) / max(1.0, abs(ref)))

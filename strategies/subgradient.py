@@ -84,7 +84,11 @@ class Subgradient(IterativeStrategy[SubgradientOptions]):
         return state.point.residual <= ctx.options.tol
 
     def record(self, ctx: SolveContext, state: _State) -> dict[str, Any]:
-        return {"residual": state.point.residual, "step": state.alpha, "signals": state.point.signal_vector.copy()}
+        # dual value D(p) = Σ_i φ_i(p) + Σ_c ψ_c(p) (best responses' objectives): lets a benchmark
+        # compare methods at equal duality gap when the balance residual cannot fall (LP supply jumps)
+        dual = sum(r.objective for r in state.point.responses) + sum(r.objective for r in state.point.supplies.values())
+        return {"residual": state.point.residual, "step": state.alpha, "dual": float(dual),
+                "signals": state.point.signal_vector.copy()}
 
     def outcome(self, ctx: SolveContext, state: _State) -> Outcome:
         return Outcome("converged", f"relative coupling residual {state.point.residual:.3g} (tol {ctx.options.tol:g}), "
