@@ -6,13 +6,10 @@ session (joblib's reusable executor); the first parallel call pays their start-u
 
 from __future__ import annotations
 
-import os
-import time
 
 import cvxpy as cp
 import numpy as np
 import pytest
-from joblib import Parallel, delayed
 
 import gamecore
 from gamecore import Follower, FollowerPool, FollowerSolveError, Game, Leader, MarketCoupling, Prox, Signal
@@ -101,30 +98,20 @@ def test_threading_pool_matches_serial(game, price_vectors, serial) -> None:
 
 
 
-def test_second_parallel_call_needs_no_reship(game, price_vectors, serial) -> None:
-    """After the first call every worker must hold the pool's programs, otherwise a later call misses.
+def test_programs_are_shipped_to_each_worker_at_most_once(game, price_vectors, serial) -> None:
+    """joblib cannot address a worker: the first call's tasks may all land on one worker.
 
-    Deterministic: two 0.5 s tasks on a 2-worker executor run on both workers, and each
-    reports which of this pool's shard keys its process caches.
+    A worker that lacks the programs answers "missing" and receives them once, so over any
+    number of calls the reshipped tasks are bounded by shards × (workers − 1), and answers
+    equal the serial ones.
     """
     pool = FollowerPool(game, n_jobs=2, backend="loky")
-    pool.respond(price_vectors[0])
-
-    def cached_keys(pause: float) -> tuple[int, set[str]]:
-        import gamecore.pool as worker_pool
-
-        time.sleep(pause)
-        return os.getpid(), set(worker_pool._WORKER_SHARDS)
-
-    seen = dict(Parallel(n_jobs=2, backend="loky")(delayed(cached_keys)(0.5) for _ in range(2)))
-    assert len(seen) == 2, "could not reach both workers"
-    for pid, cached in seen.items():
-        assert pool._key in cached, f"worker {pid} lacks the pool's programs"
-    second = pool.respond(price_vectors[1])
+    rows = [pool.respond(price_vectors[0])]
+    for _ in range(6):
+        rows.append(pool.respond(price_vectors[1]))
     batch = pool.respond_many(price_vectors[2:])
-    assert pool.stats.reshipped_shards == 0
-    np.testing.assert_allclose(_outputs([second] + batch), _outputs(serial[1:]), rtol=0, atol=1e-9)
-
+    assert pool.stats.reshipped_shards <= len(pool._shards) * (pool.n_jobs - 1)
+    np.testing.assert_allclose(_outputs([rows[0], rows[-1]] + batch), _outputs(serial), rtol=0, atol=1e-9)
 
 def test_parallel_failure_names_the_follower(game) -> None:
     price = cp.Parameter(T, name="price")
