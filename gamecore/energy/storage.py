@@ -277,3 +277,22 @@ def equivalence_condition(charge: np.ndarray, discharge: np.ndarray, eta_c: floa
     """
     extra = surplus(charge, discharge, eta_c, eta_d)
     return np.asarray(curtailment, float) + extra <= np.asarray(curtailment_max, float) + tol
+
+
+def gas_storage(capacity: float, inject_max: float, withdraw_max: float, *, soc_min: float = 0.0,
+                soc_max: float = 1.0, soc_init: float = 0.5, soc_end: float | None = 0.5,
+                eta_inject: float = 1.0, eta_withdraw: float = 1.0, dt: float = 1.0,
+                end_equality: bool = True, name: str = "gas-storage") -> Storage:
+    """A gas store (tank / line pack) as a :class:`Storage` in gas units.
+
+    The equations are the storage model above with "energy" read as stored gas and "power" as
+    gas flow: ``capacity`` in kWh of gas (LHV) — or m³, or kg of CO₂ for a CO₂ buffer, as long
+    as the flows use the same unit per hour — ``inject_max``/``withdraw_max`` in kW of gas
+    (resp. m³/h, kg/h). Defaults differ from :class:`Storage`: the whole capacity is usable
+    (``soc_min = 0``, ``soc_max = 1``) and injection/withdrawal are lossless (compressor energy,
+    if any, belongs to the network model). ``charge`` = injection, ``discharge`` = withdrawal
+    in :func:`storage_model`'s result.
+    """
+    return Storage(capacity, inject_max, withdraw_max, soc_min=soc_min, soc_max=soc_max, soc_init=soc_init,
+                   soc_end=soc_end, eta_c=eta_inject, eta_d=eta_withdraw, dt=dt, end_equality=end_equality,
+                   name=name)
