@@ -96,8 +96,13 @@ from gamecore.strategy import Outcome, SolveContext
 
 #: a consensus signal within this fraction of the box width of an open face is "on the face"
 _EDGE_TOL = 1e-3
-#: retry settings when Clarabel stalls (NumericalError / InsufficientProgress) at 1e-8
-_FALLBACK = {"tol_gap_abs": 1e-7, "tol_gap_rel": 1e-7, "tol_feas": 1e-7, "static_regularization_constant": 1e-7}
+#: retry settings, in order, when Clarabel stalls (NumericalError / InsufficientProgress) at 1e-8:
+#: looser and regularised; then with Ruiz equilibration (a fresh solver, so no scaling state
+#: is carried between solves). Measured on ``analytic-stackelberg`` with 100 followers x 24
+#: periods: a block with |b| ~ 3e3 and |A| ~ 1e2 fails the first two and solves in 16
+#: iterations with equilibration, at the same objective to 1e-9 relative.
+_FALLBACKS = ({"tol_gap_abs": 1e-7, "tol_gap_rel": 1e-7, "tol_feas": 1e-7, "static_regularization_constant": 1e-7},
+              {"equilibrate_enable": True})
 
 
 @contextmanager
@@ -172,10 +177,12 @@ class RelaxationBlock:
             self.solver.update(q=q)
         sol = self.solver.solve()
         status = solver_status(sol)
-        if status not in OK_STATUSES:
-            # interior-point stall near a degenerate optimum: retry once, looser and regularised
+        for fallback in _FALLBACKS:
+            if status in OK_STATUSES:
+                break
+            # interior-point stall near a degenerate optimum: retry with a fresh solver
             A, b, cones = self._system
-            sol = clarabel.DefaultSolver(self._P(rho_sig, rho_y), q, A, b, cones, solver_settings(**_FALLBACK)).solve()
+            sol = clarabel.DefaultSolver(self._P(rho_sig, rho_y), q, A, b, cones, solver_settings(**fallback)).solve()
             status = solver_status(sol)
             self.fallbacks += 1
         if status not in OK_STATUSES:
