@@ -1,7 +1,8 @@
-"""Command-line interface: ``gamecore strategies | cases | solve | demo``.
+"""Command-line interface: ``gamecore strategies | cases | solve | demo | reconfigure``.
 
 Exit codes: 0 success; 1 the strategy failed (status ``failed``) or crashed; 2 usage
-errors (unknown case or strategy, bad option, strategy not applicable to the case).
+errors (unknown case or strategy, bad option, strategy not applicable to the case). Same for
+``reconfigure`` (1: reconfiguration ``failed`` or crashed; 2: unknown feeder / method / periods).
 Errors print one line on stderr, without a traceback (set ``GAMECORE_DEBUG=1`` to get
 the traceback of an unexpected exception).
 
@@ -292,6 +293,116 @@ def write_outputs(result: Result, directory: Path) -> list[Path]:
     result.history_frame().to_csv(paths[1], index=False)
     plot_convergence(result, paths[2])
     return paths
+
+
+# -------------------------------------------------------------------------- reconfigure
+@app.command("reconfigure")
+def reconfigure_command(
+    feeder: str = typer.Argument(..., help="feeder name (ieee33)"),
+    periods: int = typer.Option(1, "--periods", "-t", min=1,
+                                help="periods of the day (a divisor of 24; 1 = nominal Baran & Wu load)"),
+    max_switching: Optional[int] = typer.Option(None, "--max-switching", "-k", min=0,
+                                                help="limit on switching operations over the day, counted "
+                                                     "from the initial configuration (default: none)"),
+    method: str = typer.Option("highs", "--method", "-m",
+                               help="highs (outer approximation, HiGHS MILP + SOCP) or ecos_bb (MISOCP)"),
+    time_limit: float = typer.Option(600.0, "--time-limit", help="budget of the mixed-integer solve, s"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the summary"),
+) -> None:
+    """Loss-minimising reconfiguration of a distribution feeder (DistFlow SOCP, AC-checked).
+
+    JSON keys: ``base_loss_kw``, ``loss_kw``, ``ac_check_loss_kw``, ``ac_check_base_loss_kw``
+    (mean over the periods, kW; for one period the period's value), ``min_voltage_pu`` and
+    ``ac_check_min_voltage_pu`` (minimum over the periods), ``open_lines`` (line names of the data;
+    a list for one period, a list of per-period lists otherwise), ``per_period`` (every figure per
+    period), ``binaries_before`` / ``binaries_after`` (line-status binaries over all periods),
+    ``switching_operations``, ``lower_bound_kw`` (proven bound on ``loss_kw``, mean over the
+    periods; null for ecos_bb), ``status``, ``message``, ``wall_s``. Exit 1 when the status is
+    ``failed``; ``suboptimal`` (not proven optimal) exits 0 with the status in the output.
+    """
+    from gamecore.network.data import FEEDERS, load_profile
+    from gamecore.network.reconfiguration import METHODS, reconfigure
+
+    if feeder not in FEEDERS:
+        fail(f"unknown feeder '{feeder}'; available: {', '.join(sorted(FEEDERS))}")
+    if method not in METHODS:
+        fail(f"unknown method '{method}'; available: {', '.join(METHODS)}")
+    try:
+        load_profile(periods)
+    except ValueError as err:
+        fail(str(err))
+    try:
+        result = reconfigure(feeder, periods=periods, max_switching=max_switching, method=method,
+                             time_limit=time_limit)
+    except Exception as err:  # a solver crash must not end in a traceback for the user
+        if os.environ.get("GAMECORE_DEBUG"):
+            raise
+        fail(f"reconfiguration crashed: {type(err).__name__}: {err}", code=1)
+    payload = reconfiguration_payload(result)
+    if as_json:
+        typer.echo(json.dumps(_finite(payload), allow_nan=False, default=_json_default))
+    else:
+        typer.echo(format_reconfiguration(payload))
+    if result.status == "failed":
+        raise typer.Exit(1)
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return float(sum(values) / len(values)) if values else None
+
+
+def reconfiguration_payload(result: Any) -> dict[str, Any]:
+    """The JSON object of ``gamecore reconfigure --json`` (see the command's help for the keys)."""
+    single = result.periods == 1
+    per_period = [
+        {"load_factor": result.load_factor[t], "base_loss_kw": result.base_loss_kw[t],
+         "loss_kw": result.loss_kw[t] if result.loss_kw else None,
+         "open_lines": result.open_lines[t] if result.open_lines else None,
+         "min_voltage_pu": result.min_voltage_pu[t] if result.min_voltage_pu else None,
+         "ac_check_loss_kw": result.ac_check_loss_kw[t] if result.ac_check_loss_kw else None,
+         "ac_check_min_voltage_pu": result.ac_check_min_voltage_pu[t] if result.ac_check_min_voltage_pu else None}
+        for t in range(result.periods)]
+    return {
+        "feeder": result.feeder, "method": result.method, "status": result.status, "message": result.message,
+        "periods": result.periods,
+        "base_loss_kw": _mean(result.base_loss_kw), "loss_kw": _mean(result.loss_kw),
+        "open_lines": (result.open_lines[0] if result.open_lines else []) if single else result.open_lines,
+        "min_voltage_pu": min(result.min_voltage_pu) if result.min_voltage_pu else None,
+        "ac_check_loss_kw": _mean(result.ac_check_loss_kw),
+        "ac_check_base_loss_kw": _mean(result.ac_check_base_loss_kw),
+        "ac_check_min_voltage_pu": min(result.ac_check_min_voltage_pu) if result.ac_check_min_voltage_pu else None,
+        "ac_agrees": result.ac_agrees,
+        "binaries_before": result.binaries_before, "binaries_after": result.binaries_after,
+        "switching_binaries": result.switching_binaries,
+        "switching_operations": result.switching_operations, "max_switching": result.max_switching,
+        "lower_bound_kw": result.lower_bound_kw / result.periods, "gap": result.gap,
+        "iterations": result.iterations, "wall_s": result.wall_s, "solver_s": result.solver_s,
+        "per_period": per_period,
+    }
+
+
+def format_reconfiguration(payload: dict[str, Any]) -> str:
+    """Human-readable summary of ``gamecore reconfigure``."""
+    periods = payload["periods"]
+    open_lines = payload["open_lines"]
+    if periods == 1:
+        open_text = ", ".join(open_lines) or "none"
+    else:
+        open_text = "; ".join(f"t{t}: {', '.join(lines)}" for t, lines in enumerate(open_lines)) or "none"
+    unit = "kW" if periods == 1 else f"kW (mean of {periods} periods)"
+    lines = [
+        f"feeder        {payload['feeder']} ({periods} period{'s' if periods > 1 else ''}, method {payload['method']})",
+        f"status        {payload['status']}: {payload['message']}",
+        f"base loss     {fmt(payload['base_loss_kw'], '.4f')} {unit}  (AC {fmt(payload['ac_check_base_loss_kw'], '.4f')})",
+        f"loss          {fmt(payload['loss_kw'], '.4f')} {unit}  (AC {fmt(payload['ac_check_loss_kw'], '.4f')})",
+        f"open lines    {open_text}",
+        f"min voltage   {fmt(payload['min_voltage_pu'], '.5f')} pu  (AC {fmt(payload['ac_check_min_voltage_pu'], '.5f')})",
+        f"binaries      {payload['binaries_before']} before reduction, {payload['binaries_after']} after",
+        f"switching     {payload['switching_operations']} operations"
+        + (f" (limit {payload['max_switching']})" if payload["max_switching"] is not None else ""),
+        f"time          wall {payload['wall_s']:.2f} s, mixed-integer solver {payload['solver_s']:.2f} s",
+    ]
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------- demo
