@@ -338,47 +338,13 @@ def reconfigure_command(
         if os.environ.get("GAMECORE_DEBUG"):
             raise
         fail(f"reconfiguration crashed: {type(err).__name__}: {err}", code=1)
-    payload = reconfiguration_payload(result)
+    payload = result.summary()
     if as_json:
         typer.echo(json.dumps(_finite(payload), allow_nan=False, default=_json_default))
     else:
         typer.echo(format_reconfiguration(payload))
     if result.status == "failed":
         raise typer.Exit(1)
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return float(sum(values) / len(values)) if values else None
-
-
-def reconfiguration_payload(result: Any) -> dict[str, Any]:
-    """The JSON object of ``gamecore reconfigure --json`` (see the command's help for the keys)."""
-    single = result.periods == 1
-    per_period = [
-        {"load_factor": result.load_factor[t], "base_loss_kw": result.base_loss_kw[t],
-         "loss_kw": result.loss_kw[t] if result.loss_kw else None,
-         "open_lines": result.open_lines[t] if result.open_lines else None,
-         "min_voltage_pu": result.min_voltage_pu[t] if result.min_voltage_pu else None,
-         "ac_check_loss_kw": result.ac_check_loss_kw[t] if result.ac_check_loss_kw else None,
-         "ac_check_min_voltage_pu": result.ac_check_min_voltage_pu[t] if result.ac_check_min_voltage_pu else None}
-        for t in range(result.periods)]
-    return {
-        "feeder": result.feeder, "method": result.method, "status": result.status, "message": result.message,
-        "periods": result.periods,
-        "base_loss_kw": _mean(result.base_loss_kw), "loss_kw": _mean(result.loss_kw),
-        "open_lines": (result.open_lines[0] if result.open_lines else []) if single else result.open_lines,
-        "min_voltage_pu": min(result.min_voltage_pu) if result.min_voltage_pu else None,
-        "ac_check_loss_kw": _mean(result.ac_check_loss_kw),
-        "ac_check_base_loss_kw": _mean(result.ac_check_base_loss_kw),
-        "ac_check_min_voltage_pu": min(result.ac_check_min_voltage_pu) if result.ac_check_min_voltage_pu else None,
-        "ac_agrees": result.ac_agrees,
-        "binaries_before": result.binaries_before, "binaries_after": result.binaries_after,
-        "switching_binaries": result.switching_binaries,
-        "switching_operations": result.switching_operations, "max_switching": result.max_switching,
-        "lower_bound_kw": result.lower_bound_kw / result.periods, "gap": result.gap,
-        "iterations": result.iterations, "wall_s": result.wall_s, "solver_s": result.solver_s,
-        "per_period": per_period,
-    }
 
 
 def format_reconfiguration(payload: dict[str, Any]) -> str:

@@ -150,6 +150,47 @@ class ReconfigurationResult:
         data["periods"] = self.periods
         return data
 
+    def summary(self) -> dict[str, Any]:
+        """The object ``gamecore reconfigure --json`` prints.
+
+        Losses are means over the periods (kW; for one period the period's value), voltages
+        minimums over the periods (pu); ``open_lines`` is a list of names for one period and a
+        list of per-period lists otherwise; ``per_period`` repeats every figure per period;
+        ``lower_bound_kw`` is the proven bound per period (NaN for ``ecos_bb``).
+        """
+        single = self.periods == 1
+        per_period = [
+            {"load_factor": self.load_factor[t], "base_loss_kw": self.base_loss_kw[t],
+             "loss_kw": _item(self.loss_kw, t), "open_lines": _item(self.open_lines, t),
+             "min_voltage_pu": _item(self.min_voltage_pu, t), "ac_check_loss_kw": _item(self.ac_check_loss_kw, t),
+             "ac_check_min_voltage_pu": _item(self.ac_check_min_voltage_pu, t)}
+            for t in range(self.periods)]
+        return {
+            "feeder": self.feeder, "method": self.method, "status": self.status, "message": self.message,
+            "periods": self.periods,
+            "base_loss_kw": _mean(self.base_loss_kw), "loss_kw": _mean(self.loss_kw),
+            "open_lines": (self.open_lines[0] if self.open_lines else []) if single else self.open_lines,
+            "min_voltage_pu": min(self.min_voltage_pu, default=None),
+            "ac_check_loss_kw": _mean(self.ac_check_loss_kw),
+            "ac_check_base_loss_kw": _mean(self.ac_check_base_loss_kw),
+            "ac_check_min_voltage_pu": min(self.ac_check_min_voltage_pu, default=None),
+            "ac_agrees": self.ac_agrees,
+            "binaries_before": self.binaries_before, "binaries_after": self.binaries_after,
+            "switching_binaries": self.switching_binaries,
+            "switching_operations": self.switching_operations, "max_switching": self.max_switching,
+            "lower_bound_kw": self.lower_bound_kw / self.periods, "gap": self.gap,
+            "iterations": self.iterations, "wall_s": self.wall_s, "solver_s": self.solver_s,
+            "per_period": per_period,
+        }
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(sum(values) / len(values)) if values else None
+
+
+def _item(values: list[Any], t: int) -> Any:
+    return values[t] if values else None
+
 
 # ---------------------------------------------------------------------------- helpers
 def _switch_count(closed: np.ndarray, initial: np.ndarray) -> int:
