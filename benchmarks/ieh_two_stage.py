@@ -161,12 +161,14 @@ def plot_dispatch(case: gamecore.Case, result: gamecore.Result, path: Path) -> N
                ("renewables used", c["renewable_used"]), ("EES discharge", c["ees_discharge"])]
     sinks = [("EES charge", c["ees_charge"]), ("grid export", np.maximum(-c["net"], 0))]
     fig, ax = plt.subplots(figsize=(9, 4.8), layout="constrained")
-    bottom = np.zeros_like(t)
+    top = np.zeros_like(t)
     for label, v in sources:
-        ax.bar(t, v, bottom=bottom, width=0.8 * sc.dt, label=label); bottom += v
-    bottom = np.zeros_like(t)
+        ax.bar(t, v, bottom=top, width=0.8 * sc.dt, label=label); top = top + v
+    low = np.zeros_like(t)
     for label, v in sinks:
-        ax.bar(t, -v, bottom=bottom, width=0.8 * sc.dt, label=label); bottom -= v
+        ax.bar(t, -v, bottom=low, width=0.8 * sc.dt, label=label); low = low - v
+    span = max(top.max(), (c["elec_load"] + c["shift_e"]).max()) - low.min()
+    ax.set_ylim(low.min() - 0.05 * span, max(top.max(), (c["elec_load"] + c["shift_e"]).max()) + 0.05 * span)
     ax.step(np.append(t - 0.5 * sc.dt, 24), np.append(c["elec_load"] + c["shift_e"], (c["elec_load"] + c["shift_e"])[-1]),
             "k-", where="post", lw=1.5, label="load (non-shiftable + shifted)")
     ax.step(np.append(t - 0.5 * sc.dt, 24), np.append(c["elec_load"], c["elec_load"][-1]), "k:", where="post", lw=1.2,
