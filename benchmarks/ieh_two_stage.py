@@ -103,6 +103,8 @@ def run_one(hubs: int, seed: int, sg_budget: int | None, compare: bool = True, n
     case = gamecore.make_case("ieh", agents=hubs, seed=seed)
     result = gamecore.solve(case, "bisection", da_compare=compare, progress=False, n_jobs=n_jobs)
     ex = result.extra
+    if "day_ahead" not in ex or "real_time" not in ex:     # the strategy failed: keep its status and message
+        return {"hubs": hubs, "status": result.status, "message": result.message}, case, result, None
     da, rt = ex["day_ahead"], ex["real_time"]
     iters = np.asarray(rt["iterations"])
     runs = da.get("compare", {da["method"]: da})
@@ -247,8 +249,9 @@ def main() -> None:
         row["wall_total_s"] = time.perf_counter() - clock
         rows.append(row)
         pd.DataFrame(rows).to_csv(args.out / "ieh_two_stage.csv", index=False)   # keep partial results
-        print(f"{n} hubs done in {row['wall_total_s']:.0f} s: gap {row['gap']:.2e}", flush=True)
-        if n == args.plot_hubs:
+        print(f"{n} hubs done in {row['wall_total_s']:.0f} s: {row['status']}, gap {row.get('gap', float('nan')):.2e}"
+              + ("" if "gap" in row else f" ({row['message']})"), flush=True)
+        if n == args.plot_hubs and "gap" in row:
             hub_table(result).to_csv(args.out / "ieh_two_stage_hub_costs.csv", index=False)
             plot_prices(case, result, args.out / "ieh_two_stage_prices.png")
             plot_transformer(case, result, args.out / "ieh_two_stage_transformer.png")
@@ -262,7 +265,7 @@ def main() -> None:
                            "gradient_iter_at_sg_accuracy", "sg_iter_ratio", "sg_wall_s", "sg_wall_ratio")
                if c in frame.columns]
     with pd.option_context("display.width", 250, "display.max_columns", 40, "display.float_format", "{:.3g}".format):
-        print(frame[cols].to_string(index=False))
+        print(frame[[c for c in cols if c in frame.columns]].to_string(index=False))
         if sg_cols:
             print(frame[["hubs"] + sg_cols].to_string(index=False))
 

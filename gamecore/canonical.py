@@ -47,6 +47,8 @@ _STATUS = {
     "InsufficientProgress": "solver_error",
 }
 OK_STATUSES = ("optimal", "optimal_inaccurate")
+#: statuses retried once with equilibration (numerical stalls, not infeasibility)
+RETRY_STATUSES = ("solver_error", "max_iter")
 
 
 @dataclass(frozen=True)
@@ -184,20 +186,23 @@ class CanonicalProgram:
             setattr(s, key, value)
         return s
 
-    def _solver(self, sigma: np.ndarray, prox: Prox | None) -> Any:
+    def _data(self, sigma: np.ndarray, prox: Prox | None) -> tuple[Any, sp.csc_matrix, np.ndarray, np.ndarray]:
+        """``(cache key, P, q, b)`` of the problem at ``sigma`` (with the proximal term, if any)."""
         q = self.q(sigma)
         b = self.b(sigma)
         if prox is None:
-            key: Any = "plain"
-            P = self.P
-        else:
-            key = ("prox", tuple(sorted(prox.targets)))
-            P = self.P.copy()
-            mask = self._prox_mask(tuple(sorted(prox.targets)))
-            P.data = self.P.data + prox.rho * mask
-            for name, target in prox.targets.items():
-                cols, _ = self.outputs[name]
-                q[cols] -= prox.rho * np.asarray(target, dtype=float).ravel()
+            return "plain", self.P, q, b
+        key = ("prox", tuple(sorted(prox.targets)))
+        P = self.P.copy()
+        mask = self._prox_mask(tuple(sorted(prox.targets)))
+        P.data = self.P.data + prox.rho * mask
+        for name, target in prox.targets.items():
+            cols, _ = self.outputs[name]
+            q[cols] -= prox.rho * np.asarray(target, dtype=float).ravel()
+        return key, P, q, b
+
+    def _solver(self, sigma: np.ndarray, prox: Prox | None) -> Any:
+        key, P, q, b = self._data(sigma, prox)
         solver = self._solvers.get(key)
         if solver is None or not self._reusable:
             solver = clarabel.DefaultSolver(P, q, self.A, b, self.dims.clarabel_cones(), self._settings())
@@ -238,8 +243,17 @@ class CanonicalProgram:
         # updated since, so the time inside the solver is measured around the call itself.
         start = time.perf_counter()
         sol = solver.solve()
-        inside = time.perf_counter() - start
         status = _STATUS.get(str(sol.status), "solver_error")
+        if status in RETRY_STATUSES:
+            # an interior-point stall of the unscaled data (seen on badly scaled blocks): once
+            # more on a fresh solver with Ruiz equilibration, so the answer still depends only on
+            # the current data
+            _, P, q, b = self._data(sigma, prox)
+            settings = self._settings()
+            settings.equilibrate_enable = True
+            sol = clarabel.DefaultSolver(P, q, self.A, b, self.dims.clarabel_cones(), settings).solve()
+            status = _STATUS.get(str(sol.status), "solver_error")
+        inside = time.perf_counter() - start
         if status in OK_STATUSES:
             x = np.asarray(sol.x, dtype=float)
             return Response(status, self.outputs_of(x), self.objective_at(x, sigma),
