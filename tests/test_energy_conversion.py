@@ -118,6 +118,11 @@ def test_absorption_chiller():
     (lambda: InternalCombustionGenerator(p_rated=10.0, p_min=20.0, name="icg1"), "'icg1': p_min"),
     (lambda: CoalUnit(p_max=10.0, cost=QuadraticCost(0, 1), ramp_up=-1.0, name="c1"), "CoalUnit 'c1': ramp_up"),
     (lambda: AbsorptionChiller(cool_max=10.0, cop=0.0, name="ac1"), "AbsorptionChiller 'ac1': cop"),
+    # the range check names each unit's own fields
+    (lambda: GasBoiler(h_max=-1.0, name="gb2"), "GasBoiler 'gb2': h_max must be > 0"),
+    (lambda: GasBoiler(h_max=5.0, h_min=9.0, name="gb3"), "GasBoiler 'gb3': h_min=9.0 kW exceeds h_max=5.0 kW"),
+    (lambda: InternalCombustionGenerator(p_rated=-2.0, name="icg2"), "'icg2': p_rated must be > 0"),
+    (lambda: AbsorptionChiller(cool_max=0.0, name="ac2"), "AbsorptionChiller 'ac2': cool_max must be > 0"),
 ])
 def test_validation_names_component_and_field(factory, message):
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -45,6 +45,20 @@ def check_optional_nonnegative(kind: str, name: str, field: str, value: float | 
         check_nonnegative(kind, name, field, value, unit)
 
 
+def check_operating_range(kind: str, name: str, low: float, high: float, ramp_up: float | None,
+                          ramp_down: float | None, dt: float, *, low_field: str = "p_min",
+                          high_field: str = "p_max") -> None:
+    """Checks shared by dispatchable units: ``0 ≤ low ≤ high``, ``high > 0`` (kW), optional
+    non-negative ramp limits (kW/h) and ``dt > 0`` (h); errors name ``low_field``/``high_field``."""
+    check_nonnegative(kind, name, low_field, low, "kW")
+    check_positive(kind, name, high_field, high, "kW")
+    if low > high:
+        raise ValueError(f"{where(kind, name)}: {low_field}={low} kW exceeds {high_field}={high} kW")
+    check_optional_nonnegative(kind, name, "ramp_up", ramp_up, "kW/h")
+    check_optional_nonnegative(kind, name, "ramp_down", ramp_down, "kW/h")
+    check_positive(kind, name, "dt", dt, "h")
+
+
 def check_horizon(kind: str, name: str, horizon: int) -> None:
     """Raise ``ValueError`` unless ``horizon`` is an integer ≥ 1."""
     if int(horizon) != horizon or horizon < 1:

@@ -29,12 +29,13 @@ text extraction):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
 
 from gamecore.energy._common import (QuadraticCost, check_fraction, check_horizon, check_nonnegative,
-                                     check_optional_nonnegative, check_positive, ramp_constraints, where)
+                                     check_operating_range, check_positive, ramp_constraints, where)
 
 #: Seed 004 Table 1 ICG fuel-cost coefficients ``a_e = 0.0013``, ``b_e = 0.16``, ``c_e = 0``
 #: (units not printed; read as CNY/(kW²·h), CNY/kWh, CNY/h with the ICG output in kW).
@@ -87,15 +88,17 @@ class UnitModel:
         return cp.sum(self.emissions)
 
 
-def _check_common(kind: str, name: str, p_min: float, p_max: float, ramp_up: float | None,
-                  ramp_down: float | None, dt: float) -> None:
-    check_nonnegative(kind, name, "p_min", p_min, "kW")
-    check_positive(kind, name, "p_max", p_max, "kW")
-    if p_min > p_max:
-        raise ValueError(f"{where(kind, name)}: p_min={p_min} kW exceeds p_max={p_max} kW")
-    check_optional_nonnegative(kind, name, "ramp_up", ramp_up, "kW/h")
-    check_optional_nonnegative(kind, name, "ramp_down", ramp_down, "kW/h")
-    check_positive(kind, name, "dt", dt, "h")
+def _dispatch_variable(kind: str, unit: Any, horizon: int, label: str, low: float, high: float,
+                       name: str | None, initial: float | None = None
+                       ) -> tuple[str, cp.Variable, list[cp.Constraint]]:
+    """``(prefix, x, constraints)``: the unit's ``(horizon,)`` non-negative variable
+    ``{prefix}_{label}`` (kW) with ``low ≤ x ≤ high`` and the unit's ramp limits."""
+    check_horizon(kind, unit.name, horizon)
+    prefix = name or unit.name
+    x = cp.Variable(horizon, name=f"{prefix}_{label}", nonneg=True)
+    cons: list[cp.Constraint] = [x >= low, x <= high]
+    cons += ramp_constraints(x, unit.ramp_up, unit.ramp_down, unit.dt, initial)
+    return prefix, x, cons
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ class GasTurbineCHP:
 
     def __post_init__(self) -> None:
         kind = "GasTurbineCHP"
-        _check_common(kind, self.name, self.p_min, self.p_max, self.ramp_up, self.ramp_down, self.dt)
+        check_operating_range(kind, self.name, self.p_min, self.p_max, self.ramp_up, self.ramp_down, self.dt)
         check_fraction(kind, self.name, "eta_e", self.eta_e)
         check_fraction(kind, self.name, "eta_loss", self.eta_loss, open_low=False)
         check_fraction(kind, self.name, "eta_whb", self.eta_whb)
@@ -201,7 +204,8 @@ class GasBoiler:
 
     def __post_init__(self) -> None:
         kind = "GasBoiler"
-        _check_common(kind, self.name, self.h_min, self.h_max, self.ramp_up, self.ramp_down, self.dt)
+        check_operating_range(kind, self.name, self.h_min, self.h_max, self.ramp_up, self.ramp_down, self.dt,
+                              low_field="h_min", high_field="h_max")
         check_fraction(kind, self.name, "eta", self.eta)
         check_nonnegative(kind, self.name, "gas_price", self.gas_price, "CNY/m3")
         check_positive(kind, self.name, "gas_lhv", self.gas_lhv, "kWh/m3")
@@ -215,12 +219,9 @@ def gas_boiler_model(unit: GasBoiler, horizon: int, initial_heat: float | None =
     Constraints ``h_min ≤ heat ≤ h_max`` and ramps. Cost: the gas bought, or ``unit.cost`` in
     the heat output; emissions ``emission_factor·gas·dt`` (kg per period).
     """
-    check_horizon("GasBoiler", unit.name, horizon)
-    prefix = name or unit.name
-    heat = cp.Variable(horizon, name=f"{prefix}_heat", nonneg=True)
+    prefix, heat, cons = _dispatch_variable("GasBoiler", unit, horizon, "heat", unit.h_min, unit.h_max, name,
+                                            initial_heat)
     gas = heat / unit.eta
-    cons: list[cp.Constraint] = [heat >= unit.h_min, heat <= unit.h_max]
-    cons += ramp_constraints(heat, unit.ramp_up, unit.ramp_down, unit.dt, initial_heat)
     if unit.cost is None:
         cost = unit.gas_price / unit.gas_lhv * unit.dt * cp.sum(gas)
     else:
@@ -259,7 +260,8 @@ class InternalCombustionGenerator:
 
     def __post_init__(self) -> None:
         kind = "InternalCombustionGenerator"
-        _check_common(kind, self.name, self.p_min, self.p_rated, self.ramp_up, self.ramp_down, self.dt)
+        check_operating_range(kind, self.name, self.p_min, self.p_rated, self.ramp_up, self.ramp_down, self.dt,
+                              high_field="p_rated")
         check_fraction(kind, self.name, "eta_ice", self.eta_ice)
         check_fraction(kind, self.name, "eta_re", self.eta_re)
         check_nonnegative(kind, self.name, "emission_intensity", self.emission_intensity, "kg/kWh")
@@ -273,11 +275,8 @@ class InternalCombustionGenerator:
 def icg_model(unit: InternalCombustionGenerator, horizon: int, initial_power: float | None = None,
               name: str | None = None) -> UnitModel:
     """Variable ``power`` (kW) of an ICG; outputs ``power`` and ``heat = power·(1−η)/η·η_re``; input ``gas``."""
-    check_horizon("InternalCombustionGenerator", unit.name, horizon)
-    prefix = name or unit.name
-    power = cp.Variable(horizon, name=f"{prefix}_power", nonneg=True)
-    cons: list[cp.Constraint] = [power >= unit.p_min, power <= unit.p_rated]
-    cons += ramp_constraints(power, unit.ramp_up, unit.ramp_down, unit.dt, initial_power)
+    prefix, power, cons = _dispatch_variable("InternalCombustionGenerator", unit, horizon, "power", unit.p_min,
+                                             unit.p_rated, name, initial_power)
     return UnitModel(prefix, {"power": power}, cons, {"gas": power / unit.eta_ice},
                      {"power": power, "heat": unit.heat_per_power * power}, unit.cost.expr(power, unit.dt),
                      unit.emission_intensity * unit.dt * power, unit.dt)
@@ -306,18 +305,15 @@ class CoalUnit:
 
     def __post_init__(self) -> None:
         kind = "CoalUnit"
-        _check_common(kind, self.name, self.p_min, self.p_max, self.ramp_up, self.ramp_down, self.dt)
+        check_operating_range(kind, self.name, self.p_min, self.p_max, self.ramp_up, self.ramp_down, self.dt)
         check_nonnegative(kind, self.name, "emission_intensity", self.emission_intensity, "kg/kWh")
 
 
 def coal_unit_model(unit: CoalUnit, horizon: int, initial_power: float | None = None,
                     name: str | None = None) -> UnitModel:
     """Variable ``power`` (kW) of a coal unit; output ``power``; emissions ``intensity·power·dt``."""
-    check_horizon("CoalUnit", unit.name, horizon)
-    prefix = name or unit.name
-    power = cp.Variable(horizon, name=f"{prefix}_power", nonneg=True)
-    cons: list[cp.Constraint] = [power >= unit.p_min, power <= unit.p_max]
-    cons += ramp_constraints(power, unit.ramp_up, unit.ramp_down, unit.dt, initial_power)
+    prefix, power, cons = _dispatch_variable("CoalUnit", unit, horizon, "power", unit.p_min, unit.p_max, name,
+                                             initial_power)
     return UnitModel(prefix, {"power": power}, cons, {}, {"power": power}, unit.cost.expr(power, unit.dt),
                      unit.emission_intensity * unit.dt * power, unit.dt)
 
@@ -341,17 +337,15 @@ class AbsorptionChiller:
 
     def __post_init__(self) -> None:
         kind = "AbsorptionChiller"
-        _check_common(kind, self.name, 0.0, self.cool_max, self.ramp_up, self.ramp_down, self.dt)
+        check_operating_range(kind, self.name, 0.0, self.cool_max, self.ramp_up, self.ramp_down, self.dt,
+                              low_field="cool_min", high_field="cool_max")
         check_positive(kind, self.name, "cop", self.cop)
 
 
 def absorption_chiller_model(unit: AbsorptionChiller, horizon: int, name: str | None = None) -> UnitModel:
     """Variable ``cooling`` (kW); input ``heat = cooling/COP``; no cost, no emissions of its own."""
-    check_horizon("AbsorptionChiller", unit.name, horizon)
-    prefix = name or unit.name
-    cooling = cp.Variable(horizon, name=f"{prefix}_cooling", nonneg=True)
-    cons: list[cp.Constraint] = [cooling <= unit.cool_max]
-    cons += ramp_constraints(cooling, unit.ramp_up, unit.ramp_down, unit.dt)
+    prefix, cooling, cons = _dispatch_variable("AbsorptionChiller", unit, horizon, "cooling", 0.0, unit.cool_max,
+                                               name)
     zero = cp.Constant(np.zeros(horizon))
     return UnitModel(prefix, {"cooling": cooling}, cons, {"heat": cooling / unit.cop}, {"cooling": cooling},
                      cp.Constant(0.0), zero, unit.dt)

@@ -41,7 +41,8 @@ import cvxpy as cp
 import numpy as np
 
 from gamecore.energy._common import (ArrayLike, check_fraction, check_horizon, check_nonnegative,
-                                     check_optional_nonnegative, check_positive, profile, ramp_constraints)
+                                     check_operating_range, check_optional_nonnegative, check_positive, profile,
+                                     ramp_constraints)
 from gamecore.energy.storage import Storage, StorageModel, storage_model
 
 #: CO₂ consumed per kWh (LHV) of methane produced by methanation: 44.01 g/mol / (802.3 kJ/mol / 3600).
@@ -103,13 +104,11 @@ class PowerToGas:
 
     def __post_init__(self) -> None:
         kind = "PowerToGas"
-        check_positive(kind, self.name, "p_max", self.p_max, "kW")
+        check_operating_range(kind, self.name, 0.0, self.p_max, self.ramp_up, self.ramp_down, self.dt,
+                              low_field="p_min")
         check_fraction(kind, self.name, "eta_el", self.eta_el)
         check_fraction(kind, self.name, "eta_mr", self.eta_mr)
         check_positive(kind, self.name, "co2_per_ch4", self.co2_per_ch4, "kg/kWh")
-        check_optional_nonnegative(kind, self.name, "ramp_up", self.ramp_up, "kW/h")
-        check_optional_nonnegative(kind, self.name, "ramp_down", self.ramp_down, "kW/h")
-        check_positive(kind, self.name, "dt", self.dt, "h")
 
     @property
     def co2_per_kwh_el(self) -> float:
