@@ -181,9 +181,11 @@ def plot_dispatch(case: gamecore.Case, result: gamecore.Result, path: Path) -> N
     low = np.zeros_like(t)
     for label, v in sinks:
         ax.bar(t, -v, bottom=low, width=0.8 * sc.dt, label=label); low = low - v
-    span = max(top.max(), (c["elec_load"] + c["shift_e"]).max()) - low.min()
-    ax.set_ylim(low.min() - 0.05 * span, max(top.max(), (c["elec_load"] + c["shift_e"]).max()) + 0.05 * span)
-    ax.step(np.append(t - 0.5 * sc.dt, 24), np.append(c["elec_load"] + c["shift_e"], (c["elec_load"] + c["shift_e"])[-1]),
+    load = c["elec_load"] + c["shift_e"]
+    high = max(top.max(), load.max())
+    span = high - low.min()
+    ax.set_ylim(low.min() - 0.05 * span, high + 0.05 * span)
+    ax.step(np.append(t - 0.5 * sc.dt, 24), np.append(load, load[-1]),
             "k-", where="post", lw=1.5, label="load (non-shiftable + shifted)")
     ax.step(np.append(t - 0.5 * sc.dt, 24), np.append(c["elec_load"], c["elec_load"][-1]), "k:", where="post", lw=1.2,
             label="non-shiftable load")

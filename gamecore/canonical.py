@@ -201,8 +201,8 @@ class CanonicalProgram:
             q[cols] -= prox.rho * np.asarray(target, dtype=float).ravel()
         return key, P, q, b
 
-    def _solver(self, sigma: np.ndarray, prox: Prox | None) -> Any:
-        key, P, q, b = self._data(sigma, prox)
+    def _solver(self, key: Any, P: sp.csc_matrix, q: np.ndarray, b: np.ndarray, prox: Prox | None) -> Any:
+        """The cached solver of ``key`` updated to ``(P, q, b)`` (built on first use)."""
         solver = self._solvers.get(key)
         if solver is None or not self._reusable:
             solver = clarabel.DefaultSolver(P, q, self.A, b, self.dims.clarabel_cones(), self._settings())
@@ -238,7 +238,8 @@ class CanonicalProgram:
     def solve(self, sigma: np.ndarray, prox: Prox | None = None, keep_x: bool = True) -> Response:
         """Solve at signal vector ``sigma`` (shape ``(k,)``), optionally with a proximal term."""
         sigma = np.asarray(sigma, dtype=float)
-        solver = self._solver(sigma, prox)
+        key, P, q, b = self._data(sigma, prox)
+        solver = self._solver(key, P, q, b, prox)
         # Clarabel's own sol.solve_time also counts the setup of a solver built earlier and
         # updated since, so the time inside the solver is measured around the call itself.
         start = time.perf_counter()
@@ -248,7 +249,6 @@ class CanonicalProgram:
             # an interior-point stall of the unscaled data (seen on badly scaled blocks): once
             # more on a fresh solver with Ruiz equilibration, so the answer still depends only on
             # the current data
-            _, P, q, b = self._data(sigma, prox)
             settings = self._settings()
             settings.equilibrate_enable = True
             sol = clarabel.DefaultSolver(P, q, self.A, b, self.dims.clarabel_cones(), settings).solve()
