@@ -127,6 +127,7 @@ def run_one(hubs: int, seed: int, sg_budget: int | None, compare: bool = True, n
         "da_duality_gap": da["duality_gap"], "best_response_gap": result.certificate.best_response_gap,
         "coupling_residual": result.certificate.coupling_residual,
         "max_unmixed_residual": float(np.max(rt["residual_unmixed"])),
+        "penalty_two_stage": ex["costs"]["penalty_two_stage"], "penalty_centralized": ex["costs"].get("penalty_centralized"),
         "transformer_max_over_cap": float(np.max(np.abs(ex["flows"]["transformer"]["two_stage"]))
                                           / ex["flows"]["transformer"]["limit"][1]),
     }
@@ -262,7 +263,8 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     cols = ["hubs", "da_iter_accelerated", "da_iter_gradient", "paper_da_iter", "rt_iter_max", "rt_bound",
             "paper_rt_iter", "gap", "two_stage_vs_hindsight", "centralized_vs_hindsight", "wall_two_stage_s",
-            "wall_centralized_rolling_s", "stage_build_s", "storage_simultaneous", "storage_failures"]
+            "wall_centralized_rolling_s", "stage_build_s", "penalty_two_stage", "penalty_centralized",
+            "storage_simultaneous", "storage_failures"]
     sg_cols = [c for c in ("sg_status", "sg_iter", "sg_accuracy", "accelerated_iter_at_sg_accuracy",
                            "gradient_iter_at_sg_accuracy", "sg_iter_ratio", "sg_wall_s", "sg_wall_ratio")
                if c in frame.columns]

@@ -54,6 +54,8 @@ class PeriodCost:
             components of a dispatch), for reports and plots.
         violation: largest repair (≥ 0, case units) the accounting needed to make the
             realised responses consistent (solver rounding); 0 when exact.
+        penalty: the part of ``system`` that prices soft constraints of the case (e.g. unserved
+            demand, a missed storage target); 0 when the period kept every hard constraint.
     """
 
     system: float
@@ -62,6 +64,7 @@ class PeriodCost:
     limits: dict[str, tuple[float, float]] = field(default_factory=dict)
     details: dict[str, np.ndarray] = field(default_factory=dict)
     violation: float = 0.0
+    penalty: float = 0.0
 
 
 class RollingHorizon(ABC):
@@ -160,6 +163,7 @@ class RollingRun:
         supplies: coupling name -> ``(T,)`` leader supply of each realised period.
         states: ``T + 1`` state lists (start of the day ... end of the day).
         violation: largest :attr:`PeriodCost.violation`.
+        penalties: ``(T,)`` :attr:`PeriodCost.penalty` of each period (part of ``system_costs``).
         wall_s: seconds; build_s: of which building stage games.
     """
 
@@ -173,6 +177,7 @@ class RollingRun:
     supplies: dict[str, np.ndarray]
     states: list[list[Any]]
     violation: float = 0.0
+    penalties: np.ndarray = field(default_factory=lambda: np.zeros(0))
     wall_s: float = 0.0
     build_s: float = 0.0
 
@@ -180,6 +185,11 @@ class RollingRun:
     def total_cost(self) -> float:
         """Σ_t system cost of the realised day."""
         return float(np.sum(self.system_costs))
+
+    @property
+    def total_penalty(self) -> float:
+        """Σ_t penalty cost of soft constraints in the realised day (0 when all hard ones held)."""
+        return float(np.sum(self.penalties))
 
     @property
     def agent_totals(self) -> np.ndarray:
@@ -203,6 +213,7 @@ class RollingRecorder:
         self.details: list[dict[str, np.ndarray]] = []
         self.outputs: list[dict[str, np.ndarray]] = [{} for _ in rolling.agent_names]
         self.violation = 0.0
+        self.penalties = np.zeros(self.T)
         self.build_s = 0.0
         self.clock = time.perf_counter()
 
@@ -235,6 +246,7 @@ class RollingRecorder:
             self.supplies.setdefault(name, np.full(T, np.nan))[start] = float(value)
         self.details.append(cost.details)
         self.violation = max(self.violation, float(cost.violation))
+        self.penalties[start] = float(cost.penalty)
         coupled = {c.output for c in game.leader.couplings}
         for i, response in enumerate(responses):
             outputs = response.outputs if hasattr(response, "outputs") else response
@@ -249,7 +261,7 @@ class RollingRecorder:
 
     def finish(self) -> RollingRun:
         return RollingRun(self.prices, self.system, self.agents, self.flows, self.limits, self.details,
-                          self.outputs, self.supplies, self.states, self.violation,
+                          self.outputs, self.supplies, self.states, self.violation, self.penalties,
                           time.perf_counter() - self.clock, self.build_s)
 
 

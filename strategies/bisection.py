@@ -492,7 +492,7 @@ class TwoStage:
                           "br_gap": rt.br_gap.tolist(), "pinned": pinned, "wall_s": rt.wall_s,
                           "build_s": run.build_s},
             "costs": {"agents": names, "two_stage": totals.tolist(), "system_two_stage": run.total_cost,
-                      "system_per_period": run.system_costs.tolist()},
+                      "system_per_period": run.system_costs.tolist(), "penalty_two_stage": run.total_penalty},
             "flows": {c: {"two_stage": v.tolist(), "limit": list(run.limits.get(c, (np.nan, np.nan)))}
                       for c, v in run.flows.items()},
             "dispatch": {"agent": names[pick],
@@ -504,6 +504,7 @@ class TwoStage:
         if reference is not None:
             ref_total = reference.total_cost
             extra["costs"].update({"centralized": reference.agent_totals.tolist(), "system_centralized": ref_total,
+                                   "penalty_centralized": reference.total_penalty,
                                    "gap": relative(run.total_cost - ref_total, ref_total)})
             for c, v in reference.flows.items():
                 extra["flows"].setdefault(c, {})["centralized"] = v.tolist()
@@ -517,6 +518,9 @@ class TwoStage:
                    f"bound {bound}); realised residual max {residuals.max():.2g}"
                    + (f"; periods not cleared: {uncleared}" if uncleared else "")
                    + (f"; price at a bound: {pinned}" if pinned else ""))
+        if run.total_penalty > 1e-6 * max(1.0, abs(run.total_cost)):
+            how.append(f"soft constraints priced in the realised cost: {run.total_penalty:.4g} "
+                       "(e.g. unserved demand; see the case's period details)")
         if ref_total is not None:
             how.append(f"realised cost {run.total_cost:.6g} vs centralized rolling {ref_total:.6g} "
                        f"(gap {extra['costs']['gap']:.3g})")

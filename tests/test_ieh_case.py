@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -174,3 +176,64 @@ def test_50_hubs_build() -> None:
     assert case.game.n_followers == 50
     sc = case.params["scenario"]
     assert sc.transformer_cap > 0 and len({h.name for h in sc.hubs}) == 50
+
+
+# ------------------------------------------------------------------- soft constraints
+def _hard(hub: ieh_data.HubData) -> ieh_data.HubData:
+    """The paper's model: demand served and end-of-day SOC met exactly."""
+    return replace(hub, lost_load_value=None, end_soc_penalty=None)
+
+
+def test_priced_unserved_demand_and_soc_miss_are_exact(case: gamecore.Case, central: gamecore.Result) -> None:
+    """Where the paper's hard model is feasible the priced model has the same optimum."""
+    sc = case.params["scenario"]
+    prices = central.signals["price"]
+    for i, (hub, state) in enumerate(zip(sc.hubs, case.params["states"])):
+        profile = sc.profile(i, 0, "day-ahead")
+        soft = ieh.solve_hub(hub, state, profile, prices)
+        hard = ieh.solve_hub(_hard(hub), state, profile, prices)
+        assert soft.cost == pytest.approx(hard.cost, rel=1e-7), hub.name
+        assert max(soft.unserved_e.max(), soft.unserved_h.max(), soft.end_miss.max()) < 1e-6 * hub.grid_max
+        assert soft.cost_at(hub) == pytest.approx(soft.cost, rel=1e-7)
+
+
+def test_rolling_day_that_breaks_the_hard_model() -> None:
+    """hub743 of the 1000-hub scenario (seed 0) — the hub that stopped the 1000-hub benchmark.
+
+    Run alone with an ample transformer (local price = utility price), the 22:00 stage plans
+    hour 23 on the real-time forecast of the heat demand (333.05 kW), leaving TES 845.88 kWh that
+    must discharge 333.1 kW to end on its 490.2 kWh target; the realised demand is 330.56 kW
+    and heat cannot be dumped without the CHP. The hard model is infeasible at hour 23; the
+    priced one ends the day with TES ≈2 kWh above target, pays for it and says so.
+    """
+    from gamecore.rolling import centralized_rolling
+
+    big = make_scenario(1000, 24, seed=0)
+    one = big.subset([743], transformer_cap=10 * big.hubs[743].grid_max)
+    hub = one.hubs[0]
+    assert one.heat_load["real-time"][0, 23] > 333.0 > one.heat_load["actual"][0, 23]
+    run = centralized_rolling(ieh.IEHRolling(one))
+    np.testing.assert_allclose(run.prices["price"], one.utility_price, atol=1e-6)
+    assert run.penalties[:23].max() < 1e-4                      # yuan: the priced slacks only where needed
+    miss = float(run.details[23]["end_miss"][0])
+    assert 0.5 < miss < 3.0                                     # kWh, TES above target
+    assert run.penalties[23] == pytest.approx(hub.end_soc_penalty * miss, rel=1e-6)
+    assert run.states[-1][0].tes_energy == pytest.approx(hub.tes.energy_end + miss, abs=1e-6)
+    assert float(run.details[23]["unserved_h"][0]) < 1e-6 and run.violation < 1e-6
+    assert run.total_cost == pytest.approx(run.system_costs.sum()) and run.total_penalty == run.penalties.sum()
+    # the same day with the hard model: the last stage has no feasible dispatch at any price
+    hard = replace(one, hubs=[_hard(hub)])
+    with pytest.raises(gamecore.GameError, match="ieh-stage23.*infeasible"):
+        centralized_rolling(ieh.IEHRolling(hard))
+    follower = ieh.hub_follower(_hard(hub), run.states[23][0], one.profile(0, 23, "rolling"))
+    for price in (0.0, 0.75, 1.5):
+        with pytest.raises(gamecore.FollowerSolveError, match="hub743.*infeasible"):
+            follower.respond({"price": np.array([price])})
+
+
+def test_soft_constraint_prices_are_checked() -> None:
+    hub = make_scenario(1, 24, seed=0).hubs[0]
+    for name in ("lost_load_value", "end_soc_penalty"):
+        for bad in (0.0, -1.0, float("nan")):
+            with pytest.raises(ValueError, match=f"hub00.*{name}"):
+                replace(hub, **{name: bad})

@@ -217,3 +217,33 @@ def test_generated_hubs_relaxation_exact() -> None:
         assert max(ieh.dispatch_violations(hub, state, profile, new).values()) < 1e-6 * hub.grid_max
         exact = ieh.solve_hub(hub, state, profile, scenario.utility_price, exclusive=True)
         assert exact.cost == pytest.approx(relaxed.cost, rel=REL)
+
+
+def test_soft_end_target_is_exact_and_priced() -> None:
+    store = Storage(100.0, 30.0, 40.0, 0.1, 0.9, 0.5, 0.5, 0.95, 0.9, 0.5, name="bat")
+    prices = np.array([0.2, 0.1, 0.9, 1.2, 0.3, 0.8])
+
+    def arbitrage(end_penalty: float | None) -> tuple[float, float]:
+        m = storage_model(store, 6, end_penalty=end_penalty)
+        problem = cp.Problem(cp.Minimize(prices @ (m.charge - m.discharge) + m.penalty), m.constraints)
+        problem.solve(solver=cp.CLARABEL)
+        return float(problem.value), float(m.energy.value[-1])
+
+    hard_cost, hard_end = arbitrage(None)
+    soft_cost, soft_end = arbitrage(10.0)          # above the stored energy's value: exact
+    assert soft_cost == pytest.approx(hard_cost, abs=1e-6) and soft_end == pytest.approx(50.0, abs=1e-6)
+    cheap_cost, cheap_end = arbitrage(0.05)        # below it: selling the stored energy pays
+    assert cheap_end == pytest.approx(10.0, abs=1e-5) and cheap_cost < hard_cost - 1.0
+    # a target out of reach: 80 kWh can drop by at most 0.5 h · 40 kW / 0.9 = 22.2 kWh in one period
+    m = storage_model(store, 1, initial_energy=80.0, end_penalty=5.0)
+    cp.Problem(cp.Minimize(m.penalty), m.constraints).solve(solver=cp.CLARABEL)
+    np.testing.assert_allclose(m.end_miss.value, [0.0, 80.0 - 20.0 / 0.9 - 50.0], atol=1e-6)
+    assert m.penalty.value == pytest.approx(5.0 * (80.0 - 20.0 / 0.9 - 50.0), rel=1e-6)
+    hard = storage_model(store, 1, initial_energy=80.0)
+    problem = cp.Problem(cp.Minimize(0), hard.constraints)
+    problem.solve(solver=cp.CLARABEL)
+    assert problem.status == cp.INFEASIBLE
+    assert storage_model(store, 3, end_of_day=False, end_penalty=5.0).end_miss is None
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="bat.*end_penalty"):
+            storage_model(store, 3, end_penalty=bad)

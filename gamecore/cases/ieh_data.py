@@ -38,7 +38,11 @@ Renewable forecasts are clipped to ``[0, installed capacity]``. Shiftable-load t
 equipment and prices are known exactly. In a rolling real-time stage starting at period t
 (level ``"rolling"``, :meth:`Scenario.level_rows`) period t is measured (actual values: it is
 dispatched now), t+1 uses the real-time forecast, t+2..t+4 the intra-day one and later
-periods the day-ahead one; so what is dispatched is always feasible for the realisation.
+periods the day-ahead one; so what is dispatched is physically consistent with the
+realisation. A plan made on forecasts can still leave a later stage without a feasible
+dispatch of the hard model (e.g. a store that must empty into the last hour's heat demand,
+which turns out lower): unserved demand and a missed end-of-day SOC are therefore priced
+(:data:`LOST_LOAD_VALUE`, :data:`END_SOC_PENALTY`) rather than forbidden.
 
 Clock and price periods
 -----------------------
@@ -63,7 +67,8 @@ used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Sequence
 
 import numpy as np
 
@@ -80,6 +85,14 @@ GAS_KWH_PER_M3 = GAS_DENSITY * GAS_HEATING_VALUE / MJ_PER_KWH
 GAS_PRICE = GAS_PRICE_PER_M3 / GAS_KWH_PER_M3
 
 PRICE_MIN, PRICE_MAX = 0.0, 1.5   #: local electricity price bounds (yuan/kWh, paper)
+#: value of lost load (yuan/kWh): price of electric or heat demand a hub leaves unserved.
+#: ≈6.7× the local price cap; above any marginal value of energy in the hub model (price ≤ 1.5
+#: over a storage round trip ≥ 0.8 efficient is ≤ 1.9; CHP electricity ≈ 1.1; furnace heat ≈ 0.4),
+#: so the shedding is exact: zero whenever the demand can be met.
+LOST_LOAD_VALUE = 10.0
+#: price (yuan/kWh) of missing an EES/TES end-of-day SOC target, see
+#: :func:`gamecore.energy.storage.storage_model`; exact by the same argument.
+END_SOC_PENALTY = 10.0
 LEVELS = ("day-ahead", "intra-day", "real-time")
 #: forecast error standard deviations (fraction of the actual value), see module docstring
 RENEWABLE_ERROR = {"day-ahead": 0.10, "intra-day": 0.05, "real-time": 0.02}
@@ -142,6 +155,11 @@ class HubData:
         gas_price: gas tariff (yuan per kWh of gas).
         dt: period length (h).
         export_max: export limit (kW) when tighter than ``grid_max`` (``None`` = ``grid_max``).
+        lost_load_value: price (yuan/kWh) of unserved electric or heat demand; ``None`` = the
+            demand is a hard constraint (the paper's model, which a rolling horizon cannot
+            always keep feasible: see :mod:`gamecore.cases.ieh`).
+        end_soc_penalty: price (yuan/kWh) of missing the EES/TES end-of-day SOC target;
+            ``None`` = hard target.
     """
 
     name: str
@@ -164,6 +182,15 @@ class HubData:
     gas_price: float = GAS_PRICE
     dt: float = 1.0
     export_max: float | None = None
+    lost_load_value: float | None = LOST_LOAD_VALUE
+    end_soc_penalty: float | None = END_SOC_PENALTY
+
+    def __post_init__(self) -> None:
+        for name in ("lost_load_value", "end_soc_penalty"):
+            value = getattr(self, name)
+            if value is not None and not (np.isfinite(value) and value > 0):
+                raise ValueError(f"hub '{self.name}': {name} must be a positive finite price (yuan/kWh) "
+                                 f"or None for a hard constraint, got {value}")
 
     @property
     def export_limit(self) -> float:
@@ -236,6 +263,21 @@ class Scenario:
         """High-price periods (start in 07:00–23:00), boolean ``(T,)``; 06:00–07:00 is neither."""
         h = self.hours
         return (h >= 7.0) & (h < 23.0)
+
+    def subset(self, hubs: Sequence[int], transformer_cap: float | None = None) -> "Scenario":
+        """The scenario of the hubs at indices ``hubs`` only, same data (e.g. one hub of a
+        1000-hub scenario); ``transformer_cap`` (kW) defaults to this scenario's."""
+        idx = [int(i) for i in hubs]
+        bad = [i for i in idx if not 0 <= i < self.n_hubs]
+        if not idx or bad:
+            raise ValueError(f"subset: hub indices must be in [0, {self.n_hubs}), got {list(hubs)}")
+
+        def rows(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {level: values[idx].copy() for level, values in data.items()}
+
+        cap = self.transformer_cap if transformer_cap is None else float(transformer_cap)
+        return replace(self, hubs=[self.hubs[i] for i in idx], transformer_cap=cap, renewable=rows(self.renewable),
+                       elec_load=rows(self.elec_load), heat_load=rows(self.heat_load))
 
     def level_rows(self, start: int, level: str) -> list[str]:
         """Which data level each period of ``[start, T)`` uses.

@@ -12,6 +12,13 @@ Model (standard energy-hub storage; the paper's own formulas were lost in extrac
     e[0] = initial energy (given: rolling horizons start from the current state)
     e[T] = soc_end·E   (only when the horizon ends at the end of the day; ``>=`` optional)
 
+A rolling horizon cannot always meet the end-of-day target exactly: a plan made on a forecast
+may leave the store where the last period's realised demand cannot take (or give) the energy
+the target forces out of (into) it. ``storage_model(..., end_penalty=c)`` makes the target
+soft: ``e[T] + short − over = soc_end·E`` (``over`` dropped for ``>=``), ``short, over ≥ 0``
+kWh, priced ``c·(short + over)``. With ``c`` above the marginal value of stored energy the
+penalty is exact: the misses are zero whenever the hard target can be met.
+
 The exact model also requires ``ch[t]·dis[t] = 0`` (no simultaneous charge and discharge).
 That complementarity constraint is non-convex; the convex model here drops it
 (problem "P2" of the paper, Sec. II-C) and :func:`to_exclusive` repairs a relaxed solution.
@@ -133,6 +140,9 @@ class StorageModel:
         energy: ``(T+1,)`` kWh, ``energy[0]`` fixed to the initial energy.
         constraints: every constraint of the (complementarity-free) model.
         storage: the parameters.
+        end_miss: with a soft end target, ``(2,)`` kWh ``[short, over]`` of the end-of-day
+            target (``over`` fixed to 0 for a ``>=`` target); ``None`` otherwise.
+        end_penalty: price of a kWh of ``end_miss`` (currency/kWh), 0 without a soft target.
     """
 
     charge: cp.Variable
@@ -140,6 +150,15 @@ class StorageModel:
     energy: cp.Variable
     constraints: list[cp.Constraint]
     storage: Storage
+    end_miss: cp.Variable | None = None
+    end_penalty: float = 0.0
+
+    @property
+    def penalty(self) -> cp.Expression:
+        """Cost of missing the end-of-day target, ``end_penalty·Σ end_miss`` (0 when hard)."""
+        if self.end_miss is None:
+            return cp.Constant(0.0)
+        return self.end_penalty * cp.sum(self.end_miss)
 
     @property
     def net_draw(self) -> cp.Expression:
@@ -148,7 +167,8 @@ class StorageModel:
 
 
 def storage_model(storage: Storage, horizon: int, initial_energy: float | None = None,
-                  end_of_day: bool = True, name: str | None = None) -> StorageModel:
+                  end_of_day: bool = True, name: str | None = None,
+                  end_penalty: float | None = None) -> StorageModel:
     """Variables and convex constraints of ``storage`` over ``horizon`` periods.
 
     Args:
@@ -158,13 +178,19 @@ def storage_model(storage: Storage, horizon: int, initial_energy: float | None =
             ``storage.energy_init`` (start of the day). Rolling horizons pass the current state.
         end_of_day: whether the horizon ends at the end of the day, where ``soc_end`` applies.
         name: prefix of variable names (default ``storage.name``).
+        end_penalty: ``None`` = hard end-of-day target; a price > 0 (currency per kWh) makes
+            it soft (see the module docstring; :attr:`StorageModel.penalty` is the cost term
+            the caller adds to its objective).
 
     Raises:
-        ValueError: naming the field, for a horizon < 1 or an initial energy outside the
-            SOC bounds.
+        ValueError: naming the field, for a horizon < 1, an initial energy outside the
+            SOC bounds or an end penalty that is not a positive finite number.
     """
     if horizon < 1:
         raise ValueError(f"Storage '{storage.name}': horizon must be >= 1, got {horizon}")
+    if end_penalty is not None and not (np.isfinite(end_penalty) and end_penalty > 0):
+        raise ValueError(f"Storage '{storage.name}': end_penalty must be a positive finite price "
+                         f"(or None for a hard target), got {end_penalty}")
     e0 = storage.energy_init if initial_energy is None else float(initial_energy)
     tol = 1e-6 * storage.capacity
     if not storage.energy_min - tol <= e0 <= storage.energy_max + tol:
@@ -183,9 +209,16 @@ def storage_model(storage: Storage, horizon: int, initial_energy: float | None =
         energy[0] == e0,
     ]
     target = storage.energy_end
+    miss = None
     if end_of_day and target is not None:
-        cons.append(energy[horizon] == target if storage.end_equality else energy[horizon] >= target)
-    return StorageModel(ch, dis, energy, cons, storage)
+        end = energy[horizon]
+        if end_penalty is not None:
+            miss = cp.Variable(2, nonneg=True, name=f"{prefix}_end_miss")
+            end = end + miss[0] - miss[1]
+            if not storage.end_equality:
+                cons.append(miss[1] == 0)
+        cons.append(end == target if storage.end_equality else end >= target)
+    return StorageModel(ch, dis, energy, cons, storage, miss, 0.0 if miss is None else float(end_penalty))
 
 
 def soc_trajectory(storage: Storage, charge: np.ndarray, discharge: np.ndarray,
