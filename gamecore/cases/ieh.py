@@ -748,13 +748,8 @@ class IEHRolling(RollingHorizon):
 
 def _end_miss(scenario: Scenario, states: Sequence[HubState]) -> np.ndarray:
     """Per hub, kWh by which EES plus TES end the day away from their targets, ``(N,)``."""
-    out = np.zeros(len(states))
-    for i, (hub, st) in enumerate(zip(scenario.hubs, states)):
-        for store, energy in ((hub.ees, st.ees_energy), (hub.tes, st.tes_energy)):
-            target = store.energy_end
-            if target is not None:
-                out[i] += abs(energy - target) if store.end_equality else max(0.0, target - energy)
-    return out
+    return np.array([hub.ees.end_miss(st.ees_energy) + hub.tes.end_miss(st.tes_energy)
+                     for hub, st in zip(scenario.hubs, states)])
 
 
 def _outputs(report: Any) -> Mapping[str, Any]:

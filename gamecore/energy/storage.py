@@ -130,6 +130,14 @@ class Storage:
         """End-of-day stored-energy target (kWh) or ``None``."""
         return None if self.soc_end is None else self.soc_end * self.capacity
 
+    def end_miss(self, energy: float) -> float:
+        """kWh by which a stored ``energy`` at the end of the day misses the target: ``|e − target|``
+        (``max(0, target − e)`` for a ``>=`` target); 0 without a target."""
+        target = self.energy_end
+        if target is None:
+            return 0.0
+        return float(abs(energy - target) if self.end_equality else max(0.0, target - energy))
+
 
 @dataclass
 class StorageModel:
@@ -248,13 +256,9 @@ def storage_violations(storage: Storage, charge: np.ndarray, discharge: np.ndarr
         "discharge_max": float(max(0.0, (dis - storage.discharge_max).max())),
         "soc_min": float(max(0.0, (storage.energy_min - energy).max())),
         "soc_max": float(max(0.0, (energy - storage.energy_max).max())),
-        "end": 0.0,
+        "end": storage.end_miss(energy[-1]) if end_of_day else 0.0,
         "complementarity": float(np.minimum(np.maximum(ch, 0.0), np.maximum(dis, 0.0)).max()),
     }
-    target = storage.energy_end
-    if end_of_day and target is not None:
-        miss = energy[-1] - target
-        out["end"] = float(abs(miss) if storage.end_equality else max(0.0, -miss))
     return out
 
 
