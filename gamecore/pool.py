@@ -9,10 +9,16 @@ vectors. A worker that ran no task of the first call (or was respawned by loky) 
 the worker and updated in place on every solve.
 
 With ``n_jobs=1`` everything runs in-process (no pickling, no joblib).
+
+Backends are joblib's, selected through ``joblib.parallel_config`` (which also registers
+``"dask"``): with ``backend="dask"`` the shards run on the workers of the active
+``dask.distributed.Client`` (a ``LocalCluster`` or a remote scheduler), and each dask worker
+process keeps its cache like a loky worker. ``pip install -e ".[dask]"`` adds dask.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -20,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
+from joblib.parallel import BACKENDS, EXTERNAL_BACKENDS
 
 from gamecore.canonical import CanonicalProgram, Prox, Response
 from gamecore.errors import FollowerSolveError
@@ -30,6 +37,7 @@ from gamecore.game import Game
 #: process-level state in gamecore, and it lives in worker processes only.
 _WORKER_SHARDS: "OrderedDict[str, tuple[list[CanonicalProgram], list[np.ndarray]]]" = OrderedDict()
 _WORKER_CACHE_LIMIT = 4   # pools per worker; a pool's entry holds every compiled follower
+_WORKER_LOCK = threading.Lock()   # dask (and threaded) workers run several tasks per process
 _MISSING = "__gamecore_missing_shard__"
 
 #: One request: the game's flat signal vector and, optionally, a proximal term per follower.
@@ -69,14 +77,15 @@ def _solve_requests(programs: Sequence[CanonicalProgram], index: Sequence[np.nda
 
 def _worker_task(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarray]] | None, first: int,
                  last: int, requests: Sequence[Request], keep_x: bool) -> Any:
-    if payload is not None:
-        _WORKER_SHARDS.setdefault(key, payload)  # keep an existing copy: its solvers are built
-        while len(_WORKER_SHARDS) > _WORKER_CACHE_LIMIT:
-            _WORKER_SHARDS.popitem(last=False)
-    cached = _WORKER_SHARDS.get(key)
-    if cached is None:
-        return _MISSING
-    _WORKER_SHARDS.move_to_end(key)
+    with _WORKER_LOCK:
+        if payload is not None:
+            _WORKER_SHARDS.setdefault(key, payload)  # keep an existing copy: its solvers are built
+            while len(_WORKER_SHARDS) > _WORKER_CACHE_LIMIT:
+                _WORKER_SHARDS.popitem(last=False)
+        cached = _WORKER_SHARDS.get(key)
+        if cached is None:
+            return _MISSING
+        _WORKER_SHARDS.move_to_end(key)
     programs, index = cached  # type: ignore[misc]
     return _solve_requests(programs[first:last], index[first:last], first, requests, keep_x)
 
@@ -89,7 +98,8 @@ class FollowerPool:
         game: the game whose followers are evaluated.
         n_jobs: worker count (``1`` = in-process; ``-1`` = all cores).
         backend: a joblib backend name: ``"loky"`` (processes, default), ``"threading"``,
-            ``"multiprocessing"``, or ``"dask"`` (needs a ``dask.distributed.Client``).
+            ``"multiprocessing"``, or ``"dask"`` (runs on the active ``dask.distributed.Client``;
+            ``n_jobs=-1`` = all of its worker threads).
         shards: number of follower shards (default: ``n_jobs``; more shards balance better).
     """
 
@@ -102,6 +112,9 @@ class FollowerPool:
     def __post_init__(self) -> None:
         if not isinstance(self.n_jobs, int) or self.n_jobs == 0 or self.n_jobs < -1:
             raise ValueError(f"n_jobs must be a positive int or -1, got {self.n_jobs!r}")
+        known = sorted(set(BACKENDS) | set(EXTERNAL_BACKENDS))
+        if self.backend not in known:
+            raise ValueError(f"backend must be one of {known}, got {self.backend!r}")
         self._key = uuid.uuid4().hex
         self.programs = [f.program for f in self.game.followers]
         workers = self.n_jobs if self.n_jobs > 0 else _cpu_count()
@@ -145,7 +158,7 @@ class FollowerPool:
         index = self.game.signal_index
         if self.backend == "threading":
             tasks = [delayed(_solve_requests)(self.programs[a:b], index[a:b], a, requests, keep_x) for a, b in self._shards]
-            parts = Parallel(n_jobs=self.n_jobs, backend=self.backend)(tasks)
+            parts = self._run(tasks)
         else:
             parts = [None] * len(self._shards)
             pending = list(range(len(self._shards)))
@@ -154,7 +167,7 @@ class FollowerPool:
             for _ in range(8):
                 tasks = [delayed(_worker_task)(self._key, payload if ship else None, a, b, requests, keep_x)
                          for a, b in (self._shards[s] for s in pending)]
-                answers = Parallel(n_jobs=self.n_jobs, backend=self.backend)(tasks)
+                answers = self._run(tasks)
                 missing = []
                 for s, answer in zip(pending, answers):
                     if isinstance(answer, str) and answer == _MISSING:
@@ -173,6 +186,11 @@ class FollowerPool:
             for r, row in enumerate(part):  # type: ignore[union-attr]
                 rows[r].extend(row)
         return rows
+
+    def _run(self, tasks: list[Any]) -> list[Any]:
+        """Run joblib tasks on this pool's backend (``parallel_config`` registers ``"dask"``)."""
+        with parallel_config(backend=self.backend, n_jobs=self.n_jobs):
+            return Parallel()(tasks)
 
     def _account(self, requests: list[Request], rows: list[list[Response]], wall: float) -> None:
         stats = self.stats

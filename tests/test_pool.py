@@ -98,6 +98,28 @@ def test_threading_pool_matches_serial(game, price_vectors, serial) -> None:
 
 
 
+def test_dask_pool_matches_serial(game, price_vectors, serial) -> None:
+    """Real dask workers (two processes of a LocalCluster) through joblib's dask backend."""
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        pool = FollowerPool(game, n_jobs=2, backend="dask", shards=3)
+        got = [pool.respond(price_vectors[0])] + pool.respond_many(price_vectors[1:])
+        np.testing.assert_allclose(_outputs(got), _outputs(serial), rtol=0, atol=1e-9)
+        assert pool.stats.reshipped_shards <= len(pool._shards)
+        # a whole strategy run on the cluster gives the serial answer
+        case = gamecore.make_case("analytic-market", agents=8, periods=3)
+        on_dask = gamecore.solve(case, "bisection", n_jobs=2, backend="dask")
+    local = gamecore.solve(case, "bisection")
+    assert on_dask.status == "converged"
+    np.testing.assert_array_equal(on_dask.signals["price"], local.signals["price"])
+
+
+def test_unknown_backend_is_named() -> None:
+    with pytest.raises(ValueError, match="backend must be one of .*'dask'.*got 'spark'"):
+        FollowerPool(market(consumers()), n_jobs=2, backend="spark")
+
+
 def test_programs_are_shipped_to_each_worker_at_most_once(game, price_vectors, serial) -> None:
     """joblib cannot address a worker: the first call's tasks may all land on one worker.
 
