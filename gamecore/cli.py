@@ -12,6 +12,7 @@ with rich only when rich is installed.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import math
@@ -21,12 +22,13 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Optional, Sequence
+from typing import Any, Callable, Iterator, NoReturn, Optional, Sequence
 
 import typer
 
 from gamecore.cases import CASES, Case, make_case
 from gamecore.errors import GameError, StrategyError
+from gamecore.pool import check_backend
 from gamecore.registry import available_strategies, get_strategy
 from gamecore.result import Result
 from gamecore.strategy import Strategy
@@ -183,6 +185,10 @@ def solve_command(
     periods: Optional[int] = typer.Option(None, "--periods", "-t", min=1, help="periods (default: the case's)"),
     seed: int = typer.Option(0, "--seed", help="seeds the case data and the strategy's random choices"),
     n_jobs: int = typer.Option(1, "--n-jobs", "-j", help="follower pool workers (1 = in-process, -1 = all cores)"),
+    backend: str = typer.Option("loky", "--backend", help="joblib backend of the follower pool: loky, threading, "
+                                "multiprocessing or dask"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="with --backend dask: address of a dask "
+                                            "scheduler (default: a LocalCluster of --n-jobs single-thread workers)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o",
                                        help="write result.json, history.csv and convergence.png to this directory"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the summary"),
@@ -195,7 +201,10 @@ def solve_command(
         fail(f"unknown case '{case}'; available: {', '.join(sorted(CASES))}")
     if n_jobs == 0 or n_jobs < -1:
         fail(f"--n-jobs must be a positive integer or -1, got {n_jobs}")
+    if scheduler is not None and backend != "dask":
+        fail("--scheduler needs --backend dask")
     try:
+        check_backend(backend)
         options = parse_options(option or [])
         strategy_obj = get_strategy(strategy, **options)
         built = make_case(case, agents, periods, seed)
@@ -203,7 +212,9 @@ def solve_command(
     except (GameError, ValueError) as err:
         fail(str(err))
     try:
-        result = strategy_obj.solve(built, n_jobs=n_jobs, progress=show_progress(quiet), seed=seed)
+        with dask_client(backend, scheduler, n_jobs):
+            result = strategy_obj.solve(built, n_jobs=n_jobs, backend=backend, progress=show_progress(quiet),
+                                        seed=seed)
     except Exception as err:  # a strategy bug must not end in a traceback for the user
         if os.environ.get("GAMECORE_DEBUG"):
             raise
@@ -223,6 +234,28 @@ def solve_command(
             typer.echo("wrote " + ", ".join(str(p) for p in written))
     if result.status == "failed":
         raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def dask_client(backend: str, scheduler: str | None, n_jobs: int) -> Iterator[None]:
+    """With ``backend="dask"``: a ``dask.distributed.Client`` for the solve — connected to
+    ``scheduler`` or to a ``LocalCluster`` of ``n_jobs`` single-thread workers (all cores for
+    -1) — closed afterwards. Other backends: nothing."""
+    if backend != "dask":
+        yield
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        fail('--backend dask needs dask: pip install -e ".[dask]"')
+    if scheduler is not None:
+        with Client(scheduler):
+            yield
+        return
+    workers = n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster):
+        yield
 
 
 def result_payload(case: Case, result: Result, periods: int | None = None) -> dict[str, Any]:

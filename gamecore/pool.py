@@ -90,6 +90,13 @@ def _worker_task(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarra
     return _solve_requests(programs[first:last], index[first:last], first, requests, keep_x)
 
 
+def check_backend(backend: str) -> None:
+    """Raise ``ValueError`` listing joblib's backends unless ``backend`` is one of them."""
+    known = sorted(set(BACKENDS) | set(EXTERNAL_BACKENDS))
+    if backend not in known:
+        raise ValueError(f"backend must be one of {known}, got {backend!r}")
+
+
 @dataclass
 class FollowerPool:
     """Evaluates a game's followers in parallel.
@@ -112,9 +119,7 @@ class FollowerPool:
     def __post_init__(self) -> None:
         if not isinstance(self.n_jobs, int) or self.n_jobs == 0 or self.n_jobs < -1:
             raise ValueError(f"n_jobs must be a positive int or -1, got {self.n_jobs!r}")
-        known = sorted(set(BACKENDS) | set(EXTERNAL_BACKENDS))
-        if self.backend not in known:
-            raise ValueError(f"backend must be one of {known}, got {self.backend!r}")
+        check_backend(self.backend)
         self._key = uuid.uuid4().hex
         self.programs = [f.program for f in self.game.followers]
         workers = self.n_jobs if self.n_jobs > 0 else _cpu_count()

@@ -145,12 +145,23 @@ def test_unknown_case_exits_2(runner: CliRunner) -> None:
     (["--option", "tol=5"], "tol must be in (0, 1)"),
     (["--option", "tol"], "key=value"),
     (["--n-jobs", "0"], "--n-jobs"),
+    (["--backend", "spark"], "backend must be one of"),
+    (["--scheduler", "tcp://localhost:8786"], "--scheduler needs --backend dask"),
 ])
 def test_bad_options_exit_2(runner: CliRunner, args: list[str], fragment: str) -> None:
     res = invoke(runner, "solve", "analytic-market", "-s", "bisection", *SMALL, *args)
     assert res.exit_code == 2, res.output
     assert fragment in res.stderr
     assert "Traceback" not in res.output
+
+
+def test_solve_on_a_local_dask_cluster(runner: CliRunner) -> None:
+    pytest.importorskip("dask.distributed")
+    local = json.loads(invoke(runner, "solve", "analytic-market", "-s", "bisection", *SMALL, "--json", "-q").stdout)
+    res = invoke(runner, "solve", "analytic-market", "-s", "bisection", *SMALL, "-j", "2", "--backend", "dask",
+                 "--json", "-q")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["signals"] == local["signals"]
 
 
 def test_strategy_not_applicable_exits_2(runner: CliRunner) -> None:
