@@ -76,17 +76,6 @@ def subgradient_baseline(case: gamecore.Case, da: dict[str, Any], budget: int) -
     return out
 
 
-def hindsight_cost(case: gamecore.Case) -> float:
-    """Real cost (yuan, without the quadratic term) of the perfect-information optimum: the whole
-    day solved centrally on the actual data — a lower bound for any rolling method (up to w)."""
-    rolling = case.game.rolling
-    sc = case.params["scenario"]
-    game = gamecore.cases.ieh.stage_game(sc, 0, rolling.initial_states(), "actual", rolling.quadratic_weight)
-    sol = gamecore.solve_centralized(game)
-    quad = sum(rolling.quadratic_weight * float(np.sum((r.outputs["net"] / sc.dt) ** 2)) for r in sol.responses)
-    return sol.objective - quad
-
-
 def storage_check(case: gamecore.Case) -> dict[str, Any]:
     """Theorem 2 (condition (11)) at the day-ahead welfare optimum, every hub × storage × period."""
     sc = case.params["scenario"]
@@ -108,7 +97,7 @@ def run_one(hubs: int, seed: int, sg_budget: int | None, compare: bool = True, n
     da, rt = ex["day_ahead"], ex["real_time"]
     iters = np.asarray(rt["iterations"])
     runs = da.get("compare", {da["method"]: da})
-    hindsight = hindsight_cost(case)
+    hindsight = case.game.rolling.hindsight_cost()
     row: dict[str, Any] = {
         "hubs": hubs, "status": result.status,
         "da_iter_accelerated": runs.get("accelerated", {}).get("iterations"),

@@ -171,6 +171,25 @@ def test_hub_follower_matches_plain_solve(case: gamecore.Case) -> None:
     np.testing.assert_allclose(resp.outputs["net"], d.net, atol=0.1)
 
 
+def test_tie_weight_makes_the_realised_state_unique(case: gamecore.Case) -> None:
+    """At the same prices the centralized stage solve and each hub's own solve realise the
+    same state (stored energies, shiftable energy served) — not only the same bid."""
+    def state_differences(rolling: ieh.IEHRolling) -> np.ndarray:
+        game = rolling.stage_game(0, rolling.initial_states())
+        sol = gamecore.solve_centralized(game)
+        return np.array([np.max(np.abs(f.respond({"price": sol.signal_vector}).outputs["state"]
+                                       - sol.responses[i].outputs["state"])) for i, f in enumerate(game.followers)])
+
+    sc = case.params["scenario"]
+    assert case.game.rolling.tie_weight > 0
+    with_tie = state_differences(case.game.rolling)
+    without = state_differences(ieh.IEHRolling(sc, tie_weight=0.0))
+    assert with_tie.max() < 0.5 and np.median(with_tie) < 0.01, with_tie      # kWh: solver tolerance
+    assert without.max() > 2.0                                                # kWh: ties split differently
+    with pytest.raises(ValueError, match="tie_weight must be >= 0"):
+        ieh.IEHRolling(case.params["scenario"], tie_weight=-1.0)
+
+
 def test_50_hubs_build() -> None:
     case = gamecore.make_case("ieh", agents=50, seed=1)
     assert case.game.n_followers == 50

@@ -182,8 +182,5 @@ def test_perfect_forecasts_isolate_the_algorithmic_error() -> None:
     rolling = gamecore.cases.ieh.IEHRolling(sc, level="actual", day_ahead_level="actual")
     case.game.rolling = rolling
     result = gamecore.solve(case, "bisection")
-    sol = gamecore.solve_centralized(rolling.day_ahead_game())
-    quadratic = sum(rolling.quadratic_weight * float(np.sum((r.outputs["net"] / sc.dt) ** 2)) for r in sol.responses)
-    hindsight = sol.objective - quadratic
-    assert result.reference_objective == pytest.approx(hindsight, rel=1e-7)
+    assert result.reference_objective == pytest.approx(rolling.hindsight_cost(), rel=1e-7)
     assert abs(result.gap_to_reference) <= 5e-5   # (the hindsight optimum minimises cost + w·ΣP², so ± )
