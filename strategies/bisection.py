@@ -58,7 +58,10 @@ The outcome: signals = the real-time clearing prices; outputs = the realised day
 realised system cost; reference = :func:`gamecore.rolling.centralized_rolling` (option
 ``reference``); the certificate aggregates the stages (max best-response gap over the
 stages at the cleared prices, max coupling residual of the realised periods, duality gap of
-the day-ahead stage against its centralized bound).
+the day-ahead stage against its centralized bound). ``extra["costs"]`` holds per-agent and
+system costs of both methods and the part of them paid for the case's soft constraints
+(``penalty_two_stage``, ``penalty_per_period``, ``penalty_centralized``: e.g. ``ieh``'s
+unserved demand and missed end-of-day SOC, see :attr:`gamecore.rolling.PeriodCost.penalty`).
 """
 
 from __future__ import annotations
@@ -492,7 +495,8 @@ class TwoStage:
                           "br_gap": rt.br_gap.tolist(), "pinned": pinned, "wall_s": rt.wall_s,
                           "build_s": run.build_s},
             "costs": {"agents": names, "two_stage": totals.tolist(), "system_two_stage": run.total_cost,
-                      "system_per_period": run.system_costs.tolist(), "penalty_two_stage": run.total_penalty},
+                      "system_per_period": run.system_costs.tolist(), "penalty_two_stage": run.total_penalty,
+                      "penalty_per_period": run.penalties.tolist()},
             "flows": {c: {"two_stage": v.tolist(), "limit": list(run.limits.get(c, (np.nan, np.nan)))}
                       for c, v in run.flows.items()},
             "dispatch": {"agent": names[pick],

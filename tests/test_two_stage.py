@@ -88,6 +88,11 @@ def test_costs_satisfy_market_identity(run15: tuple[gamecore.Case, gamecore.Resu
         margin = float(np.sum((np.asarray(prices) - sc.utility_price) * np.asarray(flows[method]) * sc.dt))
         assert hubs - system == pytest.approx(margin, rel=1e-6, abs=1e-3)
     assert result.objective == pytest.approx(float(np.sum(extra["costs"]["system_per_period"])), rel=1e-12)
+    # nothing shed and every end-of-day target met on this scenario: penalties are solver noise
+    assert len(extra["costs"]["penalty_per_period"]) == sc.periods
+    assert extra["costs"]["penalty_two_stage"] == pytest.approx(sum(extra["costs"]["penalty_per_period"]))
+    assert extra["costs"]["penalty_two_stage"] < 1e-6 * result.objective
+    assert extra["costs"]["penalty_centralized"] < 1e-6 * extra["costs"]["system_centralized"]
 
 
 # ------------------------------------------------------------------- the transformer
