@@ -203,6 +203,8 @@ def solve_command(
         fail(f"--n-jobs must be a positive integer or -1, got {n_jobs}")
     if scheduler is not None and backend != "dask":
         fail("--scheduler needs --backend dask")
+    if backend == "dask" and n_jobs == 1:
+        fail("--backend dask needs --n-jobs > 1 or -1 (with -j 1 the followers are solved in-process)")
     try:
         check_backend(backend)
         options = parse_options(option or [])

@@ -147,6 +147,7 @@ def test_unknown_case_exits_2(runner: CliRunner) -> None:
     (["--n-jobs", "0"], "--n-jobs"),
     (["--backend", "spark"], "backend must be one of"),
     (["--scheduler", "tcp://localhost:8786"], "--scheduler needs --backend dask"),
+    (["--backend", "dask"], "--backend dask needs --n-jobs > 1"),
 ])
 def test_bad_options_exit_2(runner: CliRunner, args: list[str], fragment: str) -> None:
     res = invoke(runner, "solve", "analytic-market", "-s", "bisection", *SMALL, *args)
