@@ -115,6 +115,15 @@ from gamecore.rolling import PeriodCost, RollingHorizon
 from gamecore.signals import Signal
 
 STATE_FIELDS = ("ees_energy", "tes_energy", "elec_served", "heat_served")
+#: the dispatch arrays (kW) whose squares the tie-breaking weight τ prices (see IEHRolling)
+TIE_FIELDS = ("ees_charge", "ees_discharge", "tes_charge", "tes_discharge", "shift_e", "shift_h")
+
+
+def _check_weights(quadratic_weight: float, tie_weight: float) -> None:
+    """Both regularizer weights (yuan/kW²) must be >= 0."""
+    for name, weight in (("quadratic_weight", quadratic_weight), ("tie_weight", tie_weight)):
+        if not weight >= 0:
+            raise ValueError(f"{name} must be >= 0 yuan/kW², got {weight}")
 
 
 @dataclass(frozen=True)
@@ -213,9 +222,7 @@ def hub_model(hub: HubData, state: HubState, profile: HubProfile, price: np.ndar
     start, horizon, periods, dt = state.period, profile.horizon, hub.periods, hub.dt
     if horizon < 1 or start < 0 or start + horizon > periods:
         raise ValueError(f"hub '{hub.name}': stage [{start}, {start + horizon}) outside the day [0, {periods})")
-    for name, weight in (("quadratic_weight", quadratic_weight), ("tie_weight", tie_weight)):
-        if not weight >= 0:
-            raise ValueError(f"{name} must be >= 0 yuan/kW², got {weight}")
+    _check_weights(quadratic_weight, tie_weight)
     end_of_day = start + horizon == periods
     sl = slice(start, start + horizon)
     if price is None:
@@ -453,8 +460,7 @@ class HubDispatch:
 
     def tie_terms(self) -> float:
         """``Σ`` squared storage powers and shiftable rates (kW², see :attr:`HubModel.tie_terms`)."""
-        return float(sum(np.sum(x ** 2) for x in (self.ees_charge, self.ees_discharge, self.tes_charge,
-                                                  self.tes_discharge, self.shift_e, self.shift_h)))
+        return float(np.sum(_tie_terms({f: getattr(self, f) for f in TIE_FIELDS})))
 
     def cost_at(self, hub: HubData, quadratic_weight: float = 0.0, tie_weight: float = 0.0) -> float:
         """Cost (yuan) of this dispatch at its prices, recomputed from the arrays (the
@@ -732,9 +738,7 @@ class IEHRolling(RollingHorizon):
     def __init__(self, scenario: Scenario, quadratic_weight: float = ROLLING_QUADRATIC_WEIGHT,
                  level: str = "rolling", day_ahead_level: str = "day-ahead", day_ahead: Game | None = None,
                  tie_weight: float = ROLLING_TIE_WEIGHT) -> None:
-        for name, weight in (("quadratic_weight", quadratic_weight), ("tie_weight", tie_weight)):
-            if not weight >= 0:
-                raise ValueError(f"{name} must be >= 0 yuan/kW², got {weight}")
+        _check_weights(quadratic_weight, tie_weight)
         scenario.level_rows(0, level)   # validates the levels
         scenario.level_rows(0, day_ahead_level)
         self.scenario = scenario
@@ -809,9 +813,9 @@ class IEHRolling(RollingHorizon):
 
 
 def _tie_terms(dispatch: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Per hub, the squared storage powers and shiftable rates of a period dispatch, ``(N,)`` kW²."""
-    return sum(np.asarray(dispatch[k], float) ** 2
-               for k in ("ees_charge", "ees_discharge", "tes_charge", "tes_discharge", "shift_e", "shift_h"))
+    """Squared :data:`TIE_FIELDS` arrays, summed elementwise (kW²): ``(N,)`` per hub for a period
+    dispatch, ``(H,)`` per period for a :class:`HubDispatch`."""
+    return sum(np.asarray(dispatch[k], float) ** 2 for k in TIE_FIELDS)
 
 
 def _end_miss(scenario: Scenario, states: Sequence[HubState]) -> np.ndarray:
