@@ -173,6 +173,30 @@ class CanonicalProgram:
         quad = float(x @ (self.P @ x) + x @ (self.P.T @ x) - x @ (self.P.diagonal() * x)) * 0.5
         return quad + float(self.q(sigma) @ x) + self.d0 + float(self.ds @ sigma)
 
+    def infeasibility(self, x: np.ndarray, sigma: np.ndarray) -> float:
+        """How far ``x`` (n,) lies outside the feasible set at signals ``sigma`` (k,).
+
+        The largest cone violation of ``b(σ) − A x`` (zero cone: |r|; nonnegative: max(0, −r);
+        second-order: max(0, ‖r₁:‖ − r₀); exponential/PSD/power cones are not measured),
+        relative to ``max(1, ‖b(σ)‖∞)``. NaN/inf in ``x`` gives inf.
+        """
+        x = np.asarray(x, dtype=float)
+        if x.shape != (self.n,) or not np.isfinite(x).all():
+            return float("inf")
+        b = self.b(np.asarray(sigma, dtype=float))
+        r = b - self.A @ x
+        d = self.dims
+        worst = float(np.abs(r[: d.zero]).max()) if d.zero else 0.0
+        start = d.zero
+        if d.nonneg:
+            worst = max(worst, float(max(0.0, -r[start:start + d.nonneg].min())))
+        start += d.nonneg
+        for size in d.soc:
+            part = r[start:start + size]
+            worst = max(worst, float(max(0.0, np.linalg.norm(part[1:]) - part[0])))
+            start += size
+        return worst / max(1.0, float(np.abs(b).max()) if b.size else 1.0)
+
     def outputs_of(self, x: np.ndarray) -> dict[str, np.ndarray]:
         return {name: x[cols].reshape(shape) for name, (cols, shape) in self.outputs.items()}
 
@@ -260,6 +284,35 @@ class CanonicalProgram:
                             inside, int(sol.iterations), x if keep_x else None)
         nan_outputs = {name: np.full(shape, np.nan) for name, (_, shape) in self.outputs.items()}
         return Response(status, nan_outputs, float("nan"), inside, int(sol.iterations))
+
+    def solve_restricted(self, sigma: np.ndarray, P: sp.csc_matrix, q: np.ndarray, G: sp.spmatrix,
+                         h: np.ndarray) -> tuple[str, np.ndarray | None, float, int]:
+        """Minimise another objective ``½ xᵀPx + qᵀx`` over this program's feasible set at ``sigma``
+        cut by the extra rows ``G x ≤ h``; its own objective is ignored.
+
+        ``P`` is an upper triangle (n, n), ``q`` (n,), ``G`` (r, n), ``h`` (r,). The solver is
+        built afresh (the rows change with ``sigma``), with the program's settings and the same
+        retry with equilibration as :meth:`solve`. Returns ``(status, x or None, seconds, iterations)``.
+        """
+        sigma = np.asarray(sigma, dtype=float)
+        A = sp.vstack([sp.csc_matrix(self.A), sp.csc_matrix(G)], format="csc")
+        b = np.concatenate([self.b(sigma), np.asarray(h, dtype=float).ravel()])
+        cones = self.dims.clarabel_cones() + ([clarabel.NonnegativeConeT(int(G.shape[0]))] if G.shape[0] else [])
+        P = sp.csc_matrix(P)
+        q = np.asarray(q, dtype=float)
+        start = time.perf_counter()
+        sol = clarabel.DefaultSolver(P, q, A, b, cones, self._settings()).solve()
+        status = _STATUS.get(str(sol.status), "solver_error")
+        iterations = int(sol.iterations)
+        if status in RETRY_STATUSES:
+            settings = self._settings()
+            settings.equilibrate_enable = True
+            sol = clarabel.DefaultSolver(P, q, A, b, cones, settings).solve()
+            status = _STATUS.get(str(sol.status), "solver_error")
+            iterations += int(sol.iterations)
+        inside = time.perf_counter() - start
+        x = np.asarray(sol.x, dtype=float) if status in OK_STATUSES else None
+        return status, x, inside, iterations
 
     def signals_dict(self, sigma: np.ndarray) -> dict[str, np.ndarray]:
         out, offset = {}, 0

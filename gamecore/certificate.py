@@ -1,127 +1,289 @@
 """Equilibrium certificates: how far a strategy's answer is from an equilibrium.
 
-Every quantity is computed independently of the strategy that produced the answer:
+Every quantity is computed independently of the strategy that produced the answer, and
+each can fail on a wrong answer: NaN/inf is a failure, and a measure the game needs that
+could not be computed is listed in :attr:`Certificate.unchecked` (``within()`` is then
+False: "not certified").
+
+Every game:
 
 * **best-response gap** of follower i: ``(J_i(x_i; p) − φ_i(p)) / max(1, |φ_i(p)|)`` where
   ``x_i`` is what the strategy reports for i, ``J_i`` its objective at the final signals p and
   ``φ_i(p)`` its optimal value, obtained by re-solving i at p. (In a deployment each follower
   computes this locally and reports one number.)
+* **follower infeasibility**: how far each reported point lies outside its follower's
+  feasible set at the final signals (cone violation of ``b(p) − A x`` relative to
+  ``max(1, ‖b(p)‖∞)``; a point can have a small gap by being infeasible).
+
+Market games:
+
 * **coupling residual** of a market coupling: ``‖Σ_i y_i − s‖_∞ / max(1, ‖Σ_i |y_i|‖_∞, ‖s‖_∞)``
   with ``s`` the leader's supply (its best supply at p unless the strategy reports one); the
   floor of 1 output unit keeps it meaningful when nobody trades at equilibrium.
 * **duality gap**: ``(P* − D(p)) / max(1, |P*|)`` where P* is the centralized welfare optimum
   and ``D(p) = Σ_i φ_i(p) + Σ_c min_s (C_c(s) − ⟨p_c, s⟩)`` is the Lagrangian dual value at
-  the final prices (≥ 0 by weak duality; 0 exactly at a market equilibrium).
-* **leader regret** (Stackelberg games with a reference): ``(F(p) − F*) / max(1, |F*|)`` with
-  F the leader's (first) objective in minimisation form, evaluated at the followers' best
-  responses to p.
+  the final prices (≥ 0 by weak duality; 0 exactly at a market equilibrium). Two-sided: a
+  gap below ``−tol`` means the bound or a follower solve is wrong, and fails.
+
+Stackelberg games (the leader's first objective F, minimisation form, optimistic notion):
+
+* **leader violation**: largest relative violation of the leader's constraints at the
+  reported responses (games with leader constraints).
+* **optimistic gap**: ``(F(p, y_reported) − F_opt(p)) / max(1, |F_opt(p)|)`` with F_opt the
+  leader-best selection from the followers' optimal sets at p (:mod:`gamecore.optimistic`):
+  how much better the leader could do at the same signals by the followers' tie-breaking.
+* **leader regret**: ``(F(p, y_reported) − F_lb) / max(1, |F_lb|)`` against a lower bound
+  F_lb on the leader's optimum (:mod:`gamecore.bounds`: a closed form, ``kkt``'s proven
+  bound). Two-sided: a regret below ``−tol`` means the answer beats a valid bound (the
+  bound or the answer is wrong), and fails.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 
 from gamecore.canonical import Response
 from gamecore.game import SUPPLY, Game
 
+#: every measure, with its default tolerance (relative)
+TOLERANCES: dict[str, float] = {
+    "best_response_gap": 1e-5, "follower_infeasibility": 1e-6, "coupling_residual": 1e-4, "duality_gap": 1e-4,
+    "leader_violation": 1e-5, "optimistic_gap": 1e-4, "leader_regret": 1e-3,
+}
+#: measures that also fail when clearly negative (they compare with a valid bound)
+TWO_SIDED = ("duality_gap", "leader_regret")
+#: ``within()`` keyword -> measure (the short names of earlier versions are kept)
+_KEYWORDS = {"best_response": "best_response_gap", "feasibility": "follower_infeasibility",
+             "coupling": "coupling_residual", "duality": "duality_gap", "leader": "leader_violation",
+             "optimistic": "optimistic_gap", "regret": "leader_regret"}
+
+
+def required_measures(game: Game, notion: Literal["market", "stackelberg"]) -> list[str]:
+    """The measures a certificate of ``game`` under ``notion`` must hold to certify an answer."""
+    out = ["best_response_gap", "follower_infeasibility"]
+    if notion == "market":
+        out += ["coupling_residual", "duality_gap"]
+    else:
+        if game.has_leader_constraints:
+            out.append("leader_violation")
+        out += ["optimistic_gap", "leader_regret"]
+    return out
+
 
 @dataclass
 class Certificate:
-    """Equilibrium certificate (relative measures; ``None`` where not applicable)."""
+    """Equilibrium certificate (relative measures; ``None`` where not computed).
+
+    ``required`` lists the measures this game needs; any of them that is ``None`` is
+    :attr:`unchecked` and the answer is not :attr:`certified`.
+    """
 
     best_response_gap: float | None = None
     coupling_residual: float | None = None
     duality_gap: float | None = None
     leader_regret: float | None = None
+    follower_infeasibility: float | None = None
+    leader_violation: float | None = None
+    optimistic_gap: float | None = None
+    leader_bound: float | None = None
+    bound_source: str | None = None
+    optimistic_objective: float | None = None
     best_response_gaps: list[float] = field(default_factory=list)
     coupling_residuals: dict[str, list[float]] = field(default_factory=dict)
     dual_value: float | None = None
     centralized_bound: float | None = None
     welfare_cost: float | None = None
+    required: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
-    def summary(self) -> dict[str, float | None]:
-        return {"best_response_gap": self.best_response_gap, "coupling_residual": self.coupling_residual,
-                "duality_gap": self.duality_gap, "leader_regret": self.leader_regret}
+    def summary(self) -> dict[str, Any]:
+        """Every measure (None where not computed) and ``certified``."""
+        out: dict[str, Any] = {m: getattr(self, m) for m in TOLERANCES}
+        out["certified"] = self.certified
+        return out
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["unchecked"] = self.unchecked
+        data["certified"] = self.certified
+        return data
 
-    def within(self, best_response: float = 1e-5, coupling: float = 1e-4, duality: float = 1e-4,
-               regret: float = 1e-3) -> bool:
-        """True when every applicable measure is under its tolerance."""
-        checks = [(self.best_response_gap, best_response), (self.coupling_residual, coupling),
-                  (self.duality_gap, duality), (self.leader_regret, regret)]
-        return all(v is None or (np.isfinite(v) and v <= tol) for v, tol in checks)
+    @property
+    def unchecked(self) -> list[str]:
+        """Required measures that were not computed."""
+        return [m for m in self.required if getattr(self, m) is None]
+
+    @property
+    def certified(self) -> bool:
+        """Every required measure computed and within its default tolerance."""
+        return self.within()
+
+    def failures(self, **tolerances: float) -> list[str]:
+        """Why :meth:`within` is False (empty when it is True), one phrase per measure."""
+        tols = _tolerances(tolerances)
+        out = []
+        if not self.required:
+            out.append("no measure was required (nothing was certified)")
+        for m in self.required:
+            v = getattr(self, m)
+            if v is None:
+                out.append(f"{m} unchecked")
+            elif not np.isfinite(v):
+                out.append(f"{m} is {v}")
+            elif v > tols[m]:
+                out.append(f"{m} {v:.3g} > {tols[m]:g}")
+            elif m in TWO_SIDED and v < -tols[m]:
+                out.append(f"{m} {v:.3g} < -{tols[m]:g} (below a valid bound: the bound or the answer is wrong)")
+        return out
+
+    def within(self, best_response: float | None = None, coupling: float | None = None,
+               duality: float | None = None, regret: float | None = None, *, feasibility: float | None = None,
+               leader: float | None = None, optimistic: float | None = None) -> bool:
+        """True when every required measure is computed, finite and within its tolerance.
+
+        Tolerances default to :data:`TOLERANCES` (best response 1e-5, feasibility 1e-6,
+        coupling 1e-4, duality 1e-4 two-sided, leader constraints 1e-5, optimistic 1e-4,
+        regret 1e-3 two-sided). A certificate with no required measure (e.g. of a
+        failed result) is never within.
+        """
+        given = {"best_response": best_response, "coupling": coupling, "duality": duality, "regret": regret,
+                 "feasibility": feasibility, "leader": leader, "optimistic": optimistic}
+        return not self.failures(**{k: v for k, v in given.items() if v is not None})
+
+
+def _tolerances(overrides: Mapping[str, float]) -> dict[str, float]:
+    tols = dict(TOLERANCES)
+    for key, value in overrides.items():
+        tols[_KEYWORDS.get(key, key)] = float(value)
+    return tols
 
 
 def relative(value: float, scale: float) -> float:
+    """``value / max(1, |scale|)``; NaN/inf in either gives inf (a failure, never a pass)."""
+    if not (np.isfinite(value) and np.isfinite(scale)):
+        return float("inf")
     return float(value / max(1.0, abs(scale)))
 
 
 def coupling_residual(total: np.ndarray, volume: np.ndarray, supply: np.ndarray) -> float:
     """Relative residual of one coupling: ``‖total − supply‖_∞ / max(1, ‖volume‖_∞, ‖supply‖_∞)``.
 
-    ``total`` = Σ_i y_i, ``volume`` = Σ_i |y_i| (same shape, output units).
+    ``total`` = Σ_i y_i, ``volume`` = Σ_i |y_i| (same shape, output units). NaN/inf gives inf.
     """
-    scale = max(1.0, float(np.max(np.abs(volume))), float(np.max(np.abs(supply))))
-    return float(np.max(np.abs(np.ravel(total) - np.ravel(supply)))) / scale
+    arrays = [np.asarray(a, dtype=float) for a in (total, volume, supply)]
+    if not all(np.isfinite(a).all() for a in arrays):
+        return float("inf")
+    scale = max(1.0, float(np.max(np.abs(arrays[1]))), float(np.max(np.abs(arrays[2]))))
+    return float(np.max(np.abs(np.ravel(arrays[0]) - np.ravel(arrays[2])))) / scale
+
+
+@dataclass(frozen=True)
+class LeaderBound:
+    """A lower bound on the leader's optimal (first) objective, minimisation form.
+
+    Attributes:
+        value: the bound; source: how it was obtained (``"reference (closed form)"``,
+            ``"kkt (proven optimal)"``, ``"kkt (time limit: dual bound)"`` ...).
+    """
+
+    value: float
+    source: str
 
 
 def certify(game: Game, signal_vector: np.ndarray, reported: Sequence[Response], best: Sequence[Response],
             supplies: Mapping[str, Response] | None = None, centralized_bound: float | None = None,
-            reference_leader_objective: float | None = None) -> Certificate:
+            reference_leader_objective: float | None = None, *,
+            notion: Literal["market", "stackelberg"] | None = None,
+            leader_bound: LeaderBound | None = None) -> Certificate:
     """Build a certificate.
 
     Args:
         game: the game.
         signal_vector: final signals (game layout).
-        reported: the strategy's follower solutions (with canonical ``x``).
-        best: each follower's best response at the final signals (re-solved).
+        reported: the strategy's follower solutions (with canonical ``x`` where it has one).
+        best: each follower's best response at the final signals (re-solved, with ``x``).
         supplies: the strategy's leader supply responses per coupling (default: best supply at p).
         centralized_bound: P* of the welfare problem (market games).
-        reference_leader_objective: F* (Stackelberg games), minimisation form.
+        reference_leader_objective: F* (Stackelberg games), minimisation form: used as the
+            leader bound when ``leader_bound`` is not given.
+        notion: the equilibrium certified (default: market for games with couplings).
+        leader_bound: a lower bound on the leader's optimum (Stackelberg).
     """
-    cert = Certificate()
-    gaps = []
+    notion = notion or ("market" if game.is_market else "stackelberg")
+    cert = Certificate(required=required_measures(game, notion))
+    gaps, infeasible = [], []
     for i, (rep, br) in enumerate(zip(reported, best)):
         sigma = game.follower_signals(i, signal_vector)
-        value = game.followers[i].program.objective_at(rep.x, sigma) if rep.x is not None else rep.objective
-        gaps.append(max(0.0, relative(value - br.objective, br.objective)))
+        prog = game.followers[i].program
+        value = prog.objective_at(rep.x, sigma) if rep.x is not None else rep.objective
+        gaps.append(max(0.0, relative(value - br.objective, br.objective)) if br.ok else float("inf"))
+        infeasible.append(prog.infeasibility(rep.x, sigma) if rep.x is not None else None)
     cert.best_response_gaps = gaps
     cert.best_response_gap = float(max(gaps)) if gaps else None
+    if infeasible and all(v is not None for v in infeasible):
+        cert.follower_infeasibility = float(max(infeasible))  # type: ignore[type-var]
     signals = game.layout.unpack(signal_vector)
-    if game.is_market:
-        residuals, worst = {}, 0.0
-        dual = sum(r.objective for r in best)
-        welfare = sum(rep_obj - game.payments(i, signals, rep) for i, (rep, rep_obj) in
-                      enumerate(zip(reported, _objectives(game, signal_vector, reported))))
-        for coupling in game.leader.couplings:
-            price = signals[coupling.signal]
-            supplier = game.suppliers[coupling.name]
-            best_supply = supplier.solve(price.ravel())
-            dual += best_supply.objective
-            chosen = supplies[coupling.name] if supplies and coupling.name in supplies else best_supply
-            supply = chosen.outputs[SUPPLY]
-            welfare += game.supply_cost(coupling, price, _at(supplier, chosen, price.ravel()))
-            senders = game.senders(coupling.output, coupling.followers)
-            total = np.sum([reported[i].outputs[coupling.output] for i in senders], axis=0)
-            volume = np.sum([np.abs(reported[i].outputs[coupling.output]) for i in senders], axis=0)
-            residuals[coupling.name] = np.ravel(total - supply).tolist()
-            worst = max(worst, coupling_residual(total, volume, supply))
-        cert.coupling_residuals = residuals
-        cert.coupling_residual = worst
-        cert.dual_value = float(dual)
-        cert.welfare_cost = float(welfare)
-        if centralized_bound is not None:
-            cert.centralized_bound = float(centralized_bound)
-            cert.duality_gap = relative(centralized_bound - dual, centralized_bound)
-    if game.is_stackelberg and reference_leader_objective is not None:
-        value = float(game.leader_objectives(signals, best)[0])
-        cert.leader_regret = relative(value - reference_leader_objective, reference_leader_objective)
+    if notion == "market":
+        _market_measures(cert, game, signal_vector, signals, reported, best, supplies, centralized_bound)
+    else:
+        if leader_bound is None and reference_leader_objective is not None:
+            leader_bound = LeaderBound(float(reference_leader_objective), "reference")
+        _stackelberg_measures(cert, game, signal_vector, signals, reported, best, leader_bound)
     return cert
+
+
+def _market_measures(cert: Certificate, game: Game, signal_vector: np.ndarray, signals: dict[str, np.ndarray],
+                     reported: Sequence[Response], best: Sequence[Response],
+                     supplies: Mapping[str, Response] | None, centralized_bound: float | None) -> None:
+    residuals, worst = {}, 0.0
+    dual = sum(r.objective for r in best)
+    welfare = sum(rep_obj - game.payments(i, signals, rep) for i, (rep, rep_obj) in
+                  enumerate(zip(reported, _objectives(game, signal_vector, reported))))
+    for coupling in game.leader.couplings:
+        price = signals[coupling.signal]
+        supplier = game.suppliers[coupling.name]
+        best_supply = supplier.solve(price.ravel())
+        dual += best_supply.objective
+        chosen = supplies[coupling.name] if supplies and coupling.name in supplies else best_supply
+        supply = chosen.outputs[SUPPLY]
+        welfare += game.supply_cost(coupling, price, _at(supplier, chosen, price.ravel()))
+        senders = game.senders(coupling.output, coupling.followers)
+        total = np.sum([reported[i].outputs[coupling.output] for i in senders], axis=0)
+        volume = np.sum([np.abs(reported[i].outputs[coupling.output]) for i in senders], axis=0)
+        residuals[coupling.name] = np.ravel(total - supply).tolist()
+        worst = max(worst, coupling_residual(total, volume, supply))
+    cert.coupling_residuals = residuals
+    cert.coupling_residual = worst
+    cert.dual_value = float(dual)
+    cert.welfare_cost = float(welfare)
+    if centralized_bound is not None:
+        cert.centralized_bound = float(centralized_bound)
+        cert.duality_gap = relative(centralized_bound - dual, centralized_bound)
+
+
+def _stackelberg_measures(cert: Certificate, game: Game, signal_vector: np.ndarray, signals: dict[str, np.ndarray],
+                          reported: Sequence[Response], best: Sequence[Response],
+                          leader_bound: LeaderBound | None) -> None:
+    from gamecore.optimistic import optimistic_selection
+
+    value = float(game.leader_objectives(signals, reported)[0])
+    if game.has_leader_constraints:
+        cert.leader_violation = game.leader_violation(signal_vector, reported)
+    selection = optimistic_selection(game, signal_vector, best)
+    if selection.value is not None:
+        cert.optimistic_objective = selection.value
+        cert.optimistic_gap = relative(value - selection.value, selection.value)
+    else:
+        cert.notes.append(f"optimistic selection not computed: {selection.status}")
+    if leader_bound is not None:
+        cert.leader_bound = float(leader_bound.value)
+        cert.bound_source = leader_bound.source
+        cert.leader_regret = relative(value - leader_bound.value, leader_bound.value)
+    else:
+        cert.notes.append("no lower bound on the leader's optimum (no reference, kkt not applicable)")
 
 
 def _objectives(game: Game, signal_vector: np.ndarray, responses: Sequence[Response]) -> list[float]:

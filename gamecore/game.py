@@ -13,6 +13,7 @@ from gamecore.errors import GameDefinitionError
 from gamecore.follower import Follower
 from gamecore.leader import Leader, MarketCoupling
 from gamecore.signals import SignalLayout
+from gamecore.upper_level import LeaderConstraints
 
 SUPPLY = "supply"
 
@@ -49,6 +50,10 @@ class Game:
         self.signal_index: list[np.ndarray] = [self._signal_index(f) for f in self.followers]
         self._check_outputs()
         self.suppliers: dict[str, CanonicalProgram] = {c.name: self._compile_supply(c) for c in leader.couplings}
+        #: the leader's upper-level constraints (None when it has none)
+        self.leader_constraints: LeaderConstraints | None = (
+            LeaderConstraints(leader.constraints, self.layout, self.output_shapes, leader.name)
+            if leader.constraints is not None else None)
         for coupling in leader.couplings:
             self._check_payments(coupling)
 
@@ -66,6 +71,15 @@ class Game:
     @property
     def n_followers(self) -> int:
         return len(self.followers)
+
+    @property
+    def output_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Output name -> shape, over every output some follower sends (shapes agree by construction)."""
+        return {o: s for f in self.followers for o, s in f.output_shapes.items()}
+
+    @property
+    def has_leader_constraints(self) -> bool:
+        return self.leader_constraints is not None and self.leader_constraints.count > 0
 
     # ----------------------------------------------------------------------- validation
     def _signal_index(self, follower: Follower) -> np.ndarray:
@@ -90,6 +104,14 @@ class Game:
 
     def _check_outputs(self) -> None:
         leader = self.leader
+        first: dict[str, tuple[str, tuple[int, ...]]] = {}
+        for f in self.followers:
+            for o, shape in f.output_shapes.items():
+                owner, known = first.setdefault(o, (f.name, shape))
+                if shape != known:
+                    raise GameDefinitionError(f.name, f"outputs['{o}']",
+                                              f"shape {shape} differs from follower '{owner}''s {known}; "
+                                              "outputs of one name are summed over followers")
         for coupling in leader.couplings:
             where = f"couplings['{coupling.name}']"
             if coupling.followers is not None:
@@ -192,6 +214,12 @@ class Game:
     def supply_cost(self, coupling: MarketCoupling, price: np.ndarray, supply_response: Response) -> float:
         """The leader's supply cost C(s) (the supply program's objective plus ⟨p, s⟩)."""
         return supply_response.objective + float(np.sum(price * supply_response.outputs[SUPPLY]))
+
+    def leader_violation(self, signal_vector: np.ndarray, responses: Sequence[Response]) -> float:
+        """Largest relative violation of the leader's constraints at given responses (0 without any)."""
+        if self.leader_constraints is None:
+            return 0.0
+        return self.leader_constraints.violation(signal_vector, self.aggregates(responses))
 
     def leader_objectives(self, signals: Mapping[str, np.ndarray], responses: Sequence[Response]) -> np.ndarray:
         """Every leader objective, in minimisation form, shape ``(n_objectives,)``."""

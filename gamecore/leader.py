@@ -13,6 +13,8 @@ from gamecore.signals import Signal
 
 #: builds a cvxpy expression from signals and aggregated follower outputs (name -> expression)
 CostBuilder = Callable[[Mapping[str, cp.Expression], Mapping[str, cp.Expression]], cp.Expression]
+#: builds the leader's constraints from signals and aggregated follower outputs (same arguments)
+ConstraintBuilder = Callable[[Mapping[str, cp.Expression], Mapping[str, cp.Expression]], Sequence[cp.Constraint]]
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,13 @@ class Leader:
         signals: the signals it sets (bounded boxes; strategies project onto them).
         objectives: zero (pure market coordinator), one, or several (multi-objective) objectives.
         couplings: market couplings it clears with prices.
+        constraints: upper-level constraints ``constraints(signals, agg) -> [cp.Constraint]``,
+            the signature of :attr:`LeaderObjective.cost`: ``signals[name]`` has the signal's
+            shape, ``agg[o]`` is Σ_i y_i[o] over every follower sending output ``o`` (its
+            shape). Constraints on signals only and coupled constraints on follower outputs
+            are both allowed; they must be convex (DCP) jointly in signals and aggregates.
+            In the optimistic reading a coupled constraint is met by the followers' optimal
+            responses the leader selects. Strategies that cannot honour them refuse the game.
         name: label for tables and errors.
     """
 
@@ -109,6 +118,7 @@ class Leader:
     objectives: Sequence[LeaderObjective] = ()
     couplings: Sequence[MarketCoupling] = ()
     name: str = "leader"
+    constraints: ConstraintBuilder | None = None
     _by_name: dict[str, Signal] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -135,6 +145,10 @@ class Leader:
                                               f"unknown signal '{term.signal}'; declared: {list(self._by_name)}")
                 if not np.isfinite(term.weight):
                     raise GameDefinitionError(self.name, f"objectives['{obj.name}'].bilinear", "weight is NaN/inf")
+        if self.constraints is not None and not callable(self.constraints):
+            raise GameDefinitionError(self.name, "constraints",
+                                      f"must be a callable (signals, agg) -> list of constraints, "
+                                      f"got {type(self.constraints).__name__}")
         for coupling in self.couplings:
             if coupling.signal not in self._by_name:
                 raise GameDefinitionError(self.name, f"couplings['{coupling.name}'].signal",

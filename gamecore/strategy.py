@@ -24,7 +24,8 @@ from tqdm.auto import tqdm
 from gamecore.canonical import Prox, Response
 from gamecore.cases.base import Case, Reference
 from gamecore.centralized import solve_centralized
-from gamecore.certificate import Certificate, certify, coupling_residual
+from gamecore.bounds import leader_bound
+from gamecore.certificate import Certificate, certify, coupling_residual, required_measures
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
 from gamecore.game import SUPPLY, Game
 from gamecore.leader import MarketCoupling
@@ -176,6 +177,9 @@ class Strategy(ABC, Generic[Opts]):
         if notion == "market" and not game.is_market:
             raise StrategyError(f"strategy '{self.name}' computes market equilibria, but game '{game.name}' "
                                 "has no market coupling")
+        if notion == "market" and game.has_leader_constraints:
+            raise StrategyError(f"strategy '{self.name}' computes market equilibria; the leader constraints of "
+                                f"'{game.name}' belong to a Stackelberg leader and would be ignored")
         if notion == "stackelberg" and not game.is_stackelberg:
             raise StrategyError(f"strategy '{self.name}' computes Stackelberg equilibria, but the leader of "
                                 f"'{game.name}' has no objective")
@@ -220,6 +224,7 @@ class Strategy(ABC, Generic[Opts]):
                         message=outcome.message, iterations=outcome.iterations, history=outcome.history,
                         messages=traffic.messages, floats=traffic.floats, wall_s=wall,
                         solver_s=traffic.solver_s + ctx.leader_solver_s, extra=outcome.extra)
+        result.certificate = Certificate(required=required_measures(game, result.equilibrium))  # type: ignore[arg-type]
         if outcome.status != "failed":
             cert_start = time.perf_counter()
             try:
@@ -227,9 +232,29 @@ class Strategy(ABC, Generic[Opts]):
             except (FollowerSolveError, GameError) as err:
                 result.status, result.message = "failed", f"certificate: {err}"
             result.certificate_s = time.perf_counter() - cert_start
+        self._judge(result)
         if own_pool:
             pool.close()
         return result
+
+    @staticmethod
+    def _judge(result: Result) -> None:
+        """The driver's verdict: ``converged`` only when the certificate holds too.
+
+        A strategy whose own rule held but whose answer the certificate does not certify
+        comes back ``max_iter`` (an answer, not certified: more iterations, a tighter
+        tolerance or a bound might certify it), or ``failed`` when a measure is NaN/inf
+        (the answer is broken). The message says which measures failed or went unchecked.
+        """
+        if result.status != "converged":
+            return
+        cert = result.certificate
+        problems = cert.failures()
+        if not problems:
+            return
+        broken = any(v is not None and not np.isfinite(v) for v in (getattr(cert, m) for m in cert.required))
+        result.status = "failed" if broken else "max_iter"
+        result.message = f"not certified: {'; '.join(problems)}; strategy: {result.message}"
 
     def _finish(self, result: Result, game: Game, pool: FollowerPool, outcome: Outcome,
                 reference: Reference | None) -> None:
@@ -245,11 +270,15 @@ class Strategy(ABC, Generic[Opts]):
             except GameError:
                 bound = None
         ref_leader = reference.objective if reference is not None and reference.kind == "stackelberg" else None
+        notion = self.equilibrium_for(game)
         if own:
             cert = outcome.certificate
             bound = cert.centralized_bound
+            if not cert.required:
+                cert.required = required_measures(game, notion)
         else:
-            cert = certify(game, vector, reported, best, outcome.supplies, bound, ref_leader)
+            lb = leader_bound(game, reference, outcome.extra) if notion == "stackelberg" else None
+            cert = certify(game, vector, reported, best, outcome.supplies, bound, notion=notion, leader_bound=lb)
         signals = game.layout.unpack(vector)
         result.certificate = cert
         result.signals = signals
@@ -265,7 +294,7 @@ class Strategy(ABC, Generic[Opts]):
             result.objective = cert.welfare_cost
             ref = reference.objective if reference is not None and reference.kind == "market" else bound
         else:
-            result.objectives = game.leader_objectives(signals, best).tolist()
+            result.objectives = game.leader_objectives(signals, reported).tolist()
             result.objective = result.objectives[0]
             ref = ref_leader
         if outcome.objective is not None:

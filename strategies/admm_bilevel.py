@@ -116,6 +116,9 @@ def _as_strategy_error() -> Iterator[None]:
 
 def check_bilevel(game: Game) -> None:
     """Stackelberg mode: every follower reformulable, finite bounds on the signals it relaxes."""
+    if game.has_leader_constraints:
+        raise StrategyError("strategy 'admm': leader constraints are not supported by the McCormick ADMM yet; "
+                            "use 'kkt' or 'nsga-qp'")
     with _as_strategy_error():
         for f in game.followers:
             check_reformulable(f.name, f.program)

@@ -237,7 +237,9 @@ class Bisection(IterativeStrategy[BisectionOptions]):
                if state.sweeps < ctx.options.max_sweeps else f"max_sweeps={ctx.options.max_sweeps} reached")
         msg = (f"{how}: relative coupling residual {state.point.residual:.3g} (tol {ctx.options.tol:g}); "
                f"widest bracket {widest:.3g}; sweeps {state.sweeps}; brackets re-opened {state.reopened}")
-        return Outcome("converged", msg, 0, state.point.signal_vector, state.point.responses, state.point.supplies)
+        exhausted = state.point.residual > ctx.options.tol and state.sweeps >= ctx.options.max_sweeps
+        return Outcome("max_iter" if exhausted else "converged", msg, 0, state.point.signal_vector,
+                       state.point.responses, state.point.supplies)
 
 
 def _collapsed(ctx: SolveContext, lo: np.ndarray, hi: np.ndarray, point: MarketPoint) -> np.ndarray:
@@ -477,7 +479,8 @@ class TwoStage:
                     for c, v in run.supplies.items()}
         residuals = np.array([p.residual for p in rt.periods])
         excess = {name: [p.demand - p.supply for p in rt.periods] for name in run.supplies}
-        cert = Certificate(best_response_gap=float(rt.br_gap.max()), coupling_residual=float(residuals.max()),
+        cert = Certificate(required=["best_response_gap", "coupling_residual", "duality_gap"],
+                           best_response_gap=float(rt.br_gap.max()), coupling_residual=float(residuals.max()),
                            duality_gap=da_info.get("duality_gap"), best_response_gaps=rt.br_gaps.tolist(),
                            coupling_residuals=excess, dual_value=da_info.get("dual_value"),
                            centralized_bound=da_info.get("centralized_bound"), welfare_cost=run.total_cost)

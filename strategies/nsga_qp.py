@@ -210,6 +210,8 @@ class NSGAQP(Strategy[NSGAQPOptions]):
 
     def check(self, game: Game) -> None:
         super().check(game)
+        if game.has_leader_constraints:
+            raise StrategyError(f"strategy '{self.name}': leader constraints are not supported yet")
         for sig in game.layout.signals.values():
             if not sig.bounded:
                 raise StrategyError(f"strategy '{self.name}' searches the signal box, but signal '{sig.name}' "

@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 import gamecore
+from gamecore.certificate import TOLERANCES
 from gamecore import cli
 from gamecore.plotting import plot_convergence, residual_columns, signal_columns
 from gamecore.result import Result
@@ -70,7 +71,8 @@ def test_solve_json_matches_closed_form(runner: CliRunner) -> None:
     data = json.loads(res.stdout)  # exactly one JSON object on stdout
     for key in REQUIRED_KEYS:
         assert key in data, key
-    assert set(data["certificate"]) == {"best_response_gap", "coupling_residual", "duality_gap", "leader_regret"}
+    assert set(data["certificate"]) == set(TOLERANCES) | {"certified"}
+    assert data["certificate"]["certified"] is True
     assert data["case"] == "analytic-market" and data["strategy"] == "bisection"
     assert data["status"] == "converged"
     assert data["agents"] == 5 and data["periods"] == 4

@@ -17,7 +17,8 @@ DOCUMENTED_KEYS = {
     "objective", "objectives", "reference_objective", "gap_to_reference", "certificate", "certificate_detail",
     "messages", "floats", "signals", "supplies", "follower_objectives", "extra", "outputs",
 }
-CERTIFICATE_KEYS = {"best_response_gap", "coupling_residual", "duality_gap", "leader_regret"}
+CERTIFICATE_KEYS = {"best_response_gap", "follower_infeasibility", "coupling_residual", "duality_gap",
+                    "leader_violation", "optimistic_gap", "leader_regret", "certified"}
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from gamecore.cases import analytic_market, analytic_stackelberg, ieh
+from gamecore.cases.bilevel import PROBLEMS as BILEVEL_PROBLEMS
+from gamecore.cases.bilevel.build import build_case as _bilevel_case
 from gamecore.cases.base import Case, CaseSpec, Reference
 from gamecore.errors import GameError
 
@@ -20,6 +24,18 @@ CASES: dict[str, CaseSpec] = {
                     "energy hubs (CHP, furnace, EES/TES, shiftable loads) behind a congested transformer; "
                     "day-ahead stage (seed 003)", "market", 15, 24),
 }
+
+
+def _bilevel_builder(name: str, agents: int = 1, periods: int = 1, seed: int = 0) -> Case:
+    """Builder of one library problem (fixed size: ``agents``, ``periods`` and ``seed`` do not apply)."""
+    return _bilevel_case(BILEVEL_PROBLEMS[name])
+
+
+for _name, _problem in BILEVEL_PROBLEMS.items():
+    CASES[f"bilevel/{_name}"] = CaseSpec(f"bilevel/{_name}", partial(_bilevel_builder, _name),
+                                         f"bilevel test problem ({', '.join(_problem.tags) or 'bilevel'}; "
+                                         f"F* = {_problem.f_star:.6g}): {_problem.source.split('.')[0]}",
+                                         "stackelberg", 1, 1)
 
 
 class UnknownCaseError(GameError, KeyError):

@@ -1,0 +1,536 @@
+"""Optimistic selection: the leader-best point of the followers' optimal sets at fixed signals.
+
+In the optimistic Stackelberg notion a follower with several optimal responses picks the one
+best for the leader. At fixed signals σ this is one convex program over all followers::
+
+    minimize    F(σ, Σ_i y_i)                       (the leader's first objective, min form)
+    subject to  x_i ∈ X_i(σ)                         (follower i's feasible set)
+                P_i x_i = P_i x_i*,  q_i(σ)ᵀ x_i ≤ q_i(σ)ᵀ x_i* + δ_i     (x_i optimal)
+                leader constraints (σ, Σ_i y_i)
+
+where x_i* is any optimal response. The optimality rows are exact, not a level-set
+relaxation: for a convex quadratic ½xᵀPx + qᵀx over a convex set, the optimal set is
+``{x feasible : P x = P x*, qᵀx = qᵀx*}`` (along a segment between two optima the objective
+is constant, so P(x − x*) = 0 and then qᵀ(x − x*) = 0). So the leader can gain only O(δ)
+from the tolerance δ that absorbs solver error, not O(√δ) as from ``J_i(x) ≤ φ_i + δ``.
+
+Used by the certificate (``optimistic_gap``) and by strategies that report optimistic
+responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from gamecore.canonical import OK_STATUSES, CanonicalProgram, Response
+from gamecore.game import Game
+from gamecore.upper_level import leader_arguments
+
+#: relative tolerance of the optimality rows (absorbs the follower solver's error)
+FACE_TOL = 1e-7
+
+
+@dataclass
+class OptimisticSelection:
+    """Result of :func:`optimistic_selection`.
+
+    Attributes:
+        value: the leader's first objective (minimisation form) at the selection; None if
+            not computed.
+        responses: the selected responses (canonical ``x`` kept), follower order.
+        status: ``"optimal"``, or why it was not computed (``"infeasible"``, ``"unsupported: ..."``).
+    """
+
+    value: float | None
+    responses: list[Response] | None
+    status: str
+
+
+def follower_rows(prog: CanonicalProgram, x: cp.Variable, sigma: np.ndarray) -> list[cp.Constraint]:
+    """``A x + s = b(σ), s ∈ K`` as cvxpy constraints (zero, nonnegative and second-order cones)."""
+    A = sp.csr_matrix(prog.A)
+    b = prog.b(sigma)
+    d = prog.dims
+    rows: list[cp.Constraint] = []
+    start = 0
+    if d.zero:
+        rows.append(A[start:start + d.zero] @ x == b[start:start + d.zero])
+        start += d.zero
+    if d.nonneg:
+        rows.append(A[start:start + d.nonneg] @ x <= b[start:start + d.nonneg])
+        start += d.nonneg
+    for size in d.soc:
+        r = b[start:start + size] - A[start:start + size] @ x
+        rows.append(cp.SOC(r[0], r[1:]))
+        start += size
+    return rows
+
+
+@dataclass
+class _OptimalSetBlocks:
+    """The optimality rows of the module docstring at one point: ``|Pu x − target| ≤ slack`` (the
+    rows of P that are not empty; ``Pu`` None for an LP) and ``q(σ)ᵀx ≤ level``."""
+
+    Pu: sp.csr_matrix | None
+    target: np.ndarray
+    slack: float
+    q: np.ndarray
+    level: float
+
+
+def _optimal_set_blocks(prog: CanonicalProgram, sigma: np.ndarray, x_star: np.ndarray,
+                        tol: float = FACE_TOL) -> _OptimalSetBlocks:
+    """The one definition of the optimality rows, used by :func:`optimal_set_rows` (cvxpy) and
+    :func:`optimal_set_cut` (canonical rows)."""
+    P = sp.csr_matrix(prog.P)
+    P = sp.csr_matrix(P + P.T - sp.diags(P.diagonal()))
+    q = prog.q(sigma)
+    used = np.flatnonzero(np.diff(P.indptr) > 0)
+    Pu, target, slack = None, np.zeros(0), 0.0
+    if used.size:
+        Pu = P[used]
+        target = Pu @ x_star
+        slack = tol * max(1.0, float(np.abs(target).max()))
+    level = float(q @ x_star)
+    bound = level + tol * max(1.0, abs(prog.objective_at(x_star, sigma)), abs(level))
+    return _OptimalSetBlocks(Pu, target, slack, q, bound)
+
+
+def optimal_set_rows(prog: CanonicalProgram, x: cp.Variable, sigma: np.ndarray, x_star: np.ndarray,
+                     tol: float = FACE_TOL) -> list[cp.Constraint]:
+    """Rows that, with :func:`follower_rows`, describe the optimal set through ``x_star`` (module docstring)."""
+    blocks = _optimal_set_blocks(prog, sigma, x_star, tol)
+    rows: list[cp.Constraint] = []
+    if blocks.Pu is not None:
+        rows += [blocks.Pu @ x <= blocks.target + blocks.slack, blocks.Pu @ x >= blocks.target - blocks.slack]
+    rows.append(blocks.q @ x <= blocks.level)
+    return rows
+
+
+def optimal_set_cut(prog: CanonicalProgram, sigma: np.ndarray, x_star: np.ndarray,
+                    tol: float = FACE_TOL) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The rows of :func:`optimal_set_rows` as ``G x ≤ h`` (canonical form, for a Clarabel program)."""
+    blocks = _optimal_set_blocks(prog, sigma, x_star, tol)
+    G = [sp.csr_matrix(blocks.q[None, :])]
+    h = [np.array([blocks.level])]
+    if blocks.Pu is not None:
+        G = [blocks.Pu, -blocks.Pu] + G
+        h = [blocks.target + blocks.slack, -(blocks.target - blocks.slack)] + h
+    return sp.vstack(G, format="csr"), np.concatenate(h)
+
+
+def _supported(game: Game) -> str | None:
+    for f in game.followers:
+        d = f.program.dims
+        if d.exp or d.psd or d.p3d:
+            return f"follower '{f.name}' has exponential/PSD/power cones"
+    if not game.leader.objectives:
+        return "the leader has no objective"
+    return None
+
+
+def optimistic_selection(game: Game, signal_vector: np.ndarray, best: Sequence[Response],
+                         objective: int = 0) -> OptimisticSelection:
+    """The leader-best selection from the followers' optimal sets at ``signal_vector``.
+
+    Args:
+        game: a game whose leader has an objective.
+        signal_vector: final signals (game layout).
+        best: an optimal response per follower at these signals, with canonical ``x``.
+        objective: which leader objective to optimise (index; several objectives have no
+            single optimistic selection, the first is the convention).
+    """
+    reason = _supported(game)
+    if reason is None and any(r.x is None or not r.ok for r in best):
+        reason = "a follower's optimal response is missing"
+    if reason is not None:
+        return OptimisticSelection(None, None, f"unsupported: {reason}")
+    layout = game.layout
+    sigma = np.clip(np.asarray(signal_vector, dtype=float), layout.lower(), layout.upper())
+    obj = game.leader.objectives[objective]
+    sign = 1.0 if obj.sense == "min" else -1.0
+    xs = [cp.Variable(f.program.n) for f in game.followers]
+    constraints: list[cp.Constraint] = []
+    for i, f in enumerate(game.followers):
+        sig_i = game.follower_signals(i, sigma)
+        constraints += follower_rows(f.program, xs[i], sig_i)
+        constraints += optimal_set_rows(f.program, xs[i], sig_i, np.asarray(best[i].x))
+    shapes = game.output_shapes
+    aggs = {}
+    for o, shape in shapes.items():
+        terms = [xs[i][f.program.outputs[o][0]] for i, f in enumerate(game.followers) if o in f.output_shapes]
+        aggs[o] = cp.sum(terms) if len(terms) > 1 else terms[0]
+    signals_c, agg = leader_arguments(layout, cp.Constant(sigma), aggs, shapes)
+    value = 0.0
+    for term in obj.bilinear:
+        senders = game.senders(term.output, term.followers)
+        quantity = cp.sum([xs[i][game.followers[i].program.outputs[term.output][0]] for i in senders])
+        value = value + sign * term.weight * (sigma[layout.slices[term.signal]] @ quantity)
+    if obj.cost is not None:
+        cost = cp.sum(cp.Expression.cast_to_const(obj.cost(signals_c, agg)))
+        if not (sign * cost).is_convex():
+            return OptimisticSelection(None, None, f"unsupported: the cost of objective '{obj.name}' is not "
+                                       f"{'convex' if sign > 0 else 'concave'} in the aggregated outputs")
+        value = value + sign * cost
+    if game.leader_constraints is not None:
+        constraints += game.leader_constraints.build(cp.Constant(sigma), aggs)
+    problem = cp.Problem(cp.Minimize(value), constraints)
+    try:
+        problem.solve(solver=cp.CLARABEL)
+    except cp.SolverError as err:
+        return OptimisticSelection(None, None, f"solver_error: {err}")
+    if problem.status not in OK_STATUSES:
+        return OptimisticSelection(None, None, str(problem.status))
+    responses = []
+    for i, f in enumerate(game.followers):
+        x = np.asarray(xs[i].value, dtype=float)
+        sig_i = game.follower_signals(i, sigma)
+        responses.append(Response("optimal", f.program.outputs_of(x), f.program.objective_at(x, sig_i), 0.0, 0, x))
+    value_at = float(game.leader_objectives(layout.unpack(sigma), responses)[objective])
+    return OptimisticSelection(value_at, responses, "optimal")
+
+
+# ------------------------------------------------------------------------------------------
+# Cheap per-follower tie-breaking (for strategies that evaluate many signal vectors)
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TieBreak:
+    """What a follower minimises over its optimal set: ``½ yᵀ H y + cᵀ y``.
+
+    ``y`` is the follower's outputs, flattened in ``program.outputs`` order (each output in C
+    order): the leader's objective (or a model of it) as seen by this follower. ``H`` is a
+    dense PSD (n_out, n_out) matrix, or None (linear).
+    """
+
+    c: np.ndarray
+    H: np.ndarray | None = None
+
+    @property
+    def floats(self) -> int:
+        """Floats carried when sent to a worker."""
+        return int(self.c.size + (self.H.size if self.H is not None else 0))
+
+
+def output_columns(prog: CanonicalProgram) -> np.ndarray:
+    """Columns of ``x`` holding the program's outputs, in ``program.outputs`` order (the ``y`` of
+    :class:`TieBreak`)."""
+    cols = [c for c, _ in prog.outputs.values()]
+    return np.concatenate(cols).astype(int) if cols else np.zeros(0, dtype=int)
+
+
+def outputs_unique(prog: CanonicalProgram) -> bool:
+    """True when the outputs are the same at every optimal point, for every signal vector.
+
+    Any two optimal points differ by a direction v with ``P v = 0`` (module docstring) and
+    ``A_eq v = 0``; an output column j cannot change along such directions when the unit
+    vector e_j lies in the row space of ``[P; A_eq]`` (checked by least squares, one output
+    column at a time). A sufficient condition: False may still be unique (e.g. an LP whose
+    optimum is a vertex), which costs a tie-break solve but is never wrong; a strictly convex
+    follower (P positive definite on the variables its outputs depend on) gives True.
+    """
+    from scipy.sparse.linalg import lsqr
+
+    P = sp.csr_matrix(prog.P)
+    P = sp.csr_matrix(P + P.T - sp.diags(P.diagonal()))
+    M = sp.vstack([P, sp.csr_matrix(prog.A)[: prog.dims.zero]], format="csr")
+    if M.nnz == 0:
+        return output_columns(prog).size == 0
+    MT = sp.csr_matrix(M.T)
+    for j in output_columns(prog):
+        e = np.zeros(prog.n)
+        e[j] = 1.0
+        sol = lsqr(MT, e, atol=1e-13, btol=1e-13, iter_lim=20 * prog.n + 100)[0]
+        if np.abs(e - MT @ sol).max() > 1e-8:
+            return False
+    return True
+
+
+def select_in_optimal_set(prog: CanonicalProgram, sigma: np.ndarray, x_star: np.ndarray,
+                          tie: TieBreak, tol: float = FACE_TOL) -> tuple[str, np.ndarray | None, float, int]:
+    """Minimise ``tie`` over the follower's optimal set through ``x_star`` at signals ``sigma``.
+
+    One Clarabel program in the follower's canonical form: its feasible set plus the rows of
+    :func:`optimal_set_cut` (exact, see the module docstring), objective ``½ yᵀHy + cᵀy`` on
+    the output columns. Returns ``(status, x or None, seconds, iterations)``.
+    """
+    sigma = np.asarray(sigma, dtype=float)
+    cols = output_columns(prog)
+    n = prog.n
+    q = np.zeros(n)
+    q[cols] = np.asarray(tie.c, dtype=float).ravel()
+    if tie.H is not None and np.any(tie.H):
+        H = np.asarray(tie.H, dtype=float)
+        rows, cs = np.repeat(cols, cols.size), np.tile(cols, cols.size)
+        P = sp.triu(sp.coo_matrix((H.ravel(), (rows, cs)), shape=(n, n)), format="csc")
+    else:
+        P = sp.csc_matrix((n, n))
+    G, h = optimal_set_cut(prog, sigma, np.asarray(x_star, dtype=float), tol)
+    return prog.solve_restricted(sigma, P, q, G, h)
+
+
+class LeaderModel:
+    """One leader objective (minimisation form) and the leader's constraints, fast to evaluate
+    at many points, with the tie-break objectives they induce on the followers.
+
+    Exact mode (``exact=True``): the objective's ``cost`` and the leader constraints are
+    compiled once (:func:`~gamecore.canonical.compile_program`) over z = (σ, a), a the
+    aggregated outputs; when every auxiliary variable cvxpy introduces is fixed by equality
+    rows, they are eliminated and the cost becomes the explicit quadratic
+    ``½ zᵀQz + rᵀz + f0`` and the constraints explicit conic rows ``h − G z ∈ K`` (checked
+    against cvxpy at random points). Bilinear terms are evaluated as
+    :meth:`~gamecore.leader.LeaderObjective.value` does. Otherwise (e.g. a cost with ``abs``
+    or a norm) the model falls back to the game's own evaluation (``exact=False``).
+
+    Tie-break objective of follower i (:meth:`tie_breaks`): F as a function of y_i with the
+    other followers' outputs at a reference point — in exact mode the second-order model
+    ``½ y_iᵀ H_i y_i + c_iᵀ y_i`` with ``H_i`` the cost's Hessian block of i's outputs and
+    ``c_i = ∇_{y_i} F(σ, a_ref) − H_i y_i,ref``. It equals F up to a constant (the selection is
+    the leader-best point of i's optimal set) when F is linear in the outputs, or quadratic
+    and the other followers' reference outputs are their actual responses (always for one
+    follower). Otherwise it is a model: in fallback mode the linearisation of F at the
+    reference aggregate (central differences, H = 0).
+    """
+
+    def __init__(self, game: Game, objective: int = 0, *, check_points: int = 2, seed: int = 0) -> None:
+        from dataclasses import replace
+
+        self.game = game
+        self.objective = objective
+        obj = game.leader.objectives[objective]
+        self.sign = 1.0 if obj.sense == "min" else -1.0
+        self._bilinear = replace(obj, cost=None)
+        self._obj = obj
+        self.outputs = sorted(game.output_shapes)
+        sizes = [int(np.prod(game.output_shapes[o], dtype=int)) for o in self.outputs]
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        self.agg_slices = {o: slice(int(starts[k]), int(starts[k + 1])) for k, o in enumerate(self.outputs)}
+        self.n_sigma = game.layout.size
+        self.n_agg = int(starts[-1])
+        # follower i's outputs (program order) -> positions in the aggregate vector
+        self._agg_index = []
+        for f in game.followers:
+            idx = [np.arange(self.agg_slices[o].start, self.agg_slices[o].stop) for o in f.program.outputs]
+            self._agg_index.append(np.concatenate(idx).astype(int) if idx else np.zeros(0, dtype=int))
+        self._param: tuple[cp.Parameter, dict[str, cp.Parameter], cp.Expression | None] | None = None
+        self.reason = ""
+        self.exact = False
+        try:
+            self.exact = self._compile(check_points, seed)
+        except Exception as err:  # noqa: BLE001 - any failure means: use the game's evaluation
+            self.reason = f"{type(err).__name__}: {err}"
+            self.exact = False
+
+    # ------------------------------------------------------------------ compilation
+    def _compile(self, check_points: int, seed: int) -> bool:
+        from gamecore.canonical import compile_program
+
+        game, obj = self.game, self._obj
+        layout, shapes = game.layout, game.output_shapes
+        sigma = cp.Variable(layout.size, name="sigma")
+        aggs = {o: cp.Variable(int(np.prod(shapes[o], dtype=int)), name=f"agg_{o}") for o in self.outputs}
+        signals, agg = leader_arguments(layout, sigma, aggs, shapes)
+        expr: cp.Expression = cp.Constant(0.0)
+        if obj.cost is not None:
+            expr = self.sign * cp.sum(cp.Expression.cast_to_const(obj.cost(signals, agg)))
+            if not expr.is_convex():
+                self.reason = "the cost is not convex (DCP) in signals and aggregates"
+                return False
+        constraints = game.leader_constraints.build(sigma, aggs) if game.leader_constraints is not None else []
+        outputs: dict[str, cp.Expression] = {"__sigma": sigma}
+        outputs.update({f"__agg_{o}": v for o, v in aggs.items()})
+        anchor = [v == v for v in outputs.values()]
+        prog = compile_program(f"{game.leader.name}.model", cp.Minimize(expr), list(constraints) + anchor, {}, outputs)
+        d = prog.dims
+        if d.exp or d.psd or d.p3d:
+            self.reason = "exponential/PSD/power cones"
+            return False
+        zc = np.concatenate([prog.outputs["__sigma"][0]] + [prog.outputs[f"__agg_{o}"][0] for o in self.outputs])
+        n, N = prog.n, zc.size
+        uc = np.setdiff1d(np.arange(n), zc)
+        if n > 3000:
+            self.reason = f"{n} canonical variables (too many to eliminate densely)"
+            return False
+        A = sp.csr_matrix(prog.A).toarray()
+        A_eq, b_eq = A[: d.zero], prog.b0[: d.zero]
+        E = np.zeros((n, N))
+        E[zc, np.arange(N)] = 1.0
+        e0 = np.zeros(n)
+        if uc.size:
+            A_u = A_eq[:, uc]
+            if A_u.shape[0] < uc.size or np.linalg.matrix_rank(A_u) < uc.size:
+                self.reason = "auxiliary variables not fixed by equality rows (epigraph form)"
+                return False
+            pinv = np.linalg.pinv(A_u)
+            E[uc] = -pinv @ A_eq[:, zc]
+            e0[uc] = pinv @ b_eq
+        P = sp.csr_matrix(prog.P)
+        P_full = (P + P.T - sp.diags(P.diagonal())).toarray()
+        self.Q = E.T @ P_full @ E
+        self.Q = 0.5 * (self.Q + self.Q.T)
+        self.r = E.T @ (P_full @ e0 + prog.q0)
+        self.f0 = float(0.5 * e0 @ P_full @ e0 + prog.q0 @ e0 + prog.d0)
+        # constraint rows h − G z ∈ K; equality rows identically satisfied (auxiliary definitions) dropped
+        G, h = A @ E, prog.b0 - A @ e0
+        scale = 1e-10 * max(1.0, float(np.abs(A).max(initial=0.0)), float(np.abs(prog.b0).max(initial=0.0)))
+        keep_eq = np.flatnonzero((np.abs(G[: d.zero]).max(axis=1, initial=0.0) > scale) | (np.abs(h[: d.zero]) > scale))
+        rows = np.concatenate([keep_eq, np.arange(d.zero, A.shape[0])]).astype(int)
+        self.G, self.h = G[rows], h[rows]
+        self.n_zero, self.n_nonneg, self.soc = int(keep_eq.size), int(d.nonneg), tuple(d.soc)
+        # check against cvxpy at random points
+        rng = np.random.default_rng(seed)
+        lo, hi = layout.lower(), layout.upper()
+        for _ in range(check_points):
+            s = np.where(np.isfinite(lo) & np.isfinite(hi), lo + rng.random(lo.size) * (hi - lo), rng.normal(size=lo.size))
+            a = rng.normal(size=self.n_agg) * 3.0
+            sigma.value = s
+            for o, v in aggs.items():
+                v.value = a[self.agg_slices[o]]
+            want = float(expr.value)
+            got = self._cost(np.concatenate([s, a]))
+            if not abs(got - want) <= 1e-8 * max(1.0, abs(want)):
+                self.reason = f"compiled cost differs from cvxpy's value ({got!r} vs {want!r})"
+                return False
+        return True
+
+    # ------------------------------------------------------------------ evaluation
+    def _cost(self, z: np.ndarray) -> float:
+        return float(0.5 * z @ self.Q @ z + self.r @ z + self.f0)
+
+    def aggregate_vector(self, responses: Sequence[Response]) -> np.ndarray:
+        """Σ_i y_i over followers, flat, in :attr:`outputs` order."""
+        a = np.zeros(self.n_agg)
+        for i, r in enumerate(responses):
+            if self._agg_index[i].size:
+                a[self._agg_index[i]] += np.concatenate([np.ravel(r.outputs[o])
+                                                         for o in self.game.followers[i].program.outputs])
+        return a
+
+    def value(self, signal_vector: np.ndarray, responses: Sequence[Response]) -> float:
+        """The objective (minimisation form) at the given responses."""
+        if not self.exact:
+            return float(self.game.leader_objectives(self.game.layout.unpack(signal_vector), responses)[self.objective])
+        game = self.game
+        signals = game.layout.unpack(signal_vector)
+        aggregates = game.aggregates(responses)
+        per_follower = {f.name: responses[i].outputs for i, f in enumerate(game.followers)}
+        bilinear = self._bilinear.minimized(signals, aggregates, per_follower) if self._bilinear.bilinear else 0.0
+        return bilinear + self._cost(np.concatenate([np.asarray(signal_vector, float), self.aggregate_vector(responses)]))
+
+    def violation(self, signal_vector: np.ndarray, responses: Sequence[Response]) -> float:
+        """Relative violation of the leader's constraints (0 if feasible or without any; inf on NaN).
+
+        Exact mode: the largest cone violation of ``h − G z`` over ``max(1, ‖h‖∞)`` (the
+        measure of :meth:`CanonicalProgram.infeasibility`); otherwise the game's measure.
+        """
+        if not self.game.has_leader_constraints:
+            return 0.0
+        if not self.exact:
+            return self.game.leader_violation(signal_vector, responses)
+        z = np.concatenate([np.asarray(signal_vector, float), self.aggregate_vector(responses)])
+        if not np.isfinite(z).all():
+            return float("inf")
+        res = self.h - self.G @ z
+        worst = float(np.abs(res[: self.n_zero]).max()) if self.n_zero else 0.0
+        start = self.n_zero
+        if self.n_nonneg:
+            worst = max(worst, float(max(0.0, -res[start:start + self.n_nonneg].min())))
+        start += self.n_nonneg
+        for size in self.soc:
+            part = res[start:start + size]
+            worst = max(worst, float(max(0.0, np.linalg.norm(part[1:]) - part[0])))
+            start += size
+        return worst / max(1.0, float(np.abs(self.h).max(initial=0.0)))
+
+    # ------------------------------------------------------------------ tie-breaking
+    def _bilinear_gradient(self, i: int, signals: dict[str, np.ndarray]) -> np.ndarray:
+        """∂(bilinear terms, min form)/∂y_i, flat in program order."""
+        game = self.game
+        prog = game.followers[i].program
+        parts = {o: np.zeros(int(np.prod(shape, dtype=int))) for o, (_, shape) in prog.outputs.items()}
+        for term in self._obj.bilinear:
+            if term.output not in parts or i not in game.senders(term.output, term.followers):
+                continue
+            s = np.asarray(signals[term.signal], dtype=float).ravel()
+            size = parts[term.output].size
+            g = s if s.size == size else (np.full(size, s.sum()) if size == 1 else np.full(size, s[0]))
+            parts[term.output] += self.sign * term.weight * g
+        return np.concatenate(list(parts.values())) if parts else np.zeros(0)
+
+    def _cost_gradient(self, sigma: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """∇_a cost(σ, a) (min form): exact in exact mode, central differences otherwise."""
+        if self.exact:
+            z = np.concatenate([sigma, a])
+            return (self.Q[self.n_sigma:] @ z) + self.r[self.n_sigma:]
+        if self._obj.cost is None:
+            return np.zeros(self.n_agg)
+        if self._param is None:
+            s_p = cp.Parameter(self.n_sigma)
+            a_p = {o: cp.Parameter(self.agg_slices[o].stop - self.agg_slices[o].start) for o in self.outputs}
+            signals, agg = leader_arguments(self.game.layout, s_p, a_p, self.game.output_shapes)
+            self._param = (s_p, a_p, self.sign * cp.sum(cp.Expression.cast_to_const(self._obj.cost(signals, agg))))
+        s_p, a_p, expr = self._param
+
+        def at(vec: np.ndarray) -> float:
+            for o, p in a_p.items():
+                p.value = vec[self.agg_slices[o]]
+            return float(expr.value)
+
+        s_p.value = sigma
+        grad = np.zeros(self.n_agg)
+        for j in range(self.n_agg):
+            h = 1e-6 * max(1.0, abs(a[j]))
+            up, down = a.copy(), a.copy()
+            up[j] += h
+            down[j] -= h
+            grad[j] = (at(up) - at(down)) / (2 * h)
+        return grad
+
+    def tie_breaks(self, signal_vector: np.ndarray, followers: Sequence[int],
+                   reference: Sequence[Mapping[str, np.ndarray] | None] | None = None) -> list[TieBreak | None]:
+        """One :class:`TieBreak` per follower in the game (None where not in ``followers`` or where
+        the leader is indifferent to that follower's outputs).
+
+        Args:
+            signal_vector: the signals (game layout) the followers respond to.
+            followers: indices of the followers to tie-break.
+            reference: per follower (game order) outputs at a reference point (None: zero),
+                the "other followers" of the model (class docstring).
+        """
+        sigma = np.asarray(signal_vector, dtype=float)
+        game = self.game
+        signals = game.layout.unpack(sigma)
+        ref_y = []
+        a_ref = np.zeros(self.n_agg)
+        for i, f in enumerate(game.followers):
+            outs = reference[i] if reference is not None else None
+            y = (np.concatenate([np.ravel(outs[o]) for o in f.program.outputs]) if outs is not None and
+                 self._agg_index[i].size else np.zeros(self._agg_index[i].size))
+            ref_y.append(y)
+            a_ref[self._agg_index[i]] += y
+        tied = set(followers)
+        need_cost = self._obj.cost is not None and tied
+        grad_a = self._cost_gradient(sigma, a_ref) if need_cost else np.zeros(self.n_agg)
+        out: list[TieBreak | None] = []
+        for i in range(game.n_followers):
+            if i not in tied or self._agg_index[i].size == 0:
+                out.append(None)
+                continue
+            idx = self._agg_index[i]
+            c = self._bilinear_gradient(i, signals) + grad_a[idx]
+            H = None
+            if self.exact:
+                block = self.Q[self.n_sigma + idx][:, self.n_sigma + idx]
+                if np.any(block):
+                    H = block
+                    c = c - H @ ref_y[i]
+            if not np.any(c) and H is None:
+                out.append(None)
+                continue
+            out.append(TieBreak(c, H))
+        return out
