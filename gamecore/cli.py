@@ -44,10 +44,15 @@ app = typer.Typer(
     rich_markup_mode="rich" if _HAS_RICH else None,
 )
 
-#: certificate fields, in display order, with short column labels
+#: certificate fields, in display order, with short column labels and long names
 CERTIFICATE_FIELDS: tuple[tuple[str, str], ...] = (
-    ("best_response_gap", "BR gap"), ("coupling_residual", "coupling"),
-    ("duality_gap", "duality"), ("leader_regret", "regret"))
+    ("best_response_gap", "BR gap"), ("follower_infeasibility", "infeas."), ("coupling_residual", "coupling"),
+    ("duality_gap", "duality"), ("leader_violation", "leader c."), ("optimistic_gap", "optimist."),
+    ("leader_regret", "regret"))
+CERTIFICATE_LABELS: dict[str, str] = {
+    "best_response_gap": "best-response gap", "follower_infeasibility": "follower infeasibility",
+    "coupling_residual": "coupling residual", "duality_gap": "duality gap", "leader_violation": "leader violation",
+    "optimistic_gap": "optimistic gap", "leader_regret": "leader regret"}
 
 #: the two cases ``gamecore demo`` runs
 DEMO_CASES: tuple[str, ...] = ("analytic-market", "analytic-stackelberg")
@@ -307,9 +312,13 @@ def format_summary(case: Case, result: Result) -> str:
         f"gap           {fmt(result.gap_to_reference, '.3g')}  (relative to the reference; positive = worse)",
         "certificate",
     ]
-    labels = {"best_response_gap": "best-response gap", "coupling_residual": "coupling residual",
-              "duality_gap": "duality gap", "leader_regret": "leader regret"}
-    lines += [f"  {labels[key]:<20}{fmt(cert[key], '.3g')}" for key, _ in CERTIFICATE_FIELDS]
+    certificate = result.certificate
+    lines += [f"  {CERTIFICATE_LABELS[key]:<24}{fmt(cert[key], '.3g')}" for key, _ in CERTIFICATE_FIELDS
+              if key in certificate.required or cert[key] is not None]
+    if certificate.leader_bound is not None:
+        lines.append(f"  {'leader bound':<24}{fmt(certificate.leader_bound, '.10g')} ({certificate.bound_source})")
+    verdict = "yes" if certificate.certified else "NO: " + "; ".join(certificate.failures())
+    lines.append(f"  {'certified':<24}{verdict}")
     lines += [
         f"messages      {result.messages} ({result.floats} floats)",
         f"time          wall {result.wall_s:.3f} s, solver {result.solver_s:.3f} s, "
@@ -424,12 +433,12 @@ class DemoRow:
         return [self.strategy, self.status, fmt(self.iterations), fmt(self.objective, ".8g"),
                 fmt(self.gap_to_reference, ".2e")] + \
                [fmt(self.certificate.get(key), ".2e") for key, _ in CERTIFICATE_FIELDS] + \
-               [fmt(self.wall_s, ".3f")]
+               [{True: "yes", False: "no"}.get(self.certificate.get("certified"), "-"), fmt(self.wall_s, ".3f")]
 
 
 DEMO_HEADERS = ("strategy", "status", "iter", "objective", "gap(ref)") + \
-    tuple(label for _, label in CERTIFICATE_FIELDS) + ("wall[s]",)
-DEMO_WIDTHS_MIN = (8, 9, 5, 14, 9, 9, 9, 9, 9, 7)
+    tuple(label for _, label in CERTIFICATE_FIELDS) + ("certified", "wall[s]")
+DEMO_WIDTHS_MIN = (8, 9, 5, 14, 9) + (9,) * len(CERTIFICATE_FIELDS) + (9, 7)
 
 
 def applicable_strategies(case: Case, registry: dict[str, type[Strategy]]) -> tuple[list[str], list[str]]:

@@ -181,3 +181,12 @@ def test_kkt_bilinear_leader_term_solved_globally() -> None:
     assert result.status == "converged", result.message
     assert result.objective == pytest.approx(-6.0, abs=1e-6)
     assert result.signals["x0"] == pytest.approx(3.0, abs=1e-6)
+
+
+def test_signal_as_constraint_coefficient_is_refused_naming_the_constraint() -> None:
+    """Signals may enter a follower's constraints as right-hand sides only."""
+    x, y = cp.Parameter(name="x"), cp.Variable(name="y")
+    with pytest.raises(GameDefinitionError, match=r"f: constraints\[1\]: a signal multiplies a variable"):
+        Follower("f", cp.Minimize(y), [y >= 0, x * y <= 3], {"x": x}, {"y": y})
+    rhs = Follower("g", cp.Minimize(-y), [y >= 0, y <= 3 - 2 * x], {"x": x}, {"y": y})
+    assert rhs.program.Bs.nnz == 1

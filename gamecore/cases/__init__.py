@@ -33,8 +33,9 @@ def _bilevel_builder(name: str, agents: int = 1, periods: int = 1, seed: int = 0
 
 for _name, _problem in BILEVEL_PROBLEMS.items():
     CASES[f"bilevel/{_name}"] = CaseSpec(f"bilevel/{_name}", partial(_bilevel_builder, _name),
-                                         f"bilevel test problem ({', '.join(_problem.tags) or 'bilevel'}; "
-                                         f"F* = {_problem.f_star:.6g}): {_problem.source.split('.')[0]}",
+                                         f"bilevel test problem ({', '.join(_problem.tags) or 'bilevel'}): "
+                                         f"{_problem.n_x} leader / {_problem.n_y} follower variables, "
+                                         f"F* = {_problem.f_star:.6g} ({_problem.optimum_status})",
                                          "stackelberg", 1, 1)
 
 
