@@ -1,7 +1,8 @@
 """A :class:`~gamecore.cases.bilevel.problem.BilevelProblem` as a gamecore Stackelberg game.
 
 One leader variable x_k becomes the scalar signal ``x{k}`` (box ``[xl_k, xu_k]``), the
-follower ``follower`` sends each y_j as the scalar output ``y{j}``. The leader objective F:
+follower ``follower`` sends each y_j as the scalar output ``y{j}`` (and ``ry{k} = R[k] @ y``
+where the leader's cross terms price exactly that: ``Hxy[k] = α R[k]``). The leader objective F:
 linear terms and the quadratic ones go into a convex ``cost`` when the whole Hessian
 ``[[Hxx, Hxy], [Hxyᵀ, Hyy]]`` is positive semidefinite; otherwise (Hxx and Hyy PSD) the
 cross terms Hxy[k, j]·x_k·y_j become :class:`~gamecore.leader.Bilinear` terms. Upper-level
@@ -55,9 +56,25 @@ def follower_of(problem: BilevelProblem) -> Follower:
         constraints.append(y[np.flatnonzero(low)] >= p.yl[low])
     if up.any():
         constraints.append(y[np.flatnonzero(up)] <= p.yu[up])
-    used = {k: prm for k, prm in xs.items()}
-    return Follower("follower", cp.Minimize(cost), constraints, signals=used,
-                    outputs={f"y{j}": y[j] for j in range(p.n_y)})
+    outputs = {f"y{j}": y[j] for j in range(p.n_y)}
+    outputs.update({f"ry{k}": p.R[k] @ y for k in _priced_rows(p)})
+    return Follower("follower", cp.Minimize(cost), constraints, signals=xs, outputs=outputs)
+
+
+def _priced_rows(p: BilevelProblem) -> dict[int, float]:
+    """Leader variables k whose cross terms price exactly what the follower pays: Hxy[k] = α·R[k].
+
+    For those the follower sends ``ry{k} = R[k] @ y`` and the leader's term is the single
+    bilinear α·x_k·ry{k}, so strategies can use strong duality on it (toll setting: the
+    leader earns the tolls the follower pays)."""
+    out = {}
+    for k in range(p.n_x):
+        if np.any(p.Hxy[k]) and np.any(p.R[k]):
+            j = int(np.argmax(np.abs(p.R[k])))
+            alpha = float(p.Hxy[k, j] / p.R[k, j])
+            if np.allclose(p.Hxy[k], alpha * p.R[k], rtol=1e-12, atol=1e-12):
+                out[k] = alpha
+    return out
 
 
 def leader_of(problem: BilevelProblem) -> Leader:
@@ -68,8 +85,11 @@ def leader_of(problem: BilevelProblem) -> Leader:
     if not joint and not (_psd(p.Hxx) and _psd(p.Hyy)):
         raise ValueError(f"bilevel problem '{p.name}': the leader objective is not convex in x and in y "
                          "(gamecore needs a convex remainder plus x·y bilinear terms)")
-    bilinear = () if joint else tuple(Bilinear(f"x{k}", f"y{j}", float(p.Hxy[k, j]))
-                                      for k in range(p.n_x) for j in range(p.n_y) if p.Hxy[k, j])
+    priced = {} if joint else _priced_rows(p)
+    bilinear = () if joint else tuple(
+        [Bilinear(f"x{k}", f"ry{k}", alpha) for k, alpha in priced.items()]
+        + [Bilinear(f"x{k}", f"y{j}", float(p.Hxy[k, j]))
+           for k in range(p.n_x) if k not in priced for j in range(p.n_y) if p.Hxy[k, j]])
 
     def cost(signals: Mapping[str, cp.Expression], agg: Mapping[str, cp.Expression]) -> cp.Expression:
         X, Y = _stack(signals, "x", p.n_x), _stack(agg, "y", p.n_y)

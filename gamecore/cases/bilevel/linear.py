@@ -580,23 +580,20 @@ _BOLIB_LINEAR: tuple[BilevelProblem, ...] = (
             [2, -5, 10, 1, 4, 5],
             [-5, -5, -6, -5, 1, -12]],
         b=[83, 92, 168, -96, -133, 89, -192],
-        yl=[0] * 6,
+        yl=[0] * 6, yu=[10] * 6,
         x_star=[0, 8.170692, 10, 0, 7.278940, 3.042311, 0, 10, 0.001982, 9.989153],
         y_star=[3.101280, 10, 10, 10, 0, 9.846133],
         notes=(
             "BOLIB lists F* = -467.4613 (best known, status 2, f* = -11.6194) at the point below, "
-            "from Tuy et al. (2007). BOLIB's file bounds only x >= 0, y >= 0, and the joint "
-            "constraint set is unbounded in every x_i: the box 0 <= x <= 10 is an ASSUMPTION (not "
-            "derivable), suggested by the listed point (x3 = x8 = 10, y2 = y3 = y4 = 10), which hints "
-            "that the original paper bounds x and y by 10. DISCREPANCY: in BOLIB's formulation (y "
-            "unbounded above) the listed y is not the follower's response at the listed x: the "
-            "follower LP's optimal value there is -985.33 (y2 = 187.8, y4 = 203.2), the listed y "
-            "gives -11.6194; with 0 <= x <= 10 the optimistic optimum is about -4643 (KKT/MILP "
-            "check). If 0 <= y <= 10 is added to the lower level, the listed y is the follower's "
-            "response up to the rounding of the listed digits (lower-level rows 1 and 4 violated by "
-            "3e-6 and 2e-6), and the optimum is about -467.7844 at x = (0, 8.6494, 10, 0, 6.7472, "
-            "3.2115, 0, 10, 0, 10), y = (3.1116, 10, 10, 10, 0, 10) (KKT/MILP check), below the "
-            "listed best-known value."),
+            "from Tuy et al. (2007). BOLIB's file bounds only x >= 0, y >= 0; then the joint constraint "
+            "set is unbounded in every x_i and the follower's response runs off (optimum about -4643 "
+            "with x <= 10, where the listed y is not the follower's response: its LP value there is "
+            "-985.33, the listed y gives -11.6194). The listed point (x3 = x8 = 10, y2 = y3 = y4 = 10) "
+            "shows that the original bounds x and y by 10: this entry has 0 <= x <= 10 and 0 <= y <= 10 "
+            "(ASSUMED from the listed point, not from BOLIB's file). With them the listed y is the "
+            "follower's response up to the rounding of the listed digits (lower-level rows 1 and 4 "
+            "violated by 3e-6 and 2e-6), and the optimum is below the listed best-known value "
+            "(see gamecore/cases/bilevel/verified.py)."),
         tags=("linear", "coupled", "listed-point-mismatch"),
     ),
     # VisweswaranEtal1996

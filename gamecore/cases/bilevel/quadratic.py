@@ -16,8 +16,9 @@ variable are stored as ``xl``/``xu``, single-variable follower constraints as ``
 gives no finite leader box, the notes say how the box was obtained. Every entry keeps the listed optimum; the
 tags ``listed-point-mismatch`` (the listed point does not reproduce ``f_star`` or is not feasible/follower-optimal
 to the published precision) and ``suspect-not-global`` (a strictly better bilevel-feasible point was found) flag
-the discrepancies described in the notes. Problems whose lower level is the TP set of the evolutionary
-literature are in :mod:`gamecore.cases.bilevel.tp`.
+the discrepancies described in the notes. Problems with an LP follower are in :mod:`gamecore.cases.bilevel.linear`
+(also those with a quadratic leader), except the ones with a bilinear leader objective kept here (LucchettiEtal1987,
+Yezza1996Ex31, TollSettingP1-P5); the TP set of the evolutionary literature is in :mod:`gamecore.cases.bilevel.tp`.
 """
 
 from __future__ import annotations
@@ -121,7 +122,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         cy=[-200.0, -160.0, -200.0, -160.0],
         Hyy=[[2.0, 0.0, 2.0, 0.0], [0.0, 2.0, 0.0, 2.0], [2.0, 0.0, 2.0, 0.0], [0.0, 2.0, 0.0, 2.0]],
         Gx=[[1.0, 1.0, 1.0, 1.0]],
-        Gy=[[0.0, 0.0, 0.0, 0.0]],
         g=[40.0],
         xl=[0.0, 0.0, 0.0, 0.0],
         xu=[10.0, 5.0, 15.0, 20.0],
@@ -139,108 +139,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
             "as_1981_01 (QP-QP). Single-follower version from Colson (BIPA); x*, y* are BASBLib's (BOLIB "
             "gives only the values). The original problem of Bard (1988) is a maximisation; BOLIB states it "
             "in minimisation form."
-        ),
-        tags=("quadratic",),
-    ),
-    # Bard1991Ex1 (BOLIB, = BASBLib b_1991_02)
-    #   min_{x,y}  F = x + y2
-    #   s.t.       2 <= x <= 4
-    #              y in argmin_y  f = x*y2 + 2*y1
-    #                 s.t. x - y1 - y2 <= -4, y1 >= 0, y2 >= 0
-    BilevelProblem(
-        name="Bard1991Ex1",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB Bard1991Ex1; original: J. F. Bard, Some properties of the bilevel programming "
-            "problem, J. Optimization Theory and Applications 68(2) (1991) 371-378; also BASBLib b_1991_02."
-        ),
-        n_x=1, n_y=2, f_star=2.0,
-        cx=[1.0],
-        cy=[0.0, 1.0],
-        xl=[2.0],
-        xu=[4.0],
-        dy=[2.0, 0.0],
-        R=[[0.0, 1.0]],
-        Ax=[[1.0]],
-        By=[[-1.0, -1.0]],
-        b=[-4.0],
-        yl=[0.0, 0.0],
-        x_star=[2.0],
-        y_star=[6.0, 0.0],
-        notes=(
-            "BOLIB status: global optimum (BOLIB lists F* = 2, f* = 12). Same problem as BASBLib b_1991_02 "
-            "(LP-QP)."
-        ),
-        tags=("quadratic", "degenerate"),
-    ),
-    # BardBook1998 (BOLIB)
-    #   min_{x,y}  F = (-x1 + y1 + 20)^2 + (-x2 + y2 + 20)^2
-    #   s.t.       0 <= x1 <= 50, 0 <= x2 <= 50
-    #              y in argmin_y  f = 2*x1 + 2*x2 - 3*y1 - 3*y2 - 60
-    #                 s.t. x1 + x2 + y1 - 2*y2 <= 40, -x1 + 2*y1 <= -10, -x2 + 2*y2 <= -10,
-    #                      -10 <= y1 <= 20, -10 <= y2 <= 20
-    BilevelProblem(
-        name="BardBook1998",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB BardBook1998; original: J. F. Bard, Practical Bilevel Optimization: Algorithms and "
-            "Applications, Kluwer, Dordrecht, 1998."
-        ),
-        n_x=2, n_y=2, f_star=-800.0,
-        cx=[-40.0, -40.0],
-        cy=[40.0, 40.0],
-        Hxx=[[2.0, 0.0], [0.0, 2.0]],
-        Hxy=[[-2.0, 0.0], [0.0, -2.0]],
-        Hyy=[[2.0, 0.0], [0.0, 2.0]],
-        xl=[0.0, 0.0],
-        xu=[50.0, 50.0],
-        dy=[-3.0, -3.0],
-        Ax=[[1.0, 1.0], [-1.0, 0.0], [0.0, -1.0]],
-        By=[[1.0, -2.0], [2.0, 0.0], [0.0, 2.0]],
-        b=[40.0, -10.0, -10.0],
-        yl=[-10.0, -10.0],
-        yu=[20.0, 20.0],
-        x_star=[25.0, 30.0],
-        y_star=[5.0, 10.0],
-        notes=(
-            "BOLIB status: global optimum (BOLIB lists F* = 0, f* = 5). Constant 800 dropped from F; "
-            "published optimum = f_star + 800 = 0. The follower problem is an LP."
-        ),
-        tags=("quadratic",),
-    ),
-    # CalamaiVicente1994a (BOLIB)
-    #   min_{x,y}  F = y^2/2 + (x - 1)^2/2
-    #   s.t.       -10 <= x <= 1
-    #              y in argmin_y  f = -x*y + y/2
-    #                 s.t. x - y <= 1, -x - y = -1
-    BilevelProblem(
-        name="CalamaiVicente1994a",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB CalamaiVicente1994a; original: P. H. Calamai, L. N. Vicente, Generating quadratic "
-            "bilevel programming test problems, ACM Trans. Mathematical Software 20(1) (1994) 103-119."
-        ),
-        n_x=1, n_y=1, f_star=-0.5,
-        cx=[-1.0],
-        Hxx=[[1.0]],
-        Hyy=[[1.0]],
-        xl=[-10.0],
-        xu=[1.0],
-        dy=[0.5],
-        R=[[-1.0]],
-        Ax=[[1.0]],
-        By=[[-1.0]],
-        b=[1.0],
-        Ex=[[-1.0]],
-        Ey=[[-1.0]],
-        e=[-1.0],
-        x_star=[1.0],
-        y_star=[0.0],
-        notes=(
-            "BOLIB status: global optimum (BOLIB lists F* = 0, f* = 0). Constant 0.5 dropped from F; "
-            "published optimum = f_star + 0.5 = 0. Leader box added (the source gives none): x <= 1 is "
-            "implied by the follower constraints; F >= 0 = F*, so the lower bound -10 cuts off no optimum. "
-            "Parameter rho = 1 (BOLIB default; the optimum changes for 1 < rho, see BOLIB)."
         ),
         tags=("quadratic",),
     ),
@@ -435,192 +333,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         ),
         tags=("quadratic",),
     ),
-    # DempeEtal2012 (BOLIB)
-    #   min_{x,y}  F = x
-    #   s.t.       -1 <= x <= 1
-    #              y in argmin_y  f = x*y
-    #                 s.t. 0 <= y <= 1
-    BilevelProblem(
-        name="DempeEtal2012",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB DempeEtal2012; original: S. Dempe, B. Mordukhovich, A. B. Zemkoho, Sensitivity "
-            "analysis for two-level value functions with applications to bilevel programming, SIAM J. "
-            "Optimization 22(4) (2012) 1309-1343."
-        ),
-        n_x=1, n_y=1, f_star=-1.0,
-        cx=[1.0],
-        xl=[-1.0],
-        xu=[1.0],
-        R=[[1.0]],
-        yl=[0.0],
-        yu=[1.0],
-        x_star=[-1.0],
-        y_star=[1.0],
-        notes="BOLIB status: global optimum (BOLIB lists F* = -1, f* = -1).",
-        tags=("quadratic",),
-    ),
-    # DempeFranke2011Ex41 (BOLIB)
-    #   min_{x,y}  F = x1 + y1^2 + y2^2
-    #   s.t.       -1 <= x1 <= 1, x2 = -1
-    #              y in argmin_y  f = x1*y1 + x2*y2
-    #                 s.t. -2*y1 + y2 <= 0, y1 <= 2, 0 <= y2 <= 2
-    BilevelProblem(
-        name="DempeFranke2011Ex41",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB DempeFranke2011Ex41; original: S. Dempe, S. Franke, An algorithm for solving a class "
-            "of bilevel programming problems, Preprint 2011-04, TU Bergakademie Freiberg, 2011."
-        ),
-        n_x=2, n_y=2, f_star=5.0,
-        cx=[1.0, 0.0],
-        Hyy=[[2.0, 0.0], [0.0, 2.0]],
-        xl=[-1.0, -1.0],
-        xu=[1.0, -1.0],
-        R=[[1.0, 0.0], [0.0, 1.0]],
-        Ax=[[0.0, 0.0]],
-        By=[[-2.0, 1.0]],
-        b=[0.0],
-        yl=[-_INF, 0.0],
-        yu=[2.0, 2.0],
-        x_star=[0.0, -1.0],
-        y_star=[1.0, 2.0],
-        notes=(
-            "BOLIB status: global optimum (BOLIB lists F* = 5, f* = -2). x2 is fixed to -1 by the upper-level "
-            "constraints (an equality in the source)."
-        ),
-        tags=("quadratic", "degenerate"),
-    ),
-    # DempeFranke2011Ex42 (BOLIB)
-    #   min_{x,y}  F = x1 + y2^2 + (y1 - 1)^2
-    #   s.t.       -1 <= x1 <= 1, x2 = -1
-    #              y in argmin_y  f = x1*y1 + x2*y2
-    #                 s.t. -y1 + y2 <= 1, y1 + y2 <= 3.5, y2 <= 2
-    BilevelProblem(
-        name="DempeFranke2011Ex42",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB DempeFranke2011Ex42; original: S. Dempe, S. Franke, An algorithm for solving a class "
-            "of bilevel programming problems, Preprint 2011-04, TU Bergakademie Freiberg, 2011."
-        ),
-        n_x=2, n_y=2, f_star=1.13,
-        cx=[1.0, 0.0],
-        cy=[-2.0, 0.0],
-        Hyy=[[2.0, 0.0], [0.0, 2.0]],
-        xl=[-1.0, -1.0],
-        xu=[1.0, -1.0],
-        R=[[1.0, 0.0], [0.0, 1.0]],
-        Ax=[[0.0, 0.0], [0.0, 0.0]],
-        By=[[-1.0, 1.0], [1.0, 1.0]],
-        b=[1.0, 3.5],
-        yu=[_INF, 2.0],
-        x_star=[1.0, -1.0],
-        y_star=[0.0, 1.0],
-        notes=(
-            "BOLIB status: global optimum (BOLIB lists F* = 2.13, f* = -3.5). Constant 1 dropped from F; "
-            "published optimum = f_star + 1 = 2.13. x2 is fixed to -1 by the upper-level constraints. The "
-            "listed point (x, y) = (1, -1, 0, 1) gives F = 3, not 2.13; the value 2.13 (= 2.125 rounded) is "
-            "attained at x = (-1, -1), y = (2.25, 1.25), where the follower is indifferent on y1 + y2 = 3.5 "
-            "(optimistic choice); confirmed by a grid search here."
-        ),
-        tags=("quadratic", "degenerate", "listed-point-mismatch"),
-    ),
-    # DempeFranke2014Ex38 (BOLIB)
-    #   min_{x,y}  F = 2*x1 + x2 + 2*y1 - y2
-    #   s.t.       -1 <= x1 <= 1, -1 <= x2 <= -0.75
-    #              y in argmin_y  f = x1*y1 + x2*y2
-    #                 s.t. -2*y1 + y2 <= 0, y1 <= 2, 0 <= y2 <= 2
-    BilevelProblem(
-        name="DempeFranke2014Ex38",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB DempeFranke2014Ex38; original: S. Dempe, S. Franke, Solution algorithm for an "
-            "optimistic linear Stackelberg problem, Computers & Operations Research 41 (2014) 277-281."
-        ),
-        n_x=2, n_y=2, f_star=-1.0,
-        cx=[2.0, 1.0],
-        cy=[2.0, -1.0],
-        xl=[-1.0, -1.0],
-        xu=[1.0, -0.75],
-        R=[[1.0, 0.0], [0.0, 1.0]],
-        Ax=[[0.0, 0.0]],
-        By=[[-2.0, 1.0]],
-        b=[0.0],
-        yl=[-_INF, 0.0],
-        yu=[2.0, 2.0],
-        x_star=[-1.0, -1.0],
-        y_star=[2.0, 2.0],
-        notes="BOLIB status: global optimum (BOLIB lists F* = -1, f* = -4).",
-        tags=("quadratic",),
-    ),
-    # DempeLohse2011Ex31a (BOLIB)
-    #   min_{x,y}  F = -3*y1 - 3*y2 + (x1 - 1/2)^2 + (x2 - 1/2)^2
-    #   s.t.       -1 <= x1 <= 2, -1 <= x2 <= 2
-    #              y in argmin_y  f = x1*y1 + x2*y2
-    #                 s.t. y1 + y2 <= 2, -y1 + y2 <= 0, y1 >= 0, y2 >= 0
-    BilevelProblem(
-        name="DempeLohse2011Ex31a",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB DempeLohse2011Ex31a; original: S. Dempe, S. Lohse, Dependence of bilevel programming "
-            "on irrelevant data, preprint, TU Bergakademie Freiberg, 2011."
-        ),
-        n_x=2, n_y=2, f_star=-6.0,
-        cx=[-1.0, -1.0],
-        cy=[-3.0, -3.0],
-        Hxx=[[2.0, 0.0], [0.0, 2.0]],
-        xl=[-1.0, -1.0],
-        xu=[2.0, 2.0],
-        R=[[1.0, 0.0], [0.0, 1.0]],
-        Ax=[[0.0, 0.0], [0.0, 0.0]],
-        By=[[1.0, 1.0], [-1.0, 1.0]],
-        b=[2.0, 0.0],
-        yl=[0.0, 0.0],
-        x_star=[0.0, 0.0],
-        y_star=[1.0, 1.0],
-        notes=(
-            "BOLIB status: global optimum (BOLIB lists F* = -5.5, f* = 0). Constant 0.5 dropped from F; "
-            "published optimum = f_star + 0.5 = -5.5. Leader box added (the source gives none): F >= ||x - "
-            "0.5||^2 - 6 (y1 + y2 <= 2) and F* <= -5.5 give ||x - 0.5|| <= 0.71; box [-1, 2]^2. BOLIB "
-            "corrects the source's point to (0, 0, 1, 1) with F = -5.5, but under the optimistic reading x = "
-            "(0, 0.5), y = (2, 0) is feasible (the follower is indifferent in y1 when x1 = 0) and gives F = "
-            "-5.75 < -5.5."
-        ),
-        tags=("quadratic", "degenerate", "suspect-not-global"),
-    ),
-    # DempeLohse2011Ex31b (BOLIB)
-    #   min_{x,y}  F = x3^2 - 3*y1 - 3*y2 - 6*y3 + (x1 - 1/2)^2 + (x2 - 1/2)^2
-    #   s.t.       -1 <= x1 <= 2, -1 <= x2 <= 2, -1 <= x3 <= 2
-    #              y in argmin_y  f = x1*y1 + x2*y2 + x3*y3
-    #                 s.t. y1 + y2 + y3 <= 2, -y1 + y2 <= 0, y1 >= 0, y2 >= 0, y3 >= 0
-    BilevelProblem(
-        name="DempeLohse2011Ex31b",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB DempeLohse2011Ex31b; original: S. Dempe, S. Lohse, Dependence of bilevel programming "
-            "on irrelevant data, preprint, TU Bergakademie Freiberg, 2011."
-        ),
-        n_x=3, n_y=3, f_star=-12.5,
-        cx=[-1.0, -1.0, 0.0],
-        cy=[-3.0, -3.0, -6.0],
-        Hxx=[[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]],
-        xl=[-1.0, -1.0, -1.0],
-        xu=[2.0, 2.0, 2.0],
-        R=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-        Ax=[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
-        By=[[1.0, 1.0, 1.0], [-1.0, 1.0, 0.0]],
-        b=[2.0, 0.0],
-        yl=[0.0, 0.0, 0.0],
-        x_star=[0.5, 0.5, 0.0],
-        y_star=[0.0, 0.0, 2.0],
-        notes=(
-            "BOLIB status: global optimum (BOLIB lists F* = -12, f* = 0). Constant 0.5 dropped from F; "
-            "published optimum = f_star + 0.5 = -12. Leader box added (the source gives none): F >= (x1 - "
-            "0.5)^2 + (x2 - 0.5)^2 + x3^2 - 12 (y1 + y2 + y3 <= 2) and F* = -12 force x* = (0.5, 0.5, 0); box "
-            "[-1, 2]^3."
-        ),
-        tags=("quadratic", "degenerate"),
-    ),
     # FalkLiu1995 (BOLIB, = BASBLib fl_1995_01)
     #   min_{x,y}  F = y1^2 + y2^2 + (x1 - 3/2)^2 + (x2 - 3/2)^2 - 9/2
     #   s.t.       0 <= x1 <= 3, 0 <= x2 <= 3
@@ -807,36 +519,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         ),
         tags=("quadratic",),
     ),
-    # LamparielloSagratella2017Ex31 (BOLIB)
-    #   min_{x,y}  F = x^2 + y^2
-    #   s.t.       1 <= x <= 10
-    #              y in argmin_y  f = y
-    #                 s.t. -x - y <= -1
-    BilevelProblem(
-        name="LamparielloSagratella2017Ex31",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB LamparielloSagratella2017Ex31; original: L. Lampariello, S. Sagratella, A bridge "
-            "between bilevel programs and Nash games, J. Optimization Theory and Applications 174(2) (2017) "
-            "613-635."
-        ),
-        n_x=1, n_y=1, f_star=1.0,
-        Hxx=[[2.0]],
-        Hyy=[[2.0]],
-        xl=[1.0],
-        xu=[10.0],
-        dy=[1.0],
-        Ax=[[-1.0]],
-        By=[[-1.0]],
-        b=[-1.0],
-        x_star=[1.0],
-        y_star=[0.0],
-        notes=(
-            "BOLIB status: global optimum (BOLIB lists F* = 1, f* = 0). Leader box added (the source gives "
-            "none): F >= x^2 with x >= 1 and F* = 1 force x* = 1; upper bound 10 added."
-        ),
-        tags=("quadratic",),
-    ),
     # LamparielloSagratella2017Ex32 (BOLIB)
     #   min_{x,y}  F = x^2 + y^2
     #   s.t.       -10 <= x <= 10
@@ -863,66 +545,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
             "BOLIB status: global optimum (BOLIB lists F* = 0.5, f* = 0). Leader box added (the source gives "
             "none): F >= x^2 and F* = 0.5 give |x| <= 0.71; box [-10, 10]."
         ),
-        tags=("quadratic",),
-    ),
-    # LamparielloSagratella2017Ex33 (BOLIB)
-    #   min_{x,y}  F = x^2 + (y1 + y2)^2
-    #   s.t.       0.5 <= x <= 10
-    #              y in argmin_y  f = y1
-    #                 s.t. -x - y1 - y2 <= -1, y1 >= 0, y2 >= 0
-    BilevelProblem(
-        name="LamparielloSagratella2017Ex33",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB LamparielloSagratella2017Ex33; original: L. Lampariello, S. Sagratella, A bridge "
-            "between bilevel programs and Nash games, J. Optimization Theory and Applications 174(2) (2017) "
-            "613-635."
-        ),
-        n_x=1, n_y=2, f_star=0.5,
-        Hxx=[[2.0]],
-        Hyy=[[2.0, 2.0], [2.0, 2.0]],
-        xl=[0.5],
-        xu=[10.0],
-        dy=[1.0, 0.0],
-        Ax=[[-1.0]],
-        By=[[-1.0, -1.0]],
-        b=[-1.0],
-        yl=[0.0, 0.0],
-        x_star=[0.5],
-        y_star=[0.0, 0.5],
-        notes=(
-            "BOLIB status: global optimum (BOLIB lists F* = 0.5, f* = 0). Leader box added (the source gives "
-            "none): F >= x^2 with x >= 0.5 and F* = 0.5 give x <= 0.71; upper bound 10 added."
-        ),
-        tags=("quadratic", "degenerate"),
-    ),
-    # LamparielloSagratella2017Ex35 (BOLIB)
-    #   min_{x,y}  F = x^2 + y^2
-    #   s.t.       -1 <= x <= 1
-    #              y in argmin_y  f = -y
-    #                 s.t. 2*x + y <= 2, 0 <= y <= 1
-    BilevelProblem(
-        name="LamparielloSagratella2017Ex35",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB LamparielloSagratella2017Ex35; original: L. Lampariello, S. Sagratella, A bridge "
-            "between bilevel programs and Nash games, J. Optimization Theory and Applications 174(2) (2017) "
-            "613-635."
-        ),
-        n_x=1, n_y=1, f_star=0.8,
-        Hxx=[[2.0]],
-        Hyy=[[2.0]],
-        xl=[-1.0],
-        xu=[1.0],
-        dy=[-1.0],
-        Ax=[[2.0]],
-        By=[[1.0]],
-        b=[2.0],
-        yl=[0.0],
-        yu=[1.0],
-        x_star=[0.8],
-        y_star=[0.4],
-        notes="BOLIB status: global optimum (BOLIB lists F* = 0.8, f* = -0.4).",
         tags=("quadratic",),
     ),
     # LucchettiEtal1987 (BOLIB, = BASBLib lmp_1987_01)
@@ -984,35 +606,11 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
             "BOLIB status: global optimum (BOLIB lists F* = 81.327, f* = -0.333). Constant 2 dropped from F; "
             "published optimum = f_star + 2 = 81.327. Leader box added (the source gives none): F >= (x - "
             "1)^2 and F* ~ 81.33 give |x - 1| <= 9.02; box [-100, 100] as in BASBLib b_1998_04. Same problem "
-            "as BASBLib b_1998_04 (QP-QP). Listed values are rounded: the exact optimum is F ~ 81.3278 at x ~ "
-            "10.01639, y ~ 0.8197."
+            "as BASBLib b_1998_04 (QP-QP). Listed values are rounded: the listed y* = 0.8197 is not the exact "
+            "follower response at the listed x* = 10.0163 (that is 0.815); the exact optimum is F ~ 81.3278 "
+            "at x ~ 10.01639, y ~ 0.8197."
         ),
-        tags=("quadratic",),
-    ),
-    # MorganPatrone2006a (BOLIB)
-    #   min_{x,y}  F = -x - y
-    #   s.t.       -0.5 <= x <= 0.5
-    #              y in argmin_y  f = x*y
-    #                 s.t. -1 <= y <= 1
-    BilevelProblem(
-        name="MorganPatrone2006a",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB MorganPatrone2006a; original: J. Morgan, F. Patrone, Stackelberg problems: subgame "
-            "perfect equilibria via Tikhonov regularization, Advances in Dynamic Games (2006) 209-221."
-        ),
-        n_x=1, n_y=1, f_star=-1.0,
-        cx=[-1.0],
-        cy=[-1.0],
-        xl=[-0.5],
-        xu=[0.5],
-        R=[[1.0]],
-        yl=[-1.0],
-        yu=[1.0],
-        x_star=[0.0],
-        y_star=[1.0],
-        notes="BOLIB status: global optimum (BOLIB lists F* = -1, f* = 0).",
-        tags=("quadratic", "degenerate"),
+        tags=("quadratic", "listed-point-mismatch"),
     ),
     # MuuQuy2003Ex1 (BOLIB)
     #   min_{x,y}  F = x^2 - 4*x + y1^2 + y2^2
@@ -1066,7 +664,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         cy=[0.0, -4.0, 0.0],
         Hyy=[[2.0, 0.0, -1.0], [0.0, 0.0, 0.0], [-1.0, 0.0, 2.0]],
         Gx=[[1.0, 1.0]],
-        Gy=[[0.0, 0.0, 0.0]],
         g=[1.0],
         xl=[0.0, 0.0],
         xu=[1.0, 1.0],
@@ -1109,7 +706,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         xu=[10.0, 10.0],
         R=[[-1.0, 0.0], [0.0, -1.0]],
         Q=[[1.0, -2.0], [-2.0, 5.0]],
-        Ax=[[0.0, 0.0], [0.0, 0.0]],
         By=[[-0.333, 1.0], [1.0, -0.333]],
         b=[2.0, 2.0],
         yl=[0.0, 0.0],
@@ -1143,7 +739,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         xu=[10.0, 10.0],
         R=[[-1.0, 0.0], [0.0, -1.0]],
         Q=[[1.0, -2.0], [-2.0, 5.0]],
-        Ax=[[0.0, 0.0], [0.0, 0.0]],
         By=[[-0.333, 1.0], [1.0, -0.333]],
         b=[2.0, 2.0],
         yl=[0.0, 0.0],
@@ -1176,7 +771,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         xu=[50.0, 50.0],
         R=[[-1.0, 0.0], [0.0, -1.0]],
         Q=[[1.0, 3.0], [3.0, 10.0]],
-        Ax=[[0.0, 0.0], [0.0, 0.0]],
         By=[[-0.333, 1.0], [1.0, -0.333]],
         b=[2.0, 2.0],
         yl=[0.0, 0.0],
@@ -1212,7 +806,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         xu=[10.0, 10.0],
         R=[[-1.0, 0.0], [0.0, -1.0]],
         Q=[[1.0, 3.0], [3.0, 10.0]],
-        Ax=[[0.0, 0.0], [0.0, 0.0]],
         By=[[-0.333, 1.0], [1.0, -0.333]],
         b=[2.0, 2.0],
         yl=[0.0, 0.0],
@@ -1246,7 +839,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         xu=[10.0, 10.0],
         R=[[1.0, -3.0], [-2.0, 3.0]],
         Q=[[1.0, 3.0], [3.0, 10.0]],
-        Ax=[[0.0, 0.0], [0.0, 0.0]],
         By=[[-0.333, 1.0], [1.0, -0.333]],
         b=[2.0, 2.0],
         yl=[0.0, 0.0],
@@ -1281,7 +873,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         dy=[-3.0, 0.0],
         R=[[-1.333, -1.0]],
         Q=[[1.0, 0.0], [0.0, 1.0]],
-        Ax=[[0.0], [0.0]],
         By=[[-0.333, 1.0], [1.0, -0.333]],
         b=[2.0, 2.0],
         yl=[0.0, 0.0],
@@ -1292,7 +883,7 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
             "dropped from F; published optimum = f_star + 12.5 = 0.5. Leader box added (the source gives "
             "none): x >= 0 from the source; F depends on y only and for every x >= ~2 the follower answers "
             "with the vertex y ~ (3, 3) of its feasible set, so the upper bound 10 cuts off no optimal value "
-            "(checked numerically up to x = 50). With the coefficients 0.333 the follower polytope vertex is "
+            "(checked numerically up to x = 30). With the coefficients 0.333 the follower polytope vertex is "
             "(2.9985, 2.9985), so the best value is F ~ 0.5015 (listed 0.5 and y* = (3, 3) are rounded; y* "
             "violates a follower constraint by 1e-3)."
         ),
@@ -1319,7 +910,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         dy=[1.0, -1.0],
         R=[[1.0, 0.0], [0.0, 1.0]],
         Q=[[1.0, 0.0], [0.0, 1.0]],
-        Ax=[[0.0, 0.0], [0.0, 0.0]],
         By=[[-1.0, 1.0], [1.0, 1.0]],
         b=[0.0, 0.0],
         yu=[_INF, 0.0],
@@ -1327,7 +917,7 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         y_star=[0.0, 0.0],
         notes=(
             "BOLIB status: global optimum (BOLIB lists F* = 0, f* = 0). Leader box added (the source gives "
-            "none): x1 <= 0 from the source; x2 in [-10, 10] added (optimum at x = 0; a grid search on [-50, "
+            "none): x1 <= 0 from the source; x2 in [-10, 10] added (optimum at x = 0; a grid search on [-30, "
             "0] x [-50, 50] found no value below 0)."
         ),
         tags=("quadratic",),
@@ -1421,7 +1011,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         cy=[-20.0, 20.0],
         Hxx=[[2.0, 0.0], [0.0, 2.0]],
         Gx=[[-1.0, -2.0], [1.0, 1.0]],
-        Gy=[[0.0, 0.0], [0.0, 0.0]],
         g=[-30.0, 25.0],
         xl=[0.0, 5.0],
         xu=[20.0, 15.0],
@@ -1467,7 +1056,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         R=[[0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
            [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0],
            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]],
-        Ex=[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
         Ey=[[1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
             [-1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0],
             [0.0, -1.0, 0.0, -1.0, 0.0, 1.0, 1.0, 0.0],
@@ -1479,11 +1067,10 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         y_star=[0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
         notes=(
             "BOLIB status: best known (may not be global) (BOLIB lists F* = -7, f* = 12). Leader box added "
-            "(the source gives none): tolls x >= 0 from the source; upper bound 20 added (above the cost of "
-            "every toll-free path, so a larger toll earns nothing; a search on [0, 100]^3 found nothing "
-            "better). Follower is an LP (flow conservation as equalities). BOLIB: values reported in Colson "
-            "et al. (2005) differ; (7, 4, 6, 0, 0, 1, 0, 0, 0, 0, 0) is BOLIB's possible solution. Bilinear F "
-            "(toll * flow)."
+            "(the source gives none): tolls x >= 0 from the source; upper bound 20 added (a search on [0, "
+            "60]^3 found nothing better). Follower is an LP (flow conservation as equalities). BOLIB: values "
+            "reported in Colson et al. (2005) differ; (7, 4, 6, 0, 0, 1, 0, 0, 0, 0, 0) is BOLIB's possible "
+            "solution. Bilinear F (toll * flow)."
         ),
         tags=("quadratic", "degenerate"),
     ),
@@ -1518,16 +1105,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         R=[[2.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
            [0.0, 0.0, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
            [0.0, 0.0, 0.0, 0.0, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]],
-        Ex=[[0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0]],
         Ey=[[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
             [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
             [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0],
@@ -1545,7 +1122,7 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         notes=(
             "BOLIB status: best known (may not be global) (BOLIB lists F* = -4.5, f* = 32). Leader box added "
             "(the source gives none): tolls x >= 0 from the source; upper bound 20 added (a search on [0, "
-            "100]^3 found nothing better). Follower is an LP (flow conservation as equalities). BOLIB notes "
+            "60]^3 found nothing better). Follower is an LP (flow conservation as equalities). BOLIB notes "
             "Colson et al. (2005) report F = -9, f = 32 for their version; BOLIB's possible solution gives F "
             "= -4.5. Bilinear F."
         ),
@@ -1583,16 +1160,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         R=[[2.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
            [0.0, 0.0, 2.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
            [0.0, 0.0, 0.0, 0.0, 2.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]],
-        Ex=[[0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0]],
         Ey=[[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
             [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
             [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0],
@@ -1610,7 +1177,7 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         notes=(
             "BOLIB status: best known (may not be global) (BOLIB lists F* = -3.5, f* = 32). Leader box added "
             "(the source gives none): tolls x >= 0 from the source; upper bound 20 added (a search on [0, "
-            "100]^3 found nothing better). Follower is an LP (flow conservation as equalities). BOLIB notes "
+            "60]^3 found nothing better). Follower is an LP (flow conservation as equalities). BOLIB notes "
             "Colson et al. (2005) report F = -24, f = 81 for their version; BOLIB's possible solution gives F "
             "= -3.5. A search here found x = (10, 3.5, 4.5) with the follower response y5 = y7 = y12 = y15 = "
             "y18 = 1 and F = -4.5 < -3.5. Bilinear F."
@@ -1638,7 +1205,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         xu=[20.0, 20.0],
         dy=[8.0, 3.0, 3.0, 6.0],
         R=[[0.0, 2.0, 2.0, 0.0], [0.0, 0.0, 2.0, 0.0]],
-        Ex=[[0.0, 0.0], [0.0, 0.0]],
         Ey=[[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]],
         e=[1.0, 1.0],
         yl=[0.0, 0.0, 0.0, 0.0],
@@ -1674,7 +1240,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         xu=[20.0],
         dy=[8.0, 3.0, 4.0, 6.0],
         R=[[0.0, 2.0, 2.0, 0.0]],
-        Ex=[[0.0], [0.0]],
         Ey=[[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]],
         e=[1.0, 1.0],
         yl=[0.0, 0.0, 0.0, 0.0],
@@ -1687,42 +1252,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
             "version. Bilinear F."
         ),
         tags=("quadratic", "degenerate"),
-    ),
-    # TuyEtal2007 (BOLIB, = BASBLib tmh_2007_01)
-    #   min_{x,y}  F = x^2 + y^2
-    #   s.t.       0 <= x <= 5, -y <= 0
-    #              y in argmin_y  f = -y
-    #                 s.t. 3*x + y <= 15, x + y <= 7, x + 3*y <= 15
-    BilevelProblem(
-        name="TuyEtal2007",
-        source=(
-            "Zhou, Zemkoho, Tin, BOLIB: Bilevel Optimization LIBrary of test problems (BOLIBver2), Springer "
-            "2020: BOLIB TuyEtal2007; original: H. Tuy, A. Migdalas, N. T. Hoai-Phuong, A novel approach to "
-            "bilevel nonlinear programming, J. Global Optimization 38(4) (2007) 527-554; also BASBLib "
-            "tmh_2007_01."
-        ),
-        n_x=1, n_y=1, f_star=22.5,
-        Hxx=[[2.0]],
-        Hyy=[[2.0]],
-        Gx=[[0.0]],
-        Gy=[[-1.0]],
-        g=[0.0],
-        xl=[0.0],
-        xu=[5.0],
-        dy=[-1.0],
-        Ax=[[3.0], [1.0], [1.0]],
-        By=[[1.0], [1.0], [3.0]],
-        b=[15.0, 7.0, 15.0],
-        x_star=[4.492188],
-        y_star=[1.523438],
-        notes=(
-            "BOLIB status: global optimum (BOLIB lists F* = 22.5, f* = -1.5). Leader bounds -0 <= x1 <= 5 "
-            "derived by LP from the upper- and lower-level constraints (implied, not in the source). Same "
-            "problem as BASBLib tmh_2007_01 (QP-QP). Two optima with F = 22.5: (x, y) = (4.5, 1.5) (BOLIB, f "
-            "= -1.5) and (1.5, 4.5) (BASBLib tmh_2007_01, f = -4.5). BOLIB puts y >= 0 in the upper level "
-            "(coupled)."
-        ),
-        tags=("quadratic", "coupled"),
     ),
     # Yezza1996Ex31 (BOLIB, = BASBLib y_1996_02)
     #   min_{x,y}  F = 2*x - y*(4*x - 3) + 1
@@ -1821,7 +1350,7 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         notes=(
             "Constant 0.84 dropped from F; published optimum = f_star + 0.84 = 0. BASBLib status: optimal (F* "
             "= 0, f* = -0.9). BASBLib corrected the sign of the linear term of the follower objective (+y -> "
-            "-y) relative to the book. Constant 0.84 dropped from F; published optimum = f_star + 0.84 = 0."
+            "-y) relative to the book."
         ),
         tags=("quadratic",),
     ),
@@ -1854,7 +1383,7 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         notes=(
             "Constant 0.9 dropped from F; published optimum = f_star + 0.9 = 0. BASBLib status: optimal (F* = "
             "0, f* = -0.32). BASBLib corrected the sign of the linear term of the follower objective (+y -> "
-            "-y) relative to the book. Constant 0.9 dropped from F; published optimum = f_star + 0.9 = 0."
+            "-y) relative to the book."
         ),
         tags=("quadratic",),
     ),
@@ -1887,8 +1416,7 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         y_star=[0.0],
         notes=(
             "Constant 2 dropped from F; published optimum = f_star + 2 = 1. BASBLib status: optimal (F* = 1, "
-            "f* = 0). Constant 2 dropped from F; published optimum = f_star + 2 = 1. Box -100 <= x <= 100 and "
-            "0 <= y <= 100 as in BASBLib."
+            "f* = 0). Box -100 <= x <= 100 and 0 <= y <= 100 as in BASBLib."
         ),
         tags=("quadratic",),
     ),
@@ -1923,48 +1451,12 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         y_star=[0.89, 0.0],
         notes=(
             "Constant 1 dropped from F; published optimum = f_star + 1 = -1.41. BASBLib status: optimal "
-            "(listed F* = -1.41, f* = 7.62, x* = 1.89, y* = (0.89, 0)). Constant 1 dropped from F; published "
-            "optimum = f_star + 1 = -1.41. The listed values are rounded: the follower is infeasible for x > "
-            "17/9 (at x = 1.89 the listed y* violates 4x + 5y1 + 4y2 <= 12 by 0.01); the exact optimum is F = "
-            "-114/81 ~ -1.40741 at x = 17/9, y = (8/9, 0) (grid search here). Differs from TP6 (tp.py) only "
-            "in the upper-level term 2*y1^2 (TP6: 2*y1). Bounds 0 <= x <= 10, 0 <= y <= 10 as in BASBLib."
+            "(listed F* = -1.41, f* = 7.62, x* = 1.89, y* = (0.89, 0)). The listed values are rounded: the "
+            "follower is infeasible for x > 17/9 (at x = 1.89 the listed y* violates 4x + 5y1 + 4y2 <= 12 by "
+            "0.01); the exact optimum is F = -114/81 ~ -1.40741 at x = 17/9, y = (8/9, 0) (grid search here). "
+            "Differs from TP6 (tp.py) only in the upper-level term 2*y1^2 (TP6: 2*y1). Bounds 0 <= x <= 10, 0 "
+            "<= y <= 10 as in BASBLib."
         ),
         tags=("quadratic", "listed-point-mismatch"),
-    ),
-    # d_2000_01 (BASBLib QP-QP)
-    #   min_{x,y}  F = (-x + y + 1)^2
-    #   s.t.       -0.5 <= x <= 10
-    #              y in argmin_y  f = x*y
-    #                 s.t. -x - y <= 0, -x + y <= 1, -10 <= y <= 11
-    BilevelProblem(
-        name="d_2000_01",
-        source=(
-            "Paulavicius, Adjiman, BASBLib - a library of bilevel test problems, v2.3, 2019 "
-            "(doi:10.5281/zenodo.3266835): d_2000_01; original: Example 5.6 of S. Dempe, A bundle algorithm "
-            "applied to bilevel programming problems with non-unique lower level solutions, Computational "
-            "Optimization and Applications 15 (2000) 145-166."
-        ),
-        n_x=1, n_y=1, f_star=-1.0,
-        cx=[-2.0],
-        cy=[2.0],
-        Hxx=[[2.0]],
-        Hxy=[[-2.0]],
-        Hyy=[[2.0]],
-        xl=[-0.5],
-        xu=[10.0],
-        R=[[1.0]],
-        Ax=[[-1.0], [-1.0]],
-        By=[[-1.0], [1.0]],
-        b=[0.0, 1.0],
-        yl=[-10.0],
-        yu=[11.0],
-        x_star=[0.5],
-        y_star=[-0.5],
-        notes=(
-            "Constant 1 dropped from F; published optimum = f_star + 1 = 0. BASBLib status: optimal (F* = 0, "
-            "f* = -0.25). Parameter d = 1 as fixed by BASBLib; bounds -0.5 <= x <= 10, -10 <= y <= 11 as in "
-            "BASBLib. Follower is an LP. Constant 1 dropped from F; published optimum = f_star + 1 = 0."
-        ),
-        tags=("quadratic",),
     ),
 )

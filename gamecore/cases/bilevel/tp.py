@@ -4,8 +4,8 @@
 Source: A. Sinha, P. Malo, K. Deb, "Efficient evolutionary algorithm for single-objective bilevel optimization",
 arXiv:1303.3901, 2013 (BLEAQ), and A. Sinha, P. Malo, K. Deb, "Evolutionary algorithm for bilevel optimization using
 approximations of the lower level optimal solution mapping", European J. Operational Research 257(2) (2017)
-395-411. The problems (collected there from Shimizu & Aiyoshi 1981, Aiyoshi & Shimizu 1984, Candler & Townsley
-1982, Wang, Jiao & Li 2005, Wang et al. 2008 and others) were read from the authors' BLEAQ2 MATLAB code
+395-411. The problems (TP1, TP2 and TP4 go back to Shimizu & Aiyoshi 1981, Aiyoshi & Shimizu 1984 and Candler &
+Townsley 1982; see each ``source``) were read from the authors' BLEAQ2 MATLAB code
 (ulTestProblem.m, llTestProblem.m, the per-problem drivers tpN.m with the variable bounds, and the best known
 values in terminationCheck.m); TP6 and TP8 also appear in BOLIB (SinhaMaloDeb2014TP6/TP8).
 
@@ -18,7 +18,6 @@ as follower bounds. Conventions as in :mod:`gamecore.cases.bilevel.quadratic`.
 from __future__ import annotations
 
 from gamecore.cases.bilevel.problem import BilevelProblem
-
 
 PROBLEMS: tuple[BilevelProblem, ...] = (
     # TP1 (BLEAQ test set)
@@ -41,7 +40,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         cy=[-20.0, 20.0],
         Hxx=[[2.0, 0.0], [0.0, 2.0]],
         Gx=[[-1.0, -2.0], [1.0, 1.0]],
-        Gy=[[0.0, 0.0], [0.0, 0.0]],
         g=[-30.0, 25.0],
         xl=[-30.0, -30.0],
         xu=[30.0, 15.0],
@@ -53,9 +51,8 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         y_star=[10.0, 5.0],
         notes=(
             "Constant 1300 dropped from F; published optimum = f_star + 1300 = 225. Best known F* = 225 (f* = "
-            "100) at x = (20, 5), y = (10, 5). Constant 1300 dropped from F; published optimum = f_star + "
-            "1300 = 225. Box -30 <= x1 <= 30, -30 <= x2 <= 15 and 0 <= y <= 10 are the BLEAQ variable bounds "
-            "(tp1.m)."
+            "100) at x = (20, 5), y = (10, 5). Box -30 <= x1 <= 30, -30 <= x2 <= 15 and 0 <= y <= 10 are the "
+            "BLEAQ variable bounds (tp1.m)."
         ),
         tags=("tp", "quadratic"),
     ),
@@ -95,9 +92,8 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         notes=(
             "Constant -60 dropped from F; published optimum = f_star - 60 = 0. Best known F* = 0 (f* = 100); "
             "point x = (0, 30), y = (-10, 10) from the BLEAQ code (also optimal: x = (0, 0), y = (-10, -10), "
-            "f = 200). Constant -60 dropped from F; published optimum = f_star - 60 = 0. Bounds 0 <= x <= 50, "
-            "-10 <= y <= 20 from tp2.m. BOLIB lists F* = 5 for the same data (AiyoshiShimizu1984Ex2), which "
-            "is not optimal."
+            "f = 200). Bounds 0 <= x <= 50, -10 <= y <= 20 from tp2.m. BOLIB lists F* = 5 for the same data "
+            "(AiyoshiShimizu1984Ex2), which is not optimal."
         ),
         tags=("tp", "quadratic", "coupled"),
     ),
@@ -160,7 +156,6 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         xu=[10.0, 10.0],
         R=[[-1.0, 3.0], [2.0, -3.0]],
         Q=[[1.0, 3.0], [3.0, 10.0]],
-        Ax=[[0.0, 0.0], [0.0, 0.0]],
         By=[[-0.333, 1.0], [1.0, -0.333]],
         b=[2.0, 2.0],
         yl=[0.0, 0.0],
@@ -207,12 +202,12 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
         y_star=[0.888, 0.0],
         notes=(
             "Constant 1 dropped from F; published optimum = f_star + 1 = -1.2091. Best known F* = -1.2091 (f* "
-            "= 7.6145; BOLIB: -1.209, 7.615) with x = 1.888, y = (0.888, 0) quoted in the BLEAQ code. "
-            "Constant 1 dropped from F; published optimum = f_star + 1 = -1.2091. The follower is infeasible "
-            "for x > 17/9, so the quoted point is rounded; the exact optimum is F = -98/81 ~ -1.209877 at x = "
-            "17/9, y = (8/9, 0) (grid search here), slightly below -1.2091. Bounds 0 <= x <= 2, 0 <= y <= 2 "
-            "are the BLEAQ variable bounds (tp6.m declares a second, unused upper-level variable, omitted "
-            "here). Differs from BASBLib b_1998_07 only in the upper-level term 2*y1 (b_1998_07: 2*y1^2)."
+            "= 7.6145; BOLIB: -1.209, 7.615) with x = 1.888, y = (0.888, 0) quoted in the BLEAQ code. The "
+            "follower is infeasible for x > 17/9, so the quoted point is rounded; the exact optimum is F = "
+            "-98/81 ~ -1.209877 at x = 17/9, y = (8/9, 0) (grid search here), slightly below -1.2091. Bounds "
+            "0 <= x <= 2, 0 <= y <= 2 are the BLEAQ variable bounds (tp6.m declares a second, unused "
+            "upper-level variable, omitted here). Differs from BASBLib b_1998_07 only in the upper-level term "
+            "2*y1 (b_1998_07: 2*y1^2)."
         ),
         tags=("tp", "quadratic", "listed-point-mismatch"),
     ),
@@ -255,8 +250,7 @@ PROBLEMS: tuple[BilevelProblem, ...] = (
             "Constant 3600 dropped from F; published optimum = f_star + 3600 = 0. BLEAQ uses F = |2x1 + 2x2 - "
             "3y1 - 3y2 - 60|; BOLIB and this entry use its square (same minimisers, same optimum 0). Best "
             "known F* = 0 (f* = 100) at x = (0, 30), y = (-10, 10) (also optimal: x = (0, 0), y = (-10, "
-            "-10)). Constant 3600 dropped from F; published optimum = f_star + 3600 = 0. Bounds 0 <= x <= 50, "
-            "-10 <= y <= 20 from tp8.m."
+            "-10)). Bounds 0 <= x <= 50, -10 <= y <= 20 from tp8.m."
         ),
         tags=("tp", "quadratic", "coupled"),
     ),
