@@ -60,3 +60,32 @@ def test_bisection_iterations_follow_log2_of_range_over_tolerance() -> None:
     assert result.iterations <= int(np.ceil(np.log2(upper / 1e-6))) + 1
     assert result.status == "converged" and "price precision" in result.message
     np.testing.assert_allclose(result.signals["price"], case.reference.signals["price"], atol=2e-6)
+
+
+def test_bisection_on_periods_coupled_by_storage_is_not_converged() -> None:
+    """Storage couples the periods: per-period bisection cannot clear them; it must say so.
+
+    Three storage owners (state of charge linking the periods) buy at per-period prices; the
+    centralized welfare problem clears (residual 0), per-period bisection exhausts its
+    sweeps with a large residual and must return ``max_iter``, not ``converged``.
+    """
+    from gamecore import Follower, Game, Leader, MarketCoupling, Signal
+
+    T = 4
+
+    def storage_owner(name: str, load: np.ndarray, cap: float) -> Follower:
+        price = cp.Parameter(T, name="price")
+        g, ch, soc = cp.Variable(T), cp.Variable(T), cp.Variable(T + 1)
+        constraints = [g == load + ch, soc[1:] == soc[:-1] + ch, soc >= 0, soc <= cap, soc[0] == cap / 2,
+                       soc[T] == cap / 2, cp.abs(ch) <= cap]
+        return Follower(name, cp.Minimize(price @ g + 0.01 * cp.sum_squares(ch)), constraints, {"price": price},
+                        {"demand": g})
+
+    owners = [storage_owner(f"s{i}", np.array([3.0, 5.0, 8.0, 4.0]) * (1 + 0.1 * i), 6.0) for i in range(3)]
+    coupling = MarketCoupling("balance", "price", "demand", supply_cost=lambda s: 2 * cp.sum(s) + 0.2 * cp.sum_squares(s),
+                              supply_constraints=lambda s: [s >= 0, s <= 60])
+    game = Game(Leader([Signal("price", (T,), 0.0, 100.0)], couplings=[coupling]), owners)
+    assert gamecore.solve(game, "centralized", progress=False).status == "converged"
+    result = gamecore.solve(game, "bisection", progress=False)
+    assert result.status == "max_iter" and "max_sweeps" in result.message
+    assert result.certificate.coupling_residual > 1e-2 and not result.certificate.certified
