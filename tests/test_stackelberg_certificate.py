@@ -190,3 +190,28 @@ def test_signal_as_constraint_coefficient_is_refused_naming_the_constraint() -> 
         Follower("f", cp.Minimize(y), [y >= 0, x * y <= 3], {"x": x}, {"y": y})
     rhs = Follower("g", cp.Minimize(-y), [y >= 0, y <= 3 - 2 * x], {"x": x}, {"y": y})
     assert rhs.program.Bs.nnz == 1
+
+
+def test_nan_answers_fail_the_certificate(market_case: gamecore.Case) -> None:
+    """A strategy reporting NaN outputs at the equilibrium prices is not certified: status failed."""
+    from gamecore import Outcome, Response, Strategy
+
+    class NaNStrategy(Strategy):
+        name = "nan-reporter"
+        equilibrium = "market"
+        Options = type("Options", (), {"__dataclass_fields__": {}})
+
+        def __init__(self) -> None:
+            self.options = None
+
+        def run(self, ctx):
+            prices = market_case.reference.signals["price"]
+            nan = [Response("optimal", {"demand": np.full(prices.shape, np.nan)}, float("nan"), 0.0, 0)
+                   for _ in ctx.game.followers]
+            return Outcome("converged", "reported NaN", 1, ctx.game.layout.pack({"price": prices}), nan)
+
+    result = NaNStrategy().solve(market_case, progress=False)
+    cert = result.certificate
+    assert not np.isfinite(cert.best_response_gap) and not np.isfinite(cert.coupling_residual)
+    assert result.status == "failed" and "not certified" in result.message
+    assert "follower_infeasibility" in cert.unchecked    # no canonical point reported: not checked, not passed
