@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import clarabel
 import cvxpy as cp
@@ -285,20 +285,28 @@ class CanonicalProgram:
         nan_outputs = {name: np.full(shape, np.nan) for name, (_, shape) in self.outputs.items()}
         return Response(status, nan_outputs, float("nan"), inside, int(sol.iterations))
 
-    def solve_restricted(self, sigma: np.ndarray, P: sp.csc_matrix, q: np.ndarray, G: sp.spmatrix,
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+        """Data derived from this program, built once by ``build()`` and kept under ``key`` (with
+        the cached solvers: not pickled, rebuilt in each worker)."""
+        cache_key = ("memo", key)
+        if cache_key not in self._solvers:
+            self._solvers[cache_key] = build()
+        return self._solvers[cache_key]
+
+    def solve_restricted(self, sigma: np.ndarray, P: sp.csc_matrix, q: np.ndarray, A: sp.csc_matrix,
                          h: np.ndarray) -> tuple[str, np.ndarray | None, float, int]:
         """Minimise another objective ``½ xᵀPx + qᵀx`` over this program's feasible set at ``sigma``
-        cut by the extra rows ``G x ≤ h``; its own objective is ignored.
+        cut by extra rows ``G x ≤ h``; its own objective is ignored.
 
-        ``P`` is an upper triangle (n, n), ``q`` (n,), ``G`` (r, n), ``h`` (r,). The solver is
-        built afresh (the rows change with ``sigma``), with the program's settings and the same
-        retry with equilibration as :meth:`solve`. Returns ``(status, x or None, seconds, iterations)``.
+        ``P`` is an upper triangle (n, n), ``q`` (n,); ``A`` is this program's ``A`` with the r
+        rows ``G`` stacked below it (the caller may keep the stacked matrix between calls), ``h``
+        (r,). The solver is built afresh with the program's settings and the same retry with
+        equilibration as :meth:`solve`. Returns ``(status, x or None, seconds, iterations)``.
         """
         sigma = np.asarray(sigma, dtype=float)
-        A = sp.vstack([sp.csc_matrix(self.A), sp.csc_matrix(G)], format="csc")
-        b = np.concatenate([self.b(sigma), np.asarray(h, dtype=float).ravel()])
-        cones = self.dims.clarabel_cones() + ([clarabel.NonnegativeConeT(int(G.shape[0]))] if G.shape[0] else [])
-        P = sp.csc_matrix(P)
+        h = np.asarray(h, dtype=float).ravel()
+        b = np.concatenate([self.b(sigma), h])
+        cones = self.dims.clarabel_cones() + ([clarabel.NonnegativeConeT(int(h.size))] if h.size else [])
         q = np.asarray(q, dtype=float)
         start = time.perf_counter()
         sol = clarabel.DefaultSolver(P, q, A, b, cones, self._settings()).solve()
@@ -361,6 +369,7 @@ def compile_program(
         links.append(var == expr)
     problem = cp.Problem(cp.Minimize(sign * objective.expr), list(constraints) + links)
     _check_convex(name, problem, objective, constraints)
+    _check_signal_coefficients(name, constraints, signals)
     _check_finite(name, problem, signals)
 
     signal_ids = {p.id: nm for nm, p in signals.items()}
@@ -501,6 +510,29 @@ def _check_convex(name: str, problem: cp.Problem, objective: Any, constraints: S
             "not multiplied by each other or inside nonlinear atoms")
     if any(v.attributes.get("boolean") or v.attributes.get("integer") for v in problem.variables()):
         raise GameDefinitionError(name, "variables", "integer/boolean variables are not allowed in a follower")
+
+
+def _signal_times_variable(expr: cp.Expression, signal_ids: set[int]) -> bool:
+    """Whether some product in ``expr`` multiplies a signal Parameter with a variable."""
+    from cvxpy.atoms.affine.binary_operators import DivExpression, MulExpression, multiply
+
+    if isinstance(expr, (MulExpression, multiply, DivExpression)) and len(expr.args) == 2:
+        left, right = expr.args
+        for a, b in ((left, right), (right, left)):
+            if any(p.id in signal_ids for p in a.parameters()) and b.variables():
+                return True
+    return any(_signal_times_variable(arg, signal_ids) for arg in expr.args)
+
+
+def _check_signal_coefficients(name: str, constraints: Sequence[cp.Constraint],
+                               signals: Mapping[str, cp.Parameter]) -> None:
+    """Signals may enter constraints only as right-hand sides: name the constraint that breaks it."""
+    ids = {p.id for p in signals.values()}
+    for i, con in enumerate(constraints):
+        if any(_signal_times_variable(arg, ids) for arg in con.args):
+            raise GameDefinitionError(name, f"constraints[{i}]",
+                                      f"a signal multiplies a variable ({con}); signals may enter constraints only "
+                                      "as right-hand sides (terms without variables), and objectives linearly")
 
 
 def _check_finite(name: str, problem: cp.Problem, signals: Mapping[str, cp.Parameter]) -> None:

@@ -15,7 +15,10 @@ is constant, so P(x − x*) = 0 and then qᵀ(x − x*) = 0). So the leader can 
 from the tolerance δ that absorbs solver error, not O(√δ) as from ``J_i(x) ≤ φ_i + δ``.
 
 Used by the certificate (``optimistic_gap``) and by strategies that report optimistic
-responses.
+responses. For strategies that evaluate many signal vectors, the same rows serve a cheaper
+per-follower selection in the follower's own canonical form (:func:`select_in_optimal_set`,
+run in the pool's workers by :meth:`FollowerPool.respond_many_tied`), with the leader's
+objective as seen by that follower given by :class:`LeaderModel` (:class:`TieBreak`).
 """
 
 from __future__ import annotations
@@ -83,17 +86,24 @@ class _OptimalSetBlocks:
     level: float
 
 
+def _used_rows(prog: CanonicalProgram) -> sp.csr_matrix | None:
+    """The non-empty rows of the symmetric P (None for an LP), computed once per program."""
+    def build() -> sp.csr_matrix | None:
+        P = sp.csr_matrix(prog.P)
+        P = sp.csr_matrix(P + P.T - sp.diags(P.diagonal()))
+        used = np.flatnonzero(np.diff(P.indptr) > 0)
+        return P[used] if used.size else None
+    return prog.memo("optimal_set.P_rows", build)
+
+
 def _optimal_set_blocks(prog: CanonicalProgram, sigma: np.ndarray, x_star: np.ndarray,
                         tol: float = FACE_TOL) -> _OptimalSetBlocks:
     """The one definition of the optimality rows, used by :func:`optimal_set_rows` (cvxpy) and
-    :func:`optimal_set_cut` (canonical rows)."""
-    P = sp.csr_matrix(prog.P)
-    P = sp.csr_matrix(P + P.T - sp.diags(P.diagonal()))
+    :func:`select_in_optimal_set` (canonical rows)."""
+    Pu = _used_rows(prog)
     q = prog.q(sigma)
-    used = np.flatnonzero(np.diff(P.indptr) > 0)
-    Pu, target, slack = None, np.zeros(0), 0.0
-    if used.size:
-        Pu = P[used]
+    target, slack = np.zeros(0), 0.0
+    if Pu is not None:
         target = Pu @ x_star
         slack = tol * max(1.0, float(np.abs(target).max()))
     level = float(q @ x_star)
@@ -110,18 +120,6 @@ def optimal_set_rows(prog: CanonicalProgram, x: cp.Variable, sigma: np.ndarray, 
         rows += [blocks.Pu @ x <= blocks.target + blocks.slack, blocks.Pu @ x >= blocks.target - blocks.slack]
     rows.append(blocks.q @ x <= blocks.level)
     return rows
-
-
-def optimal_set_cut(prog: CanonicalProgram, sigma: np.ndarray, x_star: np.ndarray,
-                    tol: float = FACE_TOL) -> tuple[sp.csr_matrix, np.ndarray]:
-    """The rows of :func:`optimal_set_rows` as ``G x ≤ h`` (canonical form, for a Clarabel program)."""
-    blocks = _optimal_set_blocks(prog, sigma, x_star, tol)
-    G = [sp.csr_matrix(blocks.q[None, :])]
-    h = [np.array([blocks.level])]
-    if blocks.Pu is not None:
-        G = [blocks.Pu, -blocks.Pu] + G
-        h = [blocks.target + blocks.slack, -(blocks.target - blocks.slack)] + h
-    return sp.vstack(G, format="csr"), np.concatenate(h)
 
 
 def _supported(game: Game) -> str | None:
@@ -251,27 +249,68 @@ def outputs_unique(prog: CanonicalProgram) -> bool:
     return True
 
 
+@dataclass
+class _TieData:
+    """Per-program data of :func:`select_in_optimal_set`, built once: the constraint matrix with the
+    optimality rows stacked below (the q(σ) row dense, its entries updated per call) and the
+    upper-triangle pattern of the outputs' Hessian block."""
+
+    A: sp.csc_matrix
+    q_slots: np.ndarray        # positions in A.data of the q row, by column
+    cols: np.ndarray           # output columns
+    P_indptr: np.ndarray       # csc pattern of the outputs' upper-triangle block
+    P_indices: np.ndarray
+    H_index: np.ndarray        # entry of H (flat) for each stored P entry
+
+
+def _tie_data(prog: CanonicalProgram) -> _TieData:
+    def build() -> _TieData:
+        n = prog.n
+        Pu = _used_rows(prog)
+        blocks = [sp.csr_matrix(prog.A)] + ([Pu, -Pu] if Pu is not None else [])
+        dense_q = sp.csr_matrix((np.ones(n), (np.zeros(n, dtype=int), np.arange(n))), shape=(1, n))
+        A = sp.vstack(blocks + [dense_q], format="csc")
+        A.sort_indices()
+        last = A.shape[0] - 1
+        slots = np.empty(n, dtype=int)
+        for c in range(n):
+            lo, hi = A.indptr[c], A.indptr[c + 1]
+            slots[c] = lo + int(np.flatnonzero(A.indices[lo:hi] == last)[0])
+        cols = output_columns(prog)
+        rows_H, cols_H = np.meshgrid(np.arange(cols.size), np.arange(cols.size), indexing="ij")
+        upper = cols[rows_H] <= cols[cols_H]
+        ri, ci = rows_H[upper], cols_H[upper]
+        pattern = sp.csc_matrix((ri * cols.size + ci + 1.0, (cols[ri], cols[ci])), shape=(n, n))
+        pattern.sort_indices()
+        return _TieData(A, slots, cols, pattern.indptr, pattern.indices, (pattern.data - 1).astype(int))
+    return prog.memo("optimal_set.tie_data", build)
+
+
 def select_in_optimal_set(prog: CanonicalProgram, sigma: np.ndarray, x_star: np.ndarray,
                           tie: TieBreak, tol: float = FACE_TOL) -> tuple[str, np.ndarray | None, float, int]:
     """Minimise ``tie`` over the follower's optimal set through ``x_star`` at signals ``sigma``.
 
     One Clarabel program in the follower's canonical form: its feasible set plus the rows of
-    :func:`optimal_set_cut` (exact, see the module docstring), objective ``½ yᵀHy + cᵀy`` on
-    the output columns. Returns ``(status, x or None, seconds, iterations)``.
+    :func:`optimal_set_rows` as ``Pu x ≤ target + slack``, ``−Pu x ≤ −(target − slack)``,
+    ``q(σ)ᵀx ≤ level`` (exact, see the module docstring), objective ``½ yᵀHy + cᵀy`` on the
+    output columns. Returns ``(status, x or None, seconds, iterations)``.
     """
     sigma = np.asarray(sigma, dtype=float)
-    cols = output_columns(prog)
+    data = _tie_data(prog)
     n = prog.n
+    blocks = _optimal_set_blocks(prog, sigma, np.asarray(x_star, dtype=float), tol)
+    A = data.A.copy()
+    A.data[data.q_slots] = blocks.q
+    h = [blocks.target + blocks.slack, -(blocks.target - blocks.slack)] if blocks.Pu is not None else []
+    h = np.concatenate(h + [np.array([blocks.level])])
     q = np.zeros(n)
-    q[cols] = np.asarray(tie.c, dtype=float).ravel()
-    if tie.H is not None and np.any(tie.H):
-        H = np.asarray(tie.H, dtype=float)
-        rows, cs = np.repeat(cols, cols.size), np.tile(cols, cols.size)
-        P = sp.triu(sp.coo_matrix((H.ravel(), (rows, cs)), shape=(n, n)), format="csc")
+    q[data.cols] = np.asarray(tie.c, dtype=float).ravel()
+    if tie.H is not None:
+        values = np.asarray(tie.H, dtype=float).ravel()[data.H_index]
+        P = sp.csc_matrix((values, data.P_indices, data.P_indptr), shape=(n, n))
     else:
         P = sp.csc_matrix((n, n))
-    G, h = optimal_set_cut(prog, sigma, np.asarray(x_star, dtype=float), tol)
-    return prog.solve_restricted(sigma, P, q, G, h)
+    return prog.solve_restricted(sigma, P, q, A, h)
 
 
 class LeaderModel:
@@ -353,8 +392,8 @@ class LeaderModel:
         zc = np.concatenate([prog.outputs["__sigma"][0]] + [prog.outputs[f"__agg_{o}"][0] for o in self.outputs])
         n, N = prog.n, zc.size
         uc = np.setdiff1d(np.arange(n), zc)
-        if n > 3000:
-            self.reason = f"{n} canonical variables (too many to eliminate densely)"
+        if n > 3000 or n * prog.A.shape[0] > 2e7:
+            self.reason = f"{n} canonical variables, {prog.A.shape[0]} rows (too many to eliminate densely)"
             return False
         A = sp.csr_matrix(prog.A).toarray()
         A_eq, b_eq = A[: d.zero], prog.b0[: d.zero]
@@ -386,7 +425,8 @@ class LeaderModel:
         rng = np.random.default_rng(seed)
         lo, hi = layout.lower(), layout.upper()
         for _ in range(check_points):
-            s = np.where(np.isfinite(lo) & np.isfinite(hi), lo + rng.random(lo.size) * (hi - lo), rng.normal(size=lo.size))
+            boxed = np.isfinite(lo) & np.isfinite(hi)
+            s = np.where(boxed, lo + rng.random(lo.size) * np.where(boxed, hi - lo, 0.0), rng.normal(size=lo.size))
             a = rng.normal(size=self.n_agg) * 3.0
             sigma.value = s
             for o, v in aggs.items():
@@ -420,7 +460,8 @@ class LeaderModel:
         aggregates = game.aggregates(responses)
         per_follower = {f.name: responses[i].outputs for i, f in enumerate(game.followers)}
         bilinear = self._bilinear.minimized(signals, aggregates, per_follower) if self._bilinear.bilinear else 0.0
-        return bilinear + self._cost(np.concatenate([np.asarray(signal_vector, float), self.aggregate_vector(responses)]))
+        z = np.concatenate([np.asarray(signal_vector, float), self.aggregate_vector(responses)])
+        return bilinear + self._cost(z)
 
     def violation(self, signal_vector: np.ndarray, responses: Sequence[Response]) -> float:
         """Relative violation of the leader's constraints (0 if feasible or without any; inf on NaN).
@@ -446,6 +487,18 @@ class LeaderModel:
             worst = max(worst, float(max(0.0, np.linalg.norm(part[1:]) - part[0])))
             start += size
         return worst / max(1.0, float(np.abs(self.h).max(initial=0.0)))
+
+    def signal_constraints(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The leader's linear constraints on the signals alone, ``C σ ≤ d`` (rows flagged in
+        ``equality`` hold with ``=``): shapes (r, layout.size), (r,), (r,). Empty without leader
+        constraints, outside exact mode, or when every constraint involves follower outputs."""
+        n = self.n_sigma
+        if not (self.exact and self.game.has_leader_constraints):
+            return np.zeros((0, n)), np.zeros(0), np.zeros(0, dtype=bool)
+        linear = self.n_zero + self.n_nonneg
+        rows = [r for r in range(linear) if not np.any(self.G[r, n:])]
+        return (self.G[rows, :n].copy(), self.h[rows].copy(),
+                np.array([r < self.n_zero for r in rows], dtype=bool))
 
     # ------------------------------------------------------------------ tie-breaking
     def _bilinear_gradient(self, i: int, signals: dict[str, np.ndarray]) -> np.ndarray:

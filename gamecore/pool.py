@@ -23,7 +23,7 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 from joblib import Parallel, delayed, parallel_config
@@ -32,6 +32,9 @@ from joblib.parallel import BACKENDS, EXTERNAL_BACKENDS
 from gamecore.canonical import CanonicalProgram, Prox, Response
 from gamecore.errors import FollowerSolveError
 from gamecore.game import Game
+
+if TYPE_CHECKING:
+    from gamecore.optimistic import TieBreak
 
 #: Worker-side cache of shards (one per worker process; bounded). This is the only
 #: process-level state in gamecore, and it lives in worker processes only.
@@ -42,6 +45,8 @@ _MISSING = "__gamecore_missing_shard__"
 
 #: One request: the game's flat signal vector and, optionally, a proximal term per follower.
 Request = tuple[np.ndarray, "Sequence[Prox | None] | None"]
+#: One tie-broken request: the signal vector and, optionally, a tie-break per follower.
+TiedRequest = tuple[np.ndarray, "Sequence[TieBreak | None] | None"]
 
 
 @dataclass
@@ -75,19 +80,66 @@ def _solve_requests(programs: Sequence[CanonicalProgram], index: Sequence[np.nda
     return out
 
 
-def _worker_task(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarray]] | None, first: int,
-                 last: int, requests: Sequence[Request], keep_x: bool) -> Any:
+def _cached_shards(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarray]] | None
+                   ) -> tuple[list[CanonicalProgram], list[np.ndarray]] | None:
+    """The worker's copy of the pool's programs (stored from ``payload`` if given), or None."""
     with _WORKER_LOCK:
         if payload is not None:
             _WORKER_SHARDS.setdefault(key, payload)  # keep an existing copy: its solvers are built
             while len(_WORKER_SHARDS) > _WORKER_CACHE_LIMIT:
                 _WORKER_SHARDS.popitem(last=False)
         cached = _WORKER_SHARDS.get(key)
-        if cached is None:
-            return _MISSING
-        _WORKER_SHARDS.move_to_end(key)
-    programs, index = cached  # type: ignore[misc]
+        if cached is not None:
+            _WORKER_SHARDS.move_to_end(key)
+        return cached
+
+
+def _worker_task(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarray]] | None, first: int,
+                 last: int, requests: Sequence[Request], keep_x: bool) -> Any:
+    cached = _cached_shards(key, payload)
+    if cached is None:
+        return _MISSING
+    programs, index = cached
     return _solve_requests(programs[first:last], index[first:last], first, requests, keep_x)
+
+
+def _solve_tied_requests(programs: Sequence[CanonicalProgram], index: Sequence[np.ndarray], first: int,
+                         requests: Sequence[TiedRequest], keep_x: bool) -> list[list[Response]]:
+    """Best responses, then each follower with a tie-break moved to the tie-break's best point of
+    its optimal set (:func:`gamecore.optimistic.select_in_optimal_set`). A tie-break that fails
+    leaves the plain best response."""
+    from gamecore.optimistic import select_in_optimal_set
+
+    out = []
+    for signal_vector, ties in requests:
+        row = []
+        for j, prog in enumerate(programs):
+            sigma = signal_vector[index[j]]
+            tie = ties[first + j] if ties is not None else None
+            plain = prog.solve(sigma, None, keep_x or tie is not None)
+            if tie is not None and plain.ok:
+                _, x, seconds, iterations = select_in_optimal_set(prog, sigma, plain.x, tie)
+                if x is not None:
+                    plain = Response(plain.status, prog.outputs_of(x), prog.objective_at(x, sigma),
+                                     plain.solve_time + seconds, plain.iterations + iterations, x)
+                else:
+                    plain = Response(plain.status, plain.outputs, plain.objective, plain.solve_time + seconds,
+                                     plain.iterations + iterations, plain.x)
+            if not keep_x and plain.x is not None:
+                plain = Response(plain.status, plain.outputs, plain.objective, plain.solve_time, plain.iterations)
+            row.append(plain)
+        out.append(row)
+    return out
+
+
+def _worker_tied_task(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarray]] | None, first: int,
+                      last: int, requests: Sequence[TiedRequest], keep_x: bool) -> Any:
+    """:func:`_worker_task` for tie-broken requests (same cache)."""
+    cached = _cached_shards(key, payload)
+    if cached is None:
+        return _MISSING
+    programs, index = cached
+    return _solve_tied_requests(programs[first:last], index[first:last], first, requests, keep_x)
 
 
 def check_backend(backend: str) -> None:
@@ -159,10 +211,34 @@ class FollowerPool:
             self._raise_first_failure(vectors, rows)
         return rows
 
-    def _parallel(self, requests: list[Request], keep_x: bool) -> list[list[Response]]:
+    def respond_many_tied(self, signal_vectors: Sequence[np.ndarray],
+                          tie_breaks: Sequence[Sequence["TieBreak | None"] | None] | None = None,
+                          keep_x: bool = False, raise_on_failure: bool = True) -> list[list[Response]]:
+        """:meth:`respond_many` with optimistic tie-breaking, in one pool call.
+
+        ``tie_breaks[b][i]`` (a :class:`~gamecore.optimistic.TieBreak` or None) is what follower
+        ``i`` minimises over its optimal set at vector ``b`` after its best response (in the
+        worker: one more Clarabel solve). Followers without one answer as in :meth:`respond_many`.
+        """
+        start = time.perf_counter()
+        vectors = [np.asarray(v, dtype=float) for v in signal_vectors]
+        ties = list(tie_breaks) if tie_breaks is not None else [None] * len(vectors)
+        requests: list[TiedRequest] = list(zip(vectors, ties))
+        if not self.parallel:
+            rows = _solve_tied_requests(self.programs, self.game.signal_index, 0, requests, keep_x)
+        else:
+            rows = self._parallel(requests, keep_x, _solve_tied_requests, _worker_tied_task)  # type: ignore[arg-type]
+        self._account([(v, None) for v in vectors], rows, time.perf_counter() - start)
+        self.stats.floats += sum(t.floats for row in ties if row is not None for t in row if t is not None)
+        if raise_on_failure:
+            self._raise_first_failure(vectors, rows)
+        return rows
+
+    def _parallel(self, requests: list[Request], keep_x: bool, solve: Any = _solve_requests,
+                  worker: Any = _worker_task) -> list[list[Response]]:
         index = self.game.signal_index
         if self.backend == "threading":
-            tasks = [delayed(_solve_requests)(self.programs[a:b], index[a:b], a, requests, keep_x) for a, b in self._shards]
+            tasks = [delayed(solve)(self.programs[a:b], index[a:b], a, requests, keep_x) for a, b in self._shards]
             parts = self._run(tasks)
         else:
             parts = [None] * len(self._shards)
@@ -170,7 +246,7 @@ class FollowerPool:
             ship = not self._shipped
             payload = (self.programs, list(index))
             for _ in range(8):
-                tasks = [delayed(_worker_task)(self._key, payload if ship else None, a, b, requests, keep_x)
+                tasks = [delayed(worker)(self._key, payload if ship else None, a, b, requests, keep_x)
                          for a, b in (self._shards[s] for s in pending)]
                 answers = self._run(tasks)
                 missing = []

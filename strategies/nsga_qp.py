@@ -2,51 +2,90 @@
 
 Decision variables are the leader's flat signal vector (``game.layout``), boxed by the
 signals' bounds (every bound must be finite). Every individual is evaluated by asking the
-follower pool for all best responses to it — a whole population per pool call
-(``respond_many``) — and then ``game.leader_objectives`` (minimisation form).
+follower pool for all responses to it — a whole population per pool call — and then the
+leader's objectives (minimisation form) and constraints at those responses.
 
 * **One leader objective** → pymoo NSGA-II. **Several** → pymoo NSGA-III with Das–Dennis
   reference directions (``partitions`` divisions per objective).
-* **Failures**: a follower whose program fails (infeasible, unbounded, solver error) at an
-  individual does not stop the run: the individual gets one inequality constraint
-  ``G = number of failing followers > 0`` (pymoo's constraint domination ranks it behind
-  every feasible individual) and the failure is counted in ``extra``.
+* **Optimistic responses**: a follower whose optimal set can hold more than one point
+  (:func:`gamecore.optimistic.outputs_unique` is False, e.g. an LP; a strictly convex QP is
+  skipped) answers, in the same pool call and in the worker, the leader-best point of its
+  optimal set: after its best response x* it minimises the tie-break objective
+  ``½ yᵀH_i y + c_iᵀ y`` of :class:`gamecore.optimistic.LeaderModel` (the leader's first
+  objective as a function of its outputs y) over ``{feasible, P x = P x*, q(σ)ᵀx ≤ q(σ)ᵀx* + δ}``
+  (:func:`gamecore.optimistic.select_in_optimal_set`; exact rows, see
+  :mod:`gamecore.optimistic`). This is the leader-best selection exactly when the first
+  objective is linear in the outputs, or quadratic with one follower sending them; with
+  several followers and a quadratic cost, the other followers' outputs are held at those of
+  the best individual evaluated so far; for a cost that is not an explicit quadratic it is
+  the linearisation at that individual's aggregate. Leader constraints do not enter the
+  tie-break (they are checked at the selected responses). The GA, the polish and the ranking
+  all see these responses. The **reported** responses (``Outcome.responses``) are, when some
+  follower is tie-broken, the exact optimistic selection at the final signals
+  (:func:`gamecore.optimistic.optimistic_selection`, leader constraints included), or the
+  tie-broken responses when that selection is not available; when no follower needs it,
+  the best responses.
+* **Constraints** (pymoo ``G ≤ 0`` is feasible; constraint domination ranks every feasible
+  individual before any infeasible one, infeasible ones by total violation):
+  ``G₁ = number of failing followers`` (a follower whose program fails — infeasible,
+  unbounded, solver error — does not stop the run; failures are counted in ``extra``) and,
+  when the leader has constraints, ``G₂ = leader violation − 1e-9`` (relative violation of
+  the leader's constraints at the selected responses, :meth:`LeaderModel.violation`).
 * **Termination**: at most ``max_iter`` generations (one generation = one iteration), or the
   stall rule: the best objective (several objectives: every entry of the population's ideal
   point) improved by less than ``tol`` relative (``Δ / max(1, |f|)``) over the last
   ``stall_window`` generations.
-* **Polish** (``polish=True``, single objective only): a GA is imprecise in tens of
-  dimensions, so the best individual is refined by projected finite-difference gradient
-  descent on the leader objective, still using nothing but follower responses. Coordinates
-  are normalised to the unit box (``u = (x − lower) / (upper − lower)``). One gradient = the
-  point plus ``k`` forward perturbations of ``fd_step`` (backward where the forward step
-  would leave the box) evaluated as ONE pool call; the step length is Barzilai–Borwein
-  (BB1), and the line search is a batched backtracking: the trial steps
-  ``α·2, α, α/2, …`` (``line_search_trials`` of them) are evaluated in ONE pool call and
-  the best trial satisfying Armijo's condition is taken. It stops when no trial decreases
-  the objective, when an iteration improves it by less than ``polish_tol`` relative, or
-  after ``polish_max_iter`` iterations. Perturbations at which a follower fails contribute a
-  zero gradient entry; failing trials are rejected. The polished point replaces the GA's
-  only if it is better.
+* **Polish** (``polish=True``, single objective only): a derivative-free local search for
+  piecewise-smooth objectives with kinks and jumps (the leader's objective through the
+  followers' responses is one): a batched pattern search in normalised coordinates
+  ``u = (x − lower) / (upper − lower)``, run together from ``polish_starts`` starts — the best
+  point of every GA evaluation, then the best one farther than 0.1 (max norm) from those
+  chosen, and so on (other basins the GA visited). One iteration is ONE pool call holding,
+  for every active start with step Δ, the poll points ``u ± Δ d`` clipped to the box, with d
+  the coordinate directions, a fresh random orthonormal basis (after an iteration without
+  improvement, at least two free signals), and a random orthonormal basis of the directions
+  along the leader's linear constraints on the signals that are active within Δ (a feasible
+  descent along a constraint that is not axis-aligned); plus search points: the diagonal
+  Newton point of the previous coordinate poll (central differences) and the pattern line
+  ``u + 2^m (u − u_prev)``, m = 0, 1, 2, after a success. The best point replaces the
+  incumbent when it is better (feasible before infeasible, then lower objective, or lower
+  violation among infeasible points; points with a failing follower are rejected). Δ doubles
+  (at most 0.5) after a poll success, follows a search move (twice its length, shrinking by
+  at most ``polish_shrink³``), and shrinks by ``polish_shrink`` after a failure — by up to
+  ``polish_shrink³`` towards the Newton model's predicted distance when that model predicted
+  its last decrease within a factor 2. A start ends when Δ falls below ``polish_step_tol``,
+  when its objective improved by less than ``polish_tol`` (relative) over the last
+  ``stall_window`` iterations, or when it comes within Δ of a better start. The polish ends
+  when every start has ended or after ``polish_max_iter`` iterations. The first Δ is
+  ``polish_step`` (0: twice the final population's spread, within [1e-3, 0.25]). The best
+  polished point replaces the GA's only if it is better.
 * **Several objectives**: the Pareto set (non-dominated feasible individuals of the final
   population) is returned in ``extra["pareto"]`` as ``{"signals", "objectives"}`` entries.
   The chosen point is the front member closest (Euclidean) to the ideal point after each
   objective is normalised by its range over the front (``(f − min) / (max − min)``, a zero
   range counting as 1); ties go to the first. It is not polished (a polish of a scalarisation
-  would move it off the returned front).
+  would move it off the returned front). Tie-breaking uses the first objective.
 
 Status: ``converged`` when the stall rule held and the polish (if any) ended by its own
-stopping rule rather than ``polish_max_iter``; ``max_iter`` otherwise. Seeded from the
-solve's seed: the same seed gives the same result. History: one row per generation
-(``phase="ga"``: best objective(s), front size, population diversity = mean standard
-deviation of the normalised signals, cumulative evaluations and failures, best/chosen
-signals) and one per polish iteration (``phase="polish"``).
+stopping rules rather than ``polish_max_iter``; ``max_iter`` otherwise; ``failed`` when no
+individual had every follower feasible and the leader's constraints met. When every signal
+is fixed by its bounds, the one point is evaluated (no GA) and ``converged`` if feasible. The driver then
+certifies the answer (optimistic gap, leader regret against a bound, leader violation) and
+downgrades an uncertified ``converged``. Seeded from the solve's seed: the same seed gives
+the same result. History: one row per generation (``phase="ga"``: best objective(s), front
+size, population diversity = mean standard deviation of the normalised signals, cumulative
+evaluations and failures, best/chosen signals) and one per polish iteration
+(``phase="polish"``: best objective, step, active starts, cumulative evaluations, signals).
+``extra``: ``evaluations`` (GA), ``polish_evaluations``, ``pool_calls`` (one per generation
+and one per polish iteration), failures, ``tie_broken_followers``, ``leader_model`` (exact
+or fallback), ``ga_objective`` / ``polished_objective``, ``response_selection`` (how the
+reported responses were chosen).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2
@@ -60,9 +99,14 @@ from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 from pymoo.util.ref_dirs import get_reference_directions
 from tqdm.auto import tqdm
 
+from gamecore.canonical import Response
 from gamecore.errors import StrategyError
 from gamecore.game import Game
+from gamecore.optimistic import LeaderModel, optimistic_selection, outputs_unique
 from gamecore.strategy import Outcome, SolveContext, Strategy
+
+#: leader-constraint violation (relative) below which an individual counts as feasible
+LEADER_TOL = 1e-9
 
 
 @dataclass
@@ -71,35 +115,38 @@ class NSGAQPOptions:
 
     Attributes:
         max_iter: maximum number of generations (iterations).
-        pop_size: population size; 0 = automatic (``clip(2·n_var, 20, 100)``, and at least the
+        pop_size: population size; 0 = automatic (``clip(n_var, 20, 50)``, and at least the
             number of reference directions for several objectives, rounded up to a multiple of 4).
         tol: stall rule threshold on the relative improvement of the best objective(s).
         stall_window: number of generations the stall rule looks back.
         partitions: Das–Dennis partitions per objective for NSGA-III's reference directions.
         crossover_eta, crossover_prob: SBX distribution index and probability.
         mutation_eta: polynomial mutation distribution index.
-        polish: refine the best individual by projected finite-difference gradient descent
-            (single objective only).
-        polish_max_iter: maximum polish iterations.
-        polish_tol: polish stops when one iteration improves the objective by less than this
-            (relative, ``Δ / max(1, |f|)``).
-        fd_step: finite-difference step in normalised coordinates (fraction of each signal's range).
-        line_search_trials: step lengths evaluated per line search (one pool call).
+        polish: refine the best individuals by the batched pattern search (single objective only).
+        polish_max_iter: maximum polish iterations (one pool call each).
+        polish_starts: number of distinct best individuals the polish starts from.
+        polish_step: first pattern step (fraction of each signal's range); 0 = automatic.
+        polish_step_tol: a start ends when its step falls below this (fraction of the range).
+        polish_shrink: factor applied to the step after an unsuccessful iteration.
+        polish_tol: a start also ends when its objective improved by less than this (relative)
+            over the last ``stall_window`` polish iterations.
     """
 
     max_iter: int = 200
     pop_size: int = 0
-    tol: float = 1e-4
+    tol: float = 1e-3
     stall_window: int = 10
     partitions: int = 12
     crossover_eta: float = 15.0
     crossover_prob: float = 0.9
     mutation_eta: float = 20.0
     polish: bool = True
-    polish_max_iter: int = 100
-    polish_tol: float = 1e-10
-    fd_step: float = 1e-6
-    line_search_trials: int = 8
+    polish_max_iter: int = 300
+    polish_starts: int = 3
+    polish_step: float = 0.0
+    polish_step_tol: float = 1e-7
+    polish_shrink: float = 0.5
+    polish_tol: float = 1e-7
 
     def __post_init__(self) -> None:
         if self.max_iter < 1:
@@ -119,12 +166,17 @@ class NSGAQPOptions:
             raise ValueError(f"crossover_prob must be in [0, 1], got {self.crossover_prob}")
         if self.polish_max_iter < 1:
             raise ValueError(f"polish_max_iter must be >= 1, got {self.polish_max_iter}")
+        if self.polish_starts < 1:
+            raise ValueError(f"polish_starts must be >= 1, got {self.polish_starts}")
+        if not 0 <= self.polish_step <= 0.5:
+            raise ValueError(f"polish_step must be in [0, 0.5] (0 = automatic), got {self.polish_step}")
+        if not 0 < self.polish_step_tol < 0.01:
+            raise ValueError(f"polish_step_tol must be in (0, 0.01) (fraction of the signal range), "
+                             f"got {self.polish_step_tol}")
+        if not 0 < self.polish_shrink < 1:
+            raise ValueError(f"polish_shrink must be in (0, 1), got {self.polish_shrink}")
         if not 0 <= self.polish_tol < 1:
             raise ValueError(f"polish_tol must be in [0, 1), got {self.polish_tol}")
-        if not 0 < self.fd_step < 0.1:
-            raise ValueError(f"fd_step must be in (0, 0.1) (fraction of the signal range), got {self.fd_step}")
-        if self.line_search_trials < 1:
-            raise ValueError(f"line_search_trials must be >= 1, got {self.line_search_trials}")
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -140,21 +192,45 @@ class _Counters:
     failures_by_follower: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class _Batch:
+    """Objectives ``F`` (n, m; +inf where a follower failed), failing followers ``fails`` (n,) and
+    leader violation ``viol`` (n,; +inf where a follower failed) of a batch of signal vectors."""
+
+    F: np.ndarray
+    fails: np.ndarray
+    viol: np.ndarray
+
+    @property
+    def feasible(self) -> np.ndarray:
+        return (self.fails == 0) & (self.viol <= LEADER_TOL) & np.all(np.isfinite(self.F), axis=1)
+
+
 class _Evaluator:
-    """Leader objectives of a batch of signal vectors, one pool call per batch."""
+    """Leader objectives and constraints of a batch of signal vectors, one pool call per batch,
+    with optimistic tie-breaking of the followers whose optimal sets can be non-unique."""
 
     def __init__(self, ctx: SolveContext, counters: _Counters) -> None:
         self.ctx = ctx
         self.game: Game = ctx.game
         self.counters = counters
         self.n_obj = len(self.game.leader.objectives)
+        self.models = [LeaderModel(self.game, k) for k in range(self.n_obj)]
+        self.tied = [i for i, f in enumerate(self.game.followers) if not outputs_unique(f.program)]
+        #: outputs of the best feasible individual so far (the tie-break models' reference point)
+        self.reference: list[dict[str, np.ndarray]] | None = None
+        self._best = np.inf
+        #: every GA evaluation: signal vectors, first objective, leader violation (inf: a follower failed)
+        self.archive: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def __call__(self, X: np.ndarray, polish: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """``X`` (n, k) signal vectors → objectives ``F`` (n, m; +inf where a follower failed)
-        and failure counts ``fails`` (n,)."""
+    def __call__(self, X: np.ndarray, polish: bool = False) -> _Batch:
         ctx, game, c = self.ctx, self.game, self.counters
         vectors = [ctx.project(x) for x in np.atleast_2d(X)]
-        rows = ctx.pool.respond_many(vectors, keep_x=False, raise_on_failure=False)
+        if self.tied:
+            ties = [self.models[0].tie_breaks(v, self.tied, self.reference) for v in vectors]
+            rows = ctx.pool.respond_many_tied(vectors, ties, keep_x=False, raise_on_failure=False)
+        else:
+            rows = ctx.pool.respond_many(vectors, keep_x=False, raise_on_failure=False)
         c.pool_calls += 1
         if polish:
             c.polish_evaluations += len(vectors)
@@ -162,6 +238,7 @@ class _Evaluator:
             c.evaluations += len(vectors)
         F = np.full((len(vectors), self.n_obj), np.inf)
         fails = np.zeros(len(vectors), dtype=int)
+        viol = np.full(len(vectors), np.inf)
         for b, (vector, row) in enumerate(zip(vectors, rows)):
             bad = [i for i, r in enumerate(row) if not r.ok]
             if bad:
@@ -172,21 +249,46 @@ class _Evaluator:
                     fname = game.followers[i].name
                     c.failures_by_follower[fname] = c.failures_by_follower.get(fname, 0) + 1
                 continue
-            F[b] = game.leader_objectives(game.layout.unpack(vector), row)
-        return F, fails
+            F[b] = [m.value(vector, row) for m in self.models]
+            viol[b] = self.models[0].violation(vector, row)
+            if viol[b] <= LEADER_TOL and F[b, 0] < self._best:
+                self._best = float(F[b, 0])
+                self.reference = [r.outputs for r in row]
+        if not polish:
+            self.archive.append((np.array(vectors), F[:, 0].copy(), viol.copy()))
+        return _Batch(F, fails, viol)
+
+    def responses(self, vector: np.ndarray) -> tuple[list[Response] | None, str]:
+        """The responses reported at the final signals (None: the best responses, which the driver
+        computes) and how they were selected."""
+        ctx = self.ctx
+        if not self.tied:
+            return None, "best responses (every follower's outputs are unique)"
+        best = ctx.respond(vector)
+        selection = optimistic_selection(self.game, vector, best)
+        if selection.responses is not None:
+            return selection.responses, "optimistic selection (exact, leader constraints included)"
+        ties = self.models[0].tie_breaks(vector, self.tied, self.reference)
+        rows = ctx.pool.respond_many_tied([ctx.project(vector)], [ties], keep_x=True)
+        return rows[0], f"tie-broken responses (optimistic selection not available: {selection.status})"
 
 
 class _SignalProblem(Problem):
-    """pymoo problem over the signal box; ``G = failing followers`` (≤ 0 means feasible)."""
+    """pymoo problem over the signal box; ``G₁ = failing followers``, ``G₂ = leader violation − tol``."""
 
     def __init__(self, evaluator: _Evaluator, lower: np.ndarray, upper: np.ndarray) -> None:
-        super().__init__(n_var=lower.size, n_obj=evaluator.n_obj, n_ieq_constr=1, xl=lower, xu=upper)
+        self.constrained = evaluator.game.has_leader_constraints
+        super().__init__(n_var=lower.size, n_obj=evaluator.n_obj, n_ieq_constr=1 + int(self.constrained),
+                         xl=lower, xu=upper)
         self.evaluator = evaluator
 
     def _evaluate(self, X: np.ndarray, out: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-        F, fails = self.evaluator(X)
-        out["F"] = F
-        out["G"] = fails.astype(float)[:, None]
+        batch = self.evaluator(X)
+        out["F"] = batch.F
+        G = [batch.fails.astype(float)]
+        if self.constrained:
+            G.append(np.where(np.isfinite(batch.viol), batch.viol - LEADER_TOL, 1e12))
+        out["G"] = np.column_stack(G)
 
 
 @dataclass
@@ -205,13 +307,12 @@ class _Run:
 class NSGAQP(Strategy[NSGAQPOptions]):
     name = "nsga-qp"
     equilibrium = "stackelberg"
-    summary = "NSGA-II/III over the leader's signals, followers as QPs, FD-gradient polish"
+    summary = ("NSGA-II/III over the leader's signals, followers as QPs with optimistic tie-breaking, "
+               "leader constraints, pattern-search polish")
     Options = NSGAQPOptions
 
     def check(self, game: Game) -> None:
         super().check(game)
-        if game.has_leader_constraints:
-            raise StrategyError(f"strategy '{self.name}': leader constraints are not supported yet")
         for sig in game.layout.signals.values():
             if not sig.bounded:
                 raise StrategyError(f"strategy '{self.name}' searches the signal box, but signal '{sig.name}' "
@@ -230,29 +331,57 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         opts: NSGAQPOptions = ctx.options
         counters = _Counters()
         evaluator = _Evaluator(ctx, counters)
+        if np.all(ctx.game.layout.upper() <= ctx.game.layout.lower()):
+            return self._fixed(ctx, evaluator)
         run = self._evolve(ctx, evaluator)
         X, F, _ = _front(run.algorithm)
         extra: dict[str, Any] = {"algorithm": "NSGA-II" if evaluator.n_obj == 1 else "NSGA-III",
-                                 "pop_size": run.pop_size, "generations": run.generations, "polish_iterations": 0}
+                                 "pop_size": run.pop_size, "generations": run.generations, "polish_iterations": 0,
+                                 "tie_broken_followers": [ctx.game.followers[i].name for i in evaluator.tied],
+                                 "leader_model": "exact" if evaluator.models[0].exact
+                                 else f"fallback ({evaluator.models[0].reason})"}
         if evaluator.n_obj > 1:
             extra["reference_directions"] = run.n_dirs
         if len(F) == 0:
             extra.update(_counters_dict(counters))
-            return Outcome("failed", f"no individual in {run.generations} generations had every follower feasible "
-                           f"({counters.failed_evaluations} of {counters.evaluations} evaluations failed; by "
-                           f"follower: {counters.failures_by_follower})", run.generations,
+            what = ("every follower feasible and the leader's constraints met" if ctx.game.has_leader_constraints
+                    else "every follower feasible")
+            return Outcome("failed", f"no individual in {run.generations} generations had {what} "
+                           f"({counters.failed_evaluations} of {counters.evaluations} evaluations had a failing "
+                           f"follower; by follower: {counters.failures_by_follower})", run.generations,
                            np.full(ctx.game.layout.size, np.nan), history=run.history, extra=extra)
         ga_msg = (f"stall rule held after {run.generations} generations (relative improvement < {opts.tol:g} "
                   f"over {opts.stall_window})" if run.stalled
                   else f"{run.generations} generations (max_iter) without the stall rule")
         if evaluator.n_obj == 1:
-            vector, ok, message = self._single(ctx, evaluator, X, F, run.history, extra)
+            vector, ok, message = self._single(ctx, evaluator, run, X, F, extra)
         else:
             vector, ok, message = self._multi(ctx, X, F, extra)
+        vector = ctx.project(vector)
+        responses, how = evaluator.responses(vector)
+        extra["response_selection"] = how
         extra.update(_counters_dict(counters))
         status = "converged" if run.stalled and ok else "max_iter"
-        return Outcome(status, f"{ga_msg}; {message}", run.generations, ctx.project(vector), history=run.history,
-                       extra=extra)
+        return Outcome(status, f"{ga_msg}; {message}", run.generations, vector, responses=responses,
+                       history=run.history, extra=extra)
+
+    @staticmethod
+    def _fixed(ctx: SolveContext, evaluator: _Evaluator) -> Outcome:
+        """Every signal fixed by its bounds: the one point is the answer (one evaluation, no GA)."""
+        vector = ctx.game.layout.lower()
+        batch = evaluator(vector[None, :])
+        extra: dict[str, Any] = {"algorithm": "none (every signal is fixed by its bounds)", "generations": 0,
+                                 "polish_iterations": 0,
+                                 "tie_broken_followers": [ctx.game.followers[i].name for i in evaluator.tied]}
+        extra.update(_counters_dict(evaluator.counters))
+        if not batch.feasible[0]:
+            return Outcome("failed", "every signal is fixed by its bounds and that point is infeasible "
+                           f"({int(batch.fails[0])} failing followers, leader violation {batch.viol[0]:.3g})", 0,
+                           vector, extra=extra)
+        responses, how = evaluator.responses(vector)
+        extra["response_selection"] = how
+        return Outcome("converged", f"every signal is fixed by its bounds; objective {batch.F[0, 0]:.10g}", 0,
+                       vector, responses=responses, extra=extra)
 
     def _evolve(self, ctx: SolveContext, evaluator: _Evaluator) -> _Run:
         """The ask / evaluate (one pool call) / tell loop, until the stall rule or ``max_iter``."""
@@ -268,6 +397,9 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         with tqdm(total=opts.max_iter, desc=self.name, disable=not ctx.progress, leave=False) as bar:
             for generation in range(1, opts.max_iter + 1):
                 pop = algorithm.ask()
+                if pop is None or len(pop) == 0:   # no new distinct individual (a tiny box): nothing left to try
+                    run.stalled = generation > 1
+                    break
                 algorithm.evaluator.eval(problem, pop)
                 algorithm.tell(infills=pop)
                 run.generations = generation
@@ -284,8 +416,8 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         return run
 
     @staticmethod
-    def _single(ctx: SolveContext, evaluator: _Evaluator, X: np.ndarray, F: np.ndarray,
-                history: list[dict[str, Any]], extra: dict[str, Any]) -> tuple[np.ndarray, bool, str]:
+    def _single(ctx: SolveContext, evaluator: _Evaluator, run: _Run, X: np.ndarray, F: np.ndarray,
+                extra: dict[str, Any]) -> tuple[np.ndarray, bool, str]:
         """Best individual, polished if asked: (vector, polish ended by its own rule, message)."""
         opts: NSGAQPOptions = ctx.options
         k = int(np.argmin(F[:, 0]))
@@ -293,10 +425,16 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         extra["ga_objective"] = value
         if not opts.polish:
             return vector, True, f"best objective {value:.10g} (no polish)"
-        vector, value, ok, message, rows = _polish(ctx, evaluator, vector, value, opts)
-        history.extend(rows)
-        extra["polish_iterations"] = len(rows)
-        extra["polished_objective"] = value
+        starts = _starts(evaluator.archive, ctx.game, opts.polish_starts)
+        step = opts.polish_step or _auto_step(run.algorithm, ctx.game)
+        search = _PatternSearch(ctx, evaluator, starts, step, opts)
+        polished, pvalue, ok, message = search.run()
+        run.history.extend(search.rows)
+        extra["polish_iterations"] = len(search.rows)
+        extra["polish_starts"] = len(starts)
+        extra["polished_objective"] = pvalue
+        if pvalue < value:
+            vector, value = polished, pvalue
         return vector, ok, f"best objective {value:.10g}; {message}"
 
     @staticmethod
@@ -320,7 +458,7 @@ def _counters_dict(c: _Counters) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- GA helpers
 def _sizes(opts: NSGAQPOptions, n_obj: int, n_var: int) -> tuple[int, np.ndarray | None]:
     """Population size and (several objectives) the Das–Dennis reference directions (n_dirs, m)."""
-    auto = int(np.clip(2 * n_var, 20, 100))
+    auto = int(np.clip(n_var, 20, 50))
     if n_obj == 1:
         return opts.pop_size or auto + auto % 2, None
     ref_dirs = get_reference_directions("das-dennis", n_obj, n_partitions=opts.partitions)
@@ -338,9 +476,12 @@ def _algorithm(opts: NSGAQPOptions, pop_size: int, ref_dirs: np.ndarray | None, 
 
 
 def _initial_sample(rng: np.random.Generator, lower: np.ndarray, upper: np.ndarray, size: int) -> np.ndarray:
-    """Uniform samples in the box, the first one replaced by the box midpoint, shape (size, k)."""
+    """Uniform samples in the box, shape (size, k); the first three replaced by the box midpoint and
+    its lower and upper corners (optima of bilevel problems often sit on the box)."""
     X = lower + rng.random((size, lower.size)) * (upper - lower)
     X[0] = 0.5 * (lower + upper)
+    if size >= 3:
+        X[1], X[2] = lower, upper
     return X
 
 
@@ -393,84 +534,244 @@ def _stalled(bests: list[np.ndarray], window: int, tol: float) -> bool:
 
 
 # ----------------------------------------------------------------------------- polish
-def _polish(ctx: SolveContext, evaluate: _Evaluator, vector: np.ndarray, value: float,
-            opts: NSGAQPOptions) -> tuple[np.ndarray, float, bool, str, list[dict[str, Any]]]:
-    """Projected FD-gradient descent (BB steps, batched backtracking) from ``vector``.
+def _starts(archive: list[tuple[np.ndarray, np.ndarray, np.ndarray]], game: Game,
+            count: int) -> list[tuple[np.ndarray, float, float]]:
+    """Up to ``count`` distinct best points of every GA evaluation as ``(x, F, violation)``: the best
+    (feasible before infeasible, then objective, or violation among infeasible ones), then the
+    best point farther than 0.1 (normalised, max norm) from those chosen, and so on. Drawing from
+    every generation, not only the converged final population, gives the polish starts in other
+    basins the GA visited."""
+    X = np.vstack([a[0] for a in archive])
+    F = np.concatenate([a[1] for a in archive])
+    V = np.concatenate([a[2] for a in archive])
+    ok = np.isfinite(F) & np.isfinite(V)
+    X, F, V = X[ok], F[ok], V[ok]
+    infeasible = V > LEADER_TOL
+    order = np.lexsort((np.where(infeasible, V, F), infeasible))
+    lower, upper = game.layout.lower(), game.layout.upper()
+    span = np.where(upper - lower > 0, upper - lower, 1.0)
+    chosen: list[int] = []
+    for j in order:
+        if all(np.max(np.abs(X[j] - X[i]) / span) > 0.1 for i in chosen):
+            chosen.append(int(j))
+        if len(chosen) == count:
+            break
+    return [(X[j].copy(), float(F[j]), float(V[j])) for j in chosen]
 
-    Returns the final vector, its objective, whether a stopping rule (rather than
-    ``polish_max_iter``) ended it, a message, and one history row per iteration.
-    """
-    lower, upper = ctx.game.layout.lower(), ctx.game.layout.upper()
-    span = upper - lower
-    free = span > 0
-    k = int(free.sum())
-    start_value = value
-    if k == 0:
-        return vector, value, True, "polish skipped: every signal is fixed", []
 
-    def to_x(u: np.ndarray) -> np.ndarray:
-        x = lower.copy()
-        x[free] = lower[free] + span[free] * u
-        x[~free] = lower[~free]
+def _auto_step(algorithm: Algorithm, game: Game) -> float:
+    """Twice the final population's spread (mean std of normalised signals), within [1e-3, 0.25]."""
+    lower, upper = game.layout.lower(), game.layout.upper()
+    span = np.where(upper - lower > 0, upper - lower, 1.0)
+    U = (algorithm.pop.get("X") - lower) / span
+    return float(np.clip(2.0 * np.mean(np.std(U, axis=0)), 1e-3, 0.25))
+
+
+@dataclass
+class _Start:
+    """One pattern-search start: incumbent (normalised), its value and violation, step, memory."""
+
+    u: np.ndarray
+    f: float
+    v: float
+    step: float
+    active: bool = True
+    prev: np.ndarray | None = None            # incumbent before the last success (pattern move)
+    newton: np.ndarray | None = None          # diagonal Newton point of the last coordinate poll
+    predicted: float = 0.0                    # the decrease its quadratic model predicts
+    base: float = np.inf                      # the objective that prediction starts from
+    scale: float | None = None                # its move (max norm) when the model is convex
+    model_ok: bool = False                    # the last Newton point evaluated met its prediction
+    failed: bool = False                      # the last iteration did not improve
+    trace: list[float] = field(default_factory=list)   # objective after each iteration (stall rule)
+
+
+def _better(f_new: float, v_new: float, f: float, v: float) -> bool:
+    """Feasible before infeasible; then lower objective, or lower violation among infeasible points."""
+    if not np.isfinite(f_new):
+        return False
+    if v_new <= LEADER_TOL:
+        return v > LEADER_TOL or f_new < f - 1e-12 * max(1.0, abs(f))
+    return v > LEADER_TOL and v_new < v * (1 - 1e-9)
+
+
+class _PatternSearch:
+    """The batched pattern search of the module docstring (all starts share each pool call)."""
+
+    def __init__(self, ctx: SolveContext, evaluate: _Evaluator, starts: list[tuple[np.ndarray, float, float]],
+                 step: float, opts: NSGAQPOptions) -> None:
+        self.ctx, self.evaluate, self.opts = ctx, evaluate, opts
+        lower, upper = ctx.game.layout.lower(), ctx.game.layout.upper()
+        self.lower, self.span = lower, upper - lower
+        self.free = self.span > 0
+        self.k = int(self.free.sum())
+        self.rng = np.random.default_rng(int(ctx.rng.integers(0, 2**31 - 1)))
+        # the leader's linear constraints on the signals, in normalised coordinates: N u ≤ rhs
+        C, d, self.equality = evaluate.models[0].signal_constraints()
+        self.normals = C[:, self.free] * self.span[self.free]
+        self.rhs = d - C[:, ~self.free] @ lower[~self.free] - C[:, self.free] @ lower[self.free]
+        self.starts = [_Start(self._to_u(x), f, max(0.0, cv), step) for x, f, cv in starts]
+        self.rows: list[dict[str, Any]] = []
+        self.start_value = min((s.f for s in self.starts if s.v <= LEADER_TOL), default=np.inf)
+
+    def _to_u(self, x: np.ndarray) -> np.ndarray:
+        return np.clip((x[self.free] - self.lower[self.free]) / self.span[self.free], 0.0, 1.0)
+
+    def _to_x(self, u: np.ndarray) -> np.ndarray:
+        x = self.lower.copy()
+        x[self.free] = self.lower[self.free] + self.span[self.free] * u
         return x
 
-    u = np.clip((vector[free] - lower[free]) / span[free], 0.0, 1.0)
-    f = value
-    rows: list[dict[str, Any]] = []
-    alpha: float | None = None
-    prev: tuple[np.ndarray, np.ndarray] | None = None
-    for it in range(1, opts.polish_max_iter + 1):
-        g, f_here = _fd_gradient(evaluate, to_x, u, opts.fd_step)
-        if np.isfinite(f_here):
-            f = f_here
-        if prev is not None:
-            s, y = u - prev[0], g - prev[1]
-            sy = float(s @ y)
-            alpha = float(s @ s) / sy if sy > 0 else 2.0 * (alpha or 1.0)
-        if alpha is None or not np.isfinite(alpha) or alpha <= 0:
-            alpha = 0.05 / max(float(np.abs(g).max()), 1e-300)
-        pg = float(np.abs(np.clip(u - g, 0.0, 1.0) - u).max())
-        trials = alpha * 2.0 ** (1 - np.arange(opts.line_search_trials))
-        U = np.array([np.clip(u - a * g, 0.0, 1.0) for a in trials])
-        F, _ = evaluate(np.array([to_x(v) for v in U]), polish=True)
-        values = F[:, 0]
-        armijo = values <= f + 1e-4 * (U - u) @ g
-        ok = np.flatnonzero(armijo & np.isfinite(values) & (values < f))
-        if ok.size == 0:
-            ok = np.flatnonzero(np.isfinite(values) & (values < f))
-        if ok.size == 0:
-            rows.append(_polish_row(it, f, 0.0, pg, to_x(u), evaluate.counters))
-            return (to_x(u), f, True, f"polish: {it} iterations, no descent along the projected FD gradient "
-                    f"(projected gradient {pg:.3g}); objective {start_value:.10g} -> {f:.10g}", rows)
-        j = int(ok[np.argmin(values[ok])])
-        prev = (u, g)
-        improvement = (f - values[j]) / max(1.0, abs(f))
-        u, f, alpha = U[j], float(values[j]), float(trials[j])
-        rows.append(_polish_row(it, f, alpha, pg, to_x(u), evaluate.counters))
-        if improvement < opts.polish_tol:
-            return (to_x(u), f, True, f"polish: {it} iterations, relative improvement {improvement:.3g} < "
-                    f"polish_tol; objective {start_value:.10g} -> {f:.10g}", rows)
-    return (to_x(u), f, False, f"polish stopped at polish_max_iter={opts.polish_max_iter}; objective "
-            f"{start_value:.10g} -> {f:.10g}", rows)
+    def _directions(self, s: _Start) -> np.ndarray:
+        """Poll directions (d, k): ± coordinate directions, plus ± a fresh random orthonormal basis
+        (at least two free signals) after an iteration without improvement."""
+        eye = np.eye(self.k)
+        dirs = [eye, -eye]
+        if self.k >= 2 and s.failed:
+            v = self.rng.normal(size=self.k)
+            v /= np.linalg.norm(v)
+            house = eye - 2.0 * np.outer(v, v)
+            dirs += [house, -house]
+        return np.vstack(dirs + [self._tangent(s)])
 
+    def _tangent(self, s: _Start) -> np.ndarray:
+        """± a random orthonormal basis of the directions along the leader's linear signal constraints
+        that are active within the step at ``s`` (none when no such constraint is near): the
+        feasible descent directions along a constraint that is not axis-aligned, which neither
+        coordinate nor random directions find when the feasible cone is narrow."""
+        if not self.normals.shape[0]:
+            return np.zeros((0, self.k))
+        norms = np.linalg.norm(self.normals, axis=1)
+        slack = self.rhs - self.normals @ s.u
+        active = self.equality | (slack <= s.step * norms + 1e-12)
+        active &= norms > 0
+        if not active.any():
+            return np.zeros((0, self.k))
+        N = self.normals[active] / norms[active, None]
+        _, sv, vt = np.linalg.svd(N, full_matrices=True)
+        rank = int(np.sum(sv > 1e-10))
+        basis = vt[rank:]
+        if not basis.size:
+            return np.zeros((0, self.k))
+        rotation, _ = np.linalg.qr(self.rng.normal(size=(basis.shape[0], basis.shape[0])))
+        basis = rotation.T @ basis          # a fresh random orthonormal basis of the tangent space
+        return np.vstack([basis, -basis])
 
-def _fd_gradient(evaluate: _Evaluator, to_x: Callable[[np.ndarray], np.ndarray], u: np.ndarray,
-                 h: float) -> tuple[np.ndarray, float]:
-    """Forward-difference gradient in normalised coordinates: the point and its ``k`` perturbations
-    (backward where forward would leave [0, 1]) in ONE pool call. Returns (gradient (k,), f(u));
-    entries whose perturbation made a follower fail are 0."""
-    k = u.size
-    steps = np.where(u + h <= 1.0, h, -h)
-    U = np.repeat(u[None, :], k + 1, axis=0)
-    U[1 + np.arange(k), np.arange(k)] += steps
-    F, _ = evaluate(np.array([to_x(v) for v in U]), polish=True)
-    values = F[:, 0]
-    g = (values[1:] - values[0]) / steps
-    g[~np.isfinite(g)] = 0.0
-    return g, float(values[0])
+    @staticmethod
+    def _key(s: _Start) -> tuple[bool, float]:
+        return (s.v > LEADER_TOL, s.f if s.v <= LEADER_TOL else s.v)
 
+    def _best(self) -> _Start:
+        return min(self.starts, key=self._key)
 
-def _polish_row(it: int, f: float, step: float, pg: float, x: np.ndarray, c: _Counters) -> dict[str, Any]:
-    return {"phase": "polish", "polish_iteration": it, "best_objective": f, "step": step,
-            "projected_gradient": pg, "evaluations": c.evaluations + c.polish_evaluations,
-            "failed_evaluations": c.failed_evaluations, "signals": x.copy()}
+    def run(self) -> tuple[np.ndarray, float, bool, str]:
+        """Returns the best point, its objective, whether every start ended by its own rule, a message."""
+        opts = self.opts
+        if self.k == 0:
+            best = self._best()
+            return self._to_x(best.u), best.f, True, "polish skipped: every signal is fixed"
+        for it in range(1, opts.polish_max_iter + 1):
+            active = [s for s in self.starts if s.active]
+            if not active:
+                break
+            points: list[np.ndarray] = []
+            owner: list[int] = []
+            polls: list[tuple[int, int]] = []      # (start, index of its first coordinate poll point)
+            newton_at: dict[int, int] = {}         # start -> index of its Newton point
+            n_poll: dict[int, int] = {}            # start -> number of its poll points (then search points)
+            for j, s in enumerate(self.starts):
+                if not s.active:
+                    continue
+                polls.append((j, len(points)))
+                cand = [np.clip(s.u + s.step * d, 0.0, 1.0) for d in self._directions(s)]
+                n_poll[j] = len(cand)
+                if s.prev is not None:
+                    cand += [np.clip(s.u + 2.0 ** m * (s.u - s.prev), 0.0, 1.0) for m in range(3)]
+                if s.newton is not None:
+                    newton_at[j] = len(points) + len(cand)
+                    cand.append(s.newton)
+                points += cand
+                owner += [j] * len(cand)
+            batch = self.evaluate(np.array([self._to_x(u) for u in points]), polish=True)
+            for (j, first) in polls:
+                s = self.starts[j]
+                mine = [p for p, o in enumerate(owner) if o == j]
+                if j in newton_at and s.predicted > 1e-9 * max(1.0, abs(s.base)):
+                    # did the diagonal model predict the decrease at its point (when it predicts one)?
+                    p = newton_at[j]
+                    gained = s.base - float(batch.F[p, 0]) if batch.feasible[p] else -np.inf
+                    s.model_ok = 0.5 <= gained / s.predicted <= 2.0
+                newton, predicted, scale = self._newton(s, batch, first)
+                base = s.f
+                pick = min(mine, key=lambda p: (not batch.feasible[p],
+                                                batch.F[p, 0] if batch.feasible[p] else batch.viol[p]))
+                f_new, v_new = float(batch.F[pick, 0]), float(batch.viol[pick])
+                if batch.fails[pick] == 0 and _better(f_new, v_new, s.f, s.v):
+                    moved = float(np.max(np.abs(points[pick] - s.u)))
+                    polled = pick < first + n_poll[j]
+                    s.prev, s.u, s.f, s.v, s.failed = s.u.copy(), points[pick].copy(), f_new, v_new, False
+                    # doubled after a poll success; after a search success it follows the move (near a
+                    # smooth minimum the Newton moves shrink fast), by at most polish_shrink³
+                    s.step = min(0.5, 2.0 * s.step if polled else max(2.0 * moved, opts.polish_shrink**3 * s.step))
+                else:
+                    s.prev, s.failed = None, True
+                    shrink = opts.polish_shrink
+                    if s.model_ok and scale is not None:
+                        # a diagonal model that predicted well puts the minimum within `scale`:
+                        # shrink towards it, by at most polish_shrink³ per iteration
+                        s.step = max(shrink**3 * s.step, min(shrink * s.step, 4.0 * scale))
+                    else:
+                        s.step *= shrink
+                s.newton, s.predicted, s.scale, s.base = newton, predicted, scale, base
+                s.trace.append(s.f if s.v <= LEADER_TOL else np.inf)
+                if s.step < opts.polish_step_tol or _stalled([np.array([f]) for f in s.trace[-opts.stall_window - 1:]],
+                                                             opts.stall_window, opts.polish_tol):
+                    s.active = False
+            self._merge()
+            best = self._best()
+            self.rows.append({"phase": "polish", "polish_iteration": it, "best_objective": best.f,
+                              "step": best.step, "active_starts": sum(s.active for s in self.starts),
+                              "evaluations": self.evaluate.counters.evaluations
+                              + self.evaluate.counters.polish_evaluations,
+                              "failed_evaluations": self.evaluate.counters.failed_evaluations,
+                              "signals": self._to_x(best.u)})
+        best = self._best()
+        done = not any(s.active for s in self.starts)
+        value = best.f if best.v <= LEADER_TOL else np.inf
+        rule = ("every start ended (step below polish_step_tol, improvement below polish_tol over "
+                "stall_window iterations, or reached a better start)" if done
+                else f"stopped at polish_max_iter={opts.polish_max_iter}")
+        return (self._to_x(best.u), value, done,
+                f"polish: {len(self.rows)} pattern-search iterations from {len(self.starts)} start(s), {rule}; "
+                f"objective {self.start_value:.10g} -> {value:.10g}")
+
+    def _newton(self, s: _Start, batch: _Batch, first: int) -> tuple[np.ndarray | None, float, float | None]:
+        """Diagonal Newton point from the coordinate poll ``u ± step e_j`` (central differences):
+        ``(point, predicted decrease, move)``; the point is None when a poll value is missing or it
+        does not move; coordinates without positive curvature move by the step against the slope,
+        and then ``move`` (the max-norm move of a convex model) is None."""
+        k = self.k
+        plus, minus = batch.F[first:first + k, 0], batch.F[first + k:first + 2 * k, 0]
+        ok = batch.feasible[first:first + 2 * k]
+        if not (ok.all() and np.isfinite(s.f) and s.v <= LEADER_TOL):
+            return None, 0.0, None
+        h = s.step
+        g = (plus - minus) / (2 * h)
+        curv = (plus - 2 * s.f + minus) / h**2
+        convex = curv > 0
+        move = np.where(convex, -g / np.where(convex, curv, 1.0), -np.sign(g) * h)
+        point = np.clip(s.u + move, 0.0, 1.0)
+        step = point - s.u
+        predicted = float(-(g @ step) - 0.5 * np.sum(np.where(convex, curv, 0.0) * step**2))
+        scale = float(np.max(np.abs(step))) if convex.all() else None
+        return (None if np.allclose(point, s.u, rtol=0.0, atol=1e-12) else point), predicted, scale
+
+    def _merge(self) -> None:
+        """A start that reached a better start's incumbent (within its step) ends."""
+        for a in self.starts:
+            if not a.active:
+                continue
+            for b in self.starts:
+                if b is not a and self._key(b) < self._key(a) and np.max(np.abs(a.u - b.u)) <= max(a.step, b.step):
+                    a.active = False
+                    break
