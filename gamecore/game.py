@@ -13,7 +13,7 @@ from gamecore.errors import GameDefinitionError
 from gamecore.follower import Follower
 from gamecore.leader import Leader, MarketCoupling
 from gamecore.signals import SignalLayout
-from gamecore.upper_level import LeaderConstraints
+from gamecore.upper_level import LeaderConstraints, LeaderProgram, compile_leader
 
 SUPPLY = "supply"
 
@@ -54,6 +54,7 @@ class Game:
         self.leader_constraints: LeaderConstraints | None = (
             LeaderConstraints(leader.constraints, self.layout, self.output_shapes, leader.name)
             if leader.constraints is not None else None)
+        self._leader_programs: dict[int | None, LeaderProgram] = {}
         for coupling in leader.couplings:
             self._check_payments(coupling)
 
@@ -214,6 +215,15 @@ class Game:
     def supply_cost(self, coupling: MarketCoupling, price: np.ndarray, supply_response: Response) -> float:
         """The leader's supply cost C(s) (the supply program's objective plus ⟨p, s⟩)."""
         return supply_response.objective + float(np.sum(price * supply_response.outputs[SUPPLY]))
+
+    def leader_program(self, objective: int | None = 0) -> LeaderProgram:
+        """The leader's objective ``objective`` (index; None: constraints only) and constraints,
+        compiled once to canonical form (:class:`~gamecore.upper_level.LeaderProgram`) and kept."""
+        if objective not in self._leader_programs:
+            obj = self.leader.objectives[objective] if objective is not None else None
+            self._leader_programs[objective] = compile_leader(
+                f"{self.leader.name}.program", self.layout, self.output_shapes, obj, self.leader_constraints)
+        return self._leader_programs[objective]
 
     def leader_violation(self, signal_vector: np.ndarray, responses: Sequence[Response]) -> float:
         """Largest relative violation of the leader's constraints at given responses (0 without any)."""

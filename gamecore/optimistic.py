@@ -30,7 +30,9 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from gamecore.canonical import OK_STATUSES, CanonicalProgram, Response
+from gamecore.assembly import ConicProgram, symmetric
+from gamecore.canonical import CanonicalProgram, Response
+from gamecore.errors import GameDefinitionError
 from gamecore.game import Game
 from gamecore.upper_level import leader_arguments
 
@@ -136,6 +138,10 @@ def optimistic_selection(game: Game, signal_vector: np.ndarray, best: Sequence[R
                          objective: int = 0) -> OptimisticSelection:
     """The leader-best selection from the followers' optimal sets at ``signal_vector``.
 
+    One convex program assembled from the followers' canonical data and the leader's
+    compiled program (:meth:`gamecore.game.Game.leader_program`), solved by Clarabel
+    directly (:class:`gamecore.assembly.ConicProgram`; nothing is recompiled per call).
+
     Args:
         game: a game whose leader has an objective.
         signal_vector: final signals (game layout).
@@ -148,45 +154,46 @@ def optimistic_selection(game: Game, signal_vector: np.ndarray, best: Sequence[R
         reason = "a follower's optimal response is missing"
     if reason is not None:
         return OptimisticSelection(None, None, f"unsupported: {reason}")
+    try:
+        leader = game.leader_program(objective)
+    except GameDefinitionError as err:
+        return OptimisticSelection(None, None, f"unsupported: {err}")
     layout = game.layout
     sigma = np.clip(np.asarray(signal_vector, dtype=float), layout.lower(), layout.upper())
     obj = game.leader.objectives[objective]
-    sign = 1.0 if obj.sense == "min" else -1.0
-    xs = [cp.Variable(f.program.n) for f in game.followers]
-    constraints: list[cp.Constraint] = []
+    problem = ConicProgram()
+    cols = []
     for i, f in enumerate(game.followers):
+        prog = f.program
         sig_i = game.follower_signals(i, sigma)
-        constraints += follower_rows(f.program, xs[i], sig_i)
-        constraints += optimal_set_rows(f.program, xs[i], sig_i, np.asarray(best[i].x))
-    shapes = game.output_shapes
-    aggs = {}
-    for o, shape in shapes.items():
-        terms = [xs[i][f.program.outputs[o][0]] for i, f in enumerate(game.followers) if o in f.output_shapes]
-        aggs[o] = cp.sum(terms) if len(terms) > 1 else terms[0]
-    signals_c, agg = leader_arguments(layout, cp.Constant(sigma), aggs, shapes)
-    value = 0.0
-    for term in obj.bilinear:
-        senders = game.senders(term.output, term.followers)
-        quantity = cp.sum([xs[i][game.followers[i].program.outputs[term.output][0]] for i in senders])
-        value = value + sign * term.weight * (sigma[layout.slices[term.signal]] @ quantity)
-    if obj.cost is not None:
-        cost = cp.sum(cp.Expression.cast_to_const(obj.cost(signals_c, agg)))
-        if not (sign * cost).is_convex():
-            return OptimisticSelection(None, None, f"unsupported: the cost of objective '{obj.name}' is not "
-                                       f"{'convex' if sign > 0 else 'concave'} in the aggregated outputs")
-        value = value + sign * cost
-    if game.leader_constraints is not None:
-        constraints += game.leader_constraints.build(cp.Constant(sigma), aggs)
-    problem = cp.Problem(cp.Minimize(value), constraints)
-    try:
-        problem.solve(solver=cp.CLARABEL)
-    except cp.SolverError as err:
-        return OptimisticSelection(None, None, f"solver_error: {err}")
-    if problem.status not in OK_STATUSES:
-        return OptimisticSelection(None, None, str(problem.status))
+        block = problem.variables(prog.n)
+        cols.append(block)
+        problem.add_program_rows(block, prog, sig_i)
+        rows = _optimal_set_blocks(prog, sig_i, np.asarray(best[i].x))
+        if rows.Pu is not None:
+            problem.add_rows([(block, rows.Pu)], rows.target + rows.slack, "nonneg")
+            problem.add_rows([(block, -rows.Pu)], rows.slack - rows.target, "nonneg")
+        problem.add_rows([(block, rows.q[None, :])], [rows.level], "nonneg")
+    for term in obj.bilinear:           # σ is fixed: each bilinear term is linear in the outputs
+        price = sigma[layout.slices[term.signal]]
+        for i in game.senders(term.output, term.followers):
+            out_cols = game.followers[i].program.outputs[term.output][0]
+            problem.add_objective(cols[i][out_cols], q=leader.sign * term.weight * price)
+    w = problem.variables(leader.program.n)
+    problem.add_rows([(w[leader.sigma_cols], sp.eye(layout.size))], sigma, "zero")
+    for o, agg_cols in leader.agg_cols.items():
+        parts = [(w[agg_cols], sp.eye(agg_cols.size))]
+        parts += [(cols[i][f.program.outputs[o][0]], -sp.eye(agg_cols.size))
+                  for i, f in enumerate(game.followers) if o in f.output_shapes]
+        problem.add_rows(parts, np.zeros(agg_cols.size), "zero")
+    problem.add_program_rows(w, leader.program, np.zeros(0))
+    problem.add_objective(w, symmetric(leader.program.P), leader.program.q0)
+    solution = problem.solve()
+    if solution.x is None:
+        return OptimisticSelection(None, None, solution.status)
     responses = []
     for i, f in enumerate(game.followers):
-        x = np.asarray(xs[i].value, dtype=float)
+        x = solution.x[cols[i]]
         sig_i = game.follower_signals(i, sigma)
         responses.append(Response("optimal", f.program.outputs_of(x), f.program.objective_at(x, sig_i), 0.0, 0, x))
     value_at = float(game.leader_objectives(layout.unpack(sigma), responses)[objective])

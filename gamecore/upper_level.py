@@ -6,18 +6,22 @@ Leader objectives (:class:`~gamecore.leader.LeaderObjective`) and leader constra
 :func:`leader_arguments` builds those mappings over any flat cvxpy vector of signals and
 any aggregate expressions, so every place that needs the leader's problem (the certificate,
 ``kkt``, ``admm``) builds it the same way. :class:`LeaderConstraints` checks the
-constraints once at game construction and measures their violation at a point.
+constraints once at game construction and measures their violation at a point;
+:func:`compile_leader` compiles cost and constraints once to canonical form
+(:class:`LeaderProgram`, memoised per game by :meth:`gamecore.game.Game.leader_program`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping
 
 import cvxpy as cp
 import numpy as np
 
+from gamecore.canonical import CanonicalProgram, compile_program
 from gamecore.errors import GameDefinitionError
-from gamecore.leader import ConstraintBuilder
+from gamecore.leader import ConstraintBuilder, LeaderObjective
 from gamecore.signals import SignalLayout
 
 
@@ -141,3 +145,55 @@ class LeaderConstraints:
         for con in self._constraints:
             worst = max(worst, _relative(con.violation(), con))
         return worst
+
+
+@dataclass(frozen=True)
+class LeaderProgram:
+    """The leader's convex remainder and constraints compiled once to canonical form.
+
+    ``minimize sign·cost(σ, agg)  s.t.  leader constraints(σ, agg)`` over its own variables
+    w (cvxpy's canonical form, :class:`~gamecore.canonical.CanonicalProgram` without
+    signals); ``w[sigma_cols]`` holds σ (game layout) and ``w[agg_cols[o]]`` holds Σ_i y_i[o]
+    for every output the cost or constraints use. Other programs link to it by equality
+    rows (the ``kkt`` model, its polish, the optimistic selection).
+
+    Attributes:
+        program: the compiled program (objective in minimisation form, incl. the sign).
+        sigma_cols: (layout.size,) columns of σ; agg_cols: output -> its columns.
+        sign: +1 for ``sense="min"``, −1 for ``"max"`` (the bilinear terms take it too).
+    """
+
+    program: CanonicalProgram
+    sigma_cols: np.ndarray
+    agg_cols: dict[str, np.ndarray]
+    sign: float
+
+
+def compile_leader(name: str, layout: SignalLayout, output_shapes: Mapping[str, tuple[int, ...]],
+                   objective: LeaderObjective | None, constraints: LeaderConstraints | None) -> LeaderProgram:
+    """Compile ``objective.cost`` (in minimisation form) and the leader's constraints (see :class:`LeaderProgram`).
+
+    Raises:
+        GameDefinitionError: naming the leader and the objective when the cost is not
+            convex (``sense="min"``) / concave (``"max"``) in signals and aggregates.
+    """
+    sign = 1.0 if objective is None or objective.sense == "min" else -1.0
+    sigma = cp.Variable(layout.size, name="sigma")
+    aggs = {o: cp.Variable(int(np.prod(s, dtype=int)), name=f"agg_{o}") for o, s in output_shapes.items()}
+    signals, agg = leader_arguments(layout, sigma, aggs, output_shapes)
+    expr: cp.Expression = cp.Constant(0.0)
+    if objective is not None and objective.cost is not None:
+        expr = sign * cp.sum(cp.Expression.cast_to_const(objective.cost(signals, agg)))
+        if not expr.is_convex():
+            raise GameDefinitionError(name, f"objectives['{objective.name}'].cost",
+                                      f"is not {'convex' if sign > 0 else 'concave'} (DCP) in signals and "
+                                      "aggregated outputs")
+    rows = constraints.build(sigma, aggs) if constraints is not None else []
+    used = {v.id for v in expr.variables()} | {v.id for c in rows for v in c.variables()}
+    outputs: dict[str, cp.Expression] = {"__sigma": sigma}
+    outputs.update({f"__agg_{o}": v for o, v in aggs.items() if v.id in used})
+    anchor = [v == v for v in outputs.values()]   # every linked variable gets columns in cvxpy's form
+    program = compile_program(name, cp.Minimize(expr), list(rows) + anchor, {}, outputs)
+    return LeaderProgram(program, program.outputs["__sigma"][0],
+                         {key[len("__agg_"):]: cols for key, (cols, _) in program.outputs.items()
+                          if key.startswith("__agg_")}, sign)

@@ -138,10 +138,18 @@ def test_leader_constraints_checked_at_construction() -> None:
         Leader([signal], [obj], constraints=[1])
 
 
-def test_strategies_that_cannot_honour_leader_constraints_refuse() -> None:
-    case = build_case(coupled_problem())
-    with pytest.raises(gamecore.StrategyError, match="leader constraints"):
-        gamecore.solve(case, "admm", progress=False)
+def test_market_strategies_refuse_leader_constraints(make_consumer) -> None:
+    """Leader constraints belong to a Stackelberg leader: a market strategy would ignore them."""
+    from gamecore import MarketCoupling
+
+    coupling = MarketCoupling("balance", "price", "demand", supply_cost=lambda s: 10 * cp.sum(s),
+                              supply_constraints=lambda s: [s >= 0, s <= 30])
+    leader = Leader([Signal("price", (1,), 0.0, 100.0)], couplings=[coupling],
+                    constraints=lambda s, agg: [agg["demand"] <= 5.0])
+    game = Game(leader, [make_consumer("a"), make_consumer("b")])
+    for name in ("centralized", "bisection", "subgradient", "admm"):
+        with pytest.raises(gamecore.StrategyError, match="leader constraints"):
+            gamecore.solve(game, name, progress=False)
 
 
 # -------------------------------------------------------------------------- kkt

@@ -1,0 +1,150 @@
+"""Assemble a convex program from sparse blocks and solve it with Clarabel directly.
+
+Several engine pieces solve one convex program built from the followers' compiled
+canonical data plus a few linking rows (the optimistic selection, the polish of ``kkt``).
+Going through cvxpy would recompile data that is already in canonical form on every call;
+:class:`ConicProgram` instead stacks the blocks into Clarabel's form::
+
+    minimize ½ xᵀPx + qᵀx + c   s.t.   A x + s = b,   s ∈ K = {0} × R₊ × SOC × ...
+
+Usage: reserve variable blocks (:meth:`variables`), add objective terms on blocks
+(:meth:`add_objective`) and rows on blocks (:meth:`add_rows`, cone ``"zero"``,
+``"nonneg"`` or ``("soc", size)``), then :meth:`solve`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence, Union
+
+import clarabel
+import numpy as np
+import scipy.sparse as sp
+
+from gamecore.canonical import _STATUS, CanonicalProgram
+
+Cone = Union[str, tuple[str, int]]
+
+
+@dataclass
+class ConicSolution:
+    """``status`` (gamecore status string), ``x`` (None unless solved) and the objective value."""
+
+    status: str
+    x: np.ndarray | None
+    objective: float | None
+    solve_time: float = 0.0
+
+
+@dataclass
+class ConicProgram:
+    """A convex program assembled block by block (module docstring)."""
+
+    n: int = 0
+    constant: float = 0.0
+    _P: list[tuple[np.ndarray, sp.coo_matrix]] = field(default_factory=list)
+    _q: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    _rows: dict[str, list[tuple["_Triplets", np.ndarray]]] = field(default_factory=lambda: {"zero": [], "nonneg": []})
+    _soc: list[tuple["_Triplets", np.ndarray]] = field(default_factory=list)
+
+    def variables(self, size: int) -> np.ndarray:
+        """Reserve ``size`` new variables; returns their column indices."""
+        cols = np.arange(self.n, self.n + int(size))
+        self.n += int(size)
+        return cols
+
+    def add_objective(self, cols: np.ndarray, P: sp.spmatrix | None = None, q: np.ndarray | None = None) -> None:
+        """Add ``½ vᵀPv + qᵀv`` on the block ``v = x[cols]`` (``P`` symmetric, full)."""
+        cols = np.asarray(cols, dtype=int)
+        if P is not None and sp.csr_matrix(P).nnz:
+            self._P.append((cols, sp.coo_matrix(P)))
+        if q is not None:
+            self._q.append((cols, np.asarray(q, dtype=float).ravel()))
+
+    def add_rows(self, parts: Sequence[tuple[np.ndarray, sp.spmatrix]], b: np.ndarray, cone: Cone) -> None:
+        """Rows ``Σ_k M_k x[cols_k] + s = b``, ``s`` in ``cone`` (``"zero"``, ``"nonneg"``, ``("soc", m)``)."""
+        b = np.asarray(b, dtype=float).ravel()
+        r, c, v = [], [], []
+        for cols, M in parts:
+            M = sp.coo_matrix(M)
+            if M.shape[0] != b.size:
+                raise ValueError(f"row block has {M.shape[0]} rows, right-hand side {b.size}")
+            r.append(M.row)
+            c.append(np.asarray(cols, dtype=int)[M.col])
+            v.append(M.data)
+        rows = _Triplets(np.concatenate(r) if r else np.zeros(0, int), np.concatenate(c) if c else np.zeros(0, int),
+                         np.concatenate(v) if v else np.zeros(0), b.size)
+        if isinstance(cone, tuple):
+            self._soc.append((rows, b))
+        else:
+            self._rows[cone].append((rows, b))
+
+    def add_program_rows(self, cols: np.ndarray, program: CanonicalProgram, sigma: np.ndarray) -> None:
+        """A compiled program's own rows ``A x + s = b(σ), s ∈ K`` on the block ``x = x[cols]``."""
+        A = sp.csr_matrix(program.A)
+        b = program.b(sigma)
+        d = program.dims
+        start = 0
+        if d.zero:
+            self.add_rows([(cols, A[:d.zero])], b[:d.zero], "zero")
+            start = d.zero
+        if d.nonneg:
+            self.add_rows([(cols, A[start:start + d.nonneg])], b[start:start + d.nonneg], "nonneg")
+            start += d.nonneg
+        for size in d.soc:
+            self.add_rows([(cols, A[start:start + size])], b[start:start + size], ("soc", size))
+            start += size
+        if d.exp or d.psd or d.p3d:
+            raise ValueError(f"program '{program.name}': exponential/PSD/power cones are not supported here")
+
+    def solve(self, **settings: Any) -> ConicSolution:
+        """Solve with Clarabel (``settings`` override the defaults, e.g. ``tol_gap_rel=1e-10``)."""
+        n = self.n
+        P = sp.csr_matrix((n, n))
+        for cols, M in self._P:
+            P = P + sp.csr_matrix((M.data, (cols[M.row], cols[M.col])), shape=(n, n))
+        q = np.zeros(n)
+        for cols, vec in self._q:
+            np.add.at(q, cols, vec)
+        parts, rhs, cones = [], [], []
+        for kind, make in (("zero", clarabel.ZeroConeT), ("nonneg", clarabel.NonnegativeConeT)):
+            if self._rows[kind]:
+                block = sp.vstack([t.matrix(n) for t, _ in self._rows[kind]], format="csr")
+                parts.append(block)
+                rhs.append(np.concatenate([b for _, b in self._rows[kind]]))
+                cones.append(make(block.shape[0]))
+        for rows, b in self._soc:
+            parts.append(rows.matrix(n))
+            rhs.append(b)
+            cones.append(clarabel.SecondOrderConeT(rows.size))
+        A = sp.vstack(parts, format="csc") if parts else sp.csc_matrix((0, n))
+        b = np.concatenate(rhs) if rhs else np.zeros(0)
+        s = clarabel.DefaultSettings()
+        s.verbose = False
+        for key, value in settings.items():
+            setattr(s, key, value)
+        sol = clarabel.DefaultSolver(sp.csc_matrix(sp.triu(P)), q, A, b, cones, s).solve()
+        status = _STATUS.get(str(sol.status), "solver_error")
+        if status not in ("optimal", "optimal_inaccurate"):
+            return ConicSolution(status, None, None, float(sol.solve_time))
+        return ConicSolution(status, np.asarray(sol.x, dtype=float), float(sol.obj_val) + self.constant,
+                             float(sol.solve_time))
+
+
+@dataclass
+class _Triplets:
+    """Rows in COO form with global column indices; the width is known only at :meth:`ConicProgram.solve`."""
+
+    row: np.ndarray
+    col: np.ndarray
+    data: np.ndarray
+    size: int
+
+    def matrix(self, n: int) -> sp.csr_matrix:
+        return sp.csr_matrix((self.data, (self.row, self.col)), shape=(self.size, n))
+
+
+def symmetric(P: sp.spmatrix) -> sp.csr_matrix:
+    """Full symmetric matrix from a canonical program's upper triangle."""
+    P = sp.csr_matrix(P)
+    return sp.csr_matrix(P + P.T - sp.diags(P.diagonal()))
