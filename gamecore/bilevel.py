@@ -7,51 +7,75 @@ CanonicalProgram`) and relaxes the one non-convex part; it knows nothing about h
 result is solved (ADMM in ``strategies/admm_bilevel.py``; a KKT/MILP reference could use
 the same rows).
 
+Scope (:func:`check_reformulable`): cones zero / nonnegative / second-order (self-dual,
+the zero cone's dual is free); signals in the objective (``Qs``) and in the constraints'
+right-hand sides (``Bs``). Exponential, PSD and power cones are refused.
+
 Strong-duality reformulation
 ============================
-A follower with canonical data (P, q0, Qs, A, b0, K) — signals only in the objective
-(``Bs = 0``), cones zero / nonneg / SOC (self-dual, the zero cone's dual is free) — solves
-``min ½xᵀPx + (q0 + Qs σ)ᵀx  s.t.  A x + s = b0, s ∈ K`` (P symmetric here; the canonical
-P is its upper triangle). Clarabel's dual is ``max −½xᵀPx − b0ᵀz`` over ``P x + q0 + Qs σ
-+ Aᵀz = 0, z ∈ K*``. For signals σ, x is a best response iff ∃ z with::
+A follower with canonical data (P, q0, Qs, A, b0, Bs, K) solves
+``min ½xᵀPx + (q0 + Qs σ)ᵀx  s.t.  A x + s = b0 + Bs σ, s ∈ K`` (P symmetric here; the
+canonical P is its upper triangle). Clarabel's dual is ``max −½xᵀPx − (b0 + Bs σ)ᵀz`` over
+``P x + q0 + Qs σ + Aᵀz = 0, z ∈ K*``. For signals σ, x is a best response iff ∃ z with::
 
-    b0 − A x ∈ K                                   primal feasibility
-    P x + q0 + Qs σ + Aᵀ z = 0,   z ∈ K*            dual feasibility (stationarity)
-    xᵀ P x + q0ᵀ x + b0ᵀ z + Σ_j w_j ≤ 0            strong duality (primal ≤ dual value)
-    w_j = σ_j v_j,   v = Qsᵀ x
+    b0 + Bs σ − A x ∈ K                                     primal feasibility (linear in x, σ)
+    P x + q0 + Qs σ + Aᵀ z = 0,   z ∈ K*                     dual feasibility (stationarity)
+    xᵀ P x + q0ᵀ x + b0ᵀ z + Σ_j w_j + Σ_k t_k ≤ 0           strong duality (primal ≤ dual value)
+    w_j = σ_j v_j,   v = Qsᵀ x                               (signal j in the objective)
+    t_k = σ_k r_k,   r = Bsᵀ z                               (signal k in the right-hand sides)
 
-The strong-duality row's left side is primal − dual value, which equals zᵀ(b0 − Ax) ≥ 0
-under the other rows, so the row forces complementarity; at a feasible x that is not a best
-response every z completing the other rows leaves it ≥ f(x) − f(x*) > 0. With P ≠ 0 the
-quadratic row is a rotated second-order cone: with P = FᵀF and τ = −(q0ᵀx + b0ᵀz + Σ w)
-it reads ``‖(τ − κ, 2√κ F x)‖ ≤ τ + κ`` (κ > 0 a scale: xᵀPx at the best response to zero
-signals, ≥ 1).
+since σᵀQsᵀx = Σ_j σ_j v_j and b(σ)ᵀz = b0ᵀz + σᵀBsᵀz = b0ᵀz + Σ_k σ_k r_k. The
+strong-duality row's left side is primal − dual value, which equals zᵀ(b(σ) − Ax) ≥ 0
+under the other rows, so the row forces complementarity; at a feasible x that is not a
+best response every z completing the other rows leaves it ≥ f(x) − f(x*) > 0. One dual
+z per point suffices: the rows hold for (σ, x) iff they hold with *some* optimal dual. With
+P ≠ 0 the quadratic row is a rotated second-order cone: with P = FᵀF and
+τ = −(q0ᵀx + b0ᵀz + Σ w + Σ t) it reads ``‖(τ − κ, 2√κ F x)‖ ≤ τ + κ`` (κ > 0 a scale: xᵀPx
+at the best response to zero signals, ≥ 1).
 
 McCormick relaxation
 ====================
-The only non-convex part is w = σ ∘ v. Over a box σ ∈ [σL, σU] and v ∈ [vL, vU] each
-``w_j`` is replaced by its McCormick envelope (:mod:`gamecore.relaxations`)::
+The only non-convex parts are w = σ ∘ v and t = σ ∘ r. Over a box σ ∈ [σL, σU] and
+factor bounds each product π = s·f (s a signal entry in [xL, xU], f a factor in [yL, yU])
+is replaced by its McCormick envelope (:mod:`gamecore.relaxations`)::
 
     xL f + yL s − π ≤ xL yL        xU f + yU s − π ≤ xU yU
     π − xU f − yL s ≤ −xU yL       π − xL f − yU s ≤ −xL yU
-    vL ≤ f ≤ vU,   σL ≤ s ≤ σU
+    yL ≤ f ≤ yU,   σL ≤ s ≤ σU
 
-for each product π = s·f (s a signal entry in [xL, xU], f a factor in [yL, yU]). A leader
-objective with a bilinear term weight·⟨σ_s, y_i[o]⟩ reuses w when the priced quantity
-equals the output on the follower's feasible set (``Qs`` columns of σ_s minus the output
-columns lie in the row space of the equality constraints: :func:`same_on_feasible_set`,
+A leader objective with a bilinear term weight·⟨σ_s, y_i[o]⟩ reuses w when the priced
+quantity equals the output on the follower's feasible set (``Qs`` columns of σ_s minus the
+output columns lie in the row space of the equality constraints: :func:`same_on_feasible_set`,
 checked as the game checks payments); otherwise it gets its own product u = σ ∘ y (y the
 output's columns of x) with its own envelope. Per follower these envelopes sum to the
 envelope of σ ∘ Σ_i y_i.
 
-Bounds on the factors: LPs min / max v_j (and y) over the follower's feasible set
-(:meth:`FollowerRelaxation.lp_bounds`, once); then optimality-based bound tightening
-(OBBT, :meth:`FollowerRelaxation.tighten_bounds`): min / max of each factor over the
-follower's own relaxation with σ in the current box. OBBT is valid: no bilevel-feasible
-point with σ in the box is cut. On a point box (σL = σU) it recovers v at the best response.
+Bounds on the factors [v, y, r] (finite, valid by construction, derived from the data):
 
-Variables of one follower's relaxation, ``ξ = [x (n) | z (m) | σ_loc (S) | w (J) | u (U)]``,
-with ``σ_loc`` local copies of the game signal entries the follower's products use.
+1. min / max of each factor over the follower's primal and dual feasibility rows with σ in
+   its declared box (conic programs, :attr:`FollowerRelaxation.lp_bounds`, once). Finite for
+   a quantity the constraints bound; infinite for a dual r (the dual feasible set of a
+   bounded LP is unbounded) and for a quantity only optimality bounds (consumers with
+   ``d ≥ 0`` only: demand is bounded by the price box through the strongly concave utility).
+2. where infinite: min / max over the follower's KKT conditions with σ in the box (SOS1
+   MIPs, :func:`complete_bounds` → :meth:`gamecore.kkt.KKTModel.expression_bounds`; with a
+   single follower the leader's constraints are included). The dual is restricted to its
+   minimum-norm element (z on its support in the range of the support's rows): at a point
+   where the active rows are linearly dependent (e.g. the follower's feasible set shrinks to
+   a point at the end of the signal box) the optimal duals form a ray, while the
+   minimum-norm dual is unique and bounded, and one dual per point is all the strong-duality
+   rows need. A factor still without a finite bound is refused (``ReformulationError``
+   naming the follower and the factor): the game truly has none (e.g. a follower indifferent
+   over an unbounded set at some signal), or SCIP proved none.
+3. per trust-region box, optimality-based bound tightening (OBBT,
+   :meth:`FollowerRelaxation.tighten_bounds`): min / max of each factor over the follower's
+   own relaxation with σ in the current box, starting from the bounds of 1–2. OBBT is valid:
+   no bilevel-feasible point with σ in the box (lifted by its minimum-norm dual) is cut. On a
+   point box (σL = σU) it recovers v at the best response.
+
+Variables of one follower's relaxation, ``ξ = [x (n) | z (m) | σ_loc (S) | w (J) | u (U) | t (K)]``,
+with ``σ_loc`` local copies of the game signal entries the follower's products and
+right-hand sides use.
 """
 
 from __future__ import annotations
@@ -77,8 +101,8 @@ SOLVER_SETTINGS = {"verbose": False, "presolve_enable": False, "equilibrate_enab
 
 
 class ReformulationError(StrategyError):
-    """A follower outside the reformulation's scope (signals in constraints, exp/PSD/power
-    cones, a non-PSD quadratic term, an unbounded product factor).
+    """A follower outside the reformulation's scope (exp/PSD/power cones, a non-PSD quadratic
+    term, a product factor without finite bounds, no feasible point with σ in its box).
 
     A :class:`StrategyError`: a method that needs the reformulation cannot handle the game.
     """
@@ -98,10 +122,10 @@ def solver_status(sol: Any) -> str:
 
 
 def check_reformulable(name: str, prog: CanonicalProgram) -> None:
-    """Raise :class:`ReformulationError` unless ``Bs = 0`` and the cones are zero / nonneg / SOC."""
-    if prog.Bs.nnz and np.abs(prog.Bs.data).max() > 0:
-        raise ReformulationError(f"follower '{name}' has signals in its constraints (Bs != 0); "
-                                 "the strong-duality reformulation needs signals in the objective only")
+    """Raise :class:`ReformulationError` unless the cones are zero / nonnegative / second-order.
+
+    Signals may enter the objective (``Qs``) and the constraints' right-hand sides (``Bs``).
+    """
     d = prog.dims
     if d.exp or d.psd or d.p3d:
         raise ReformulationError(f"follower '{name}' has exponential/PSD/power cones; "
@@ -243,49 +267,73 @@ class _Rows:
 class FollowerRelaxation:
     """One follower's strong-duality reformulation and its McCormick relaxation (module docstring).
 
-    Variable ξ = [x (n) | z (m) | σ_loc (S) | w (J) | u (U)]:
+    Variable ξ = [x (n) | z (m) | σ_loc (S) | w (J) | u (U) | t (K)]:
     ``σ_loc`` are local copies of the game signal entries ``local`` (game indices);
-    ``w_j ≈ σ_j v_j`` for the program signal positions ``J`` with a non-zero Qs column;
-    ``u_l ≈ σ_g(l) · x[col(l)]`` for the products of ``u_terms``.
+    ``w_j ≈ σ_j v_j``, v_j = Qs_jᵀx, for the program signal positions ``J`` with a non-zero
+    Qs column; ``u_l ≈ σ_g(l) · x[col(l)]`` for the products of ``u_terms``;
+    ``t_k ≈ σ_k r_k``, r_k = Bs_kᵀz, for the positions ``K`` with a non-zero Bs column
+    (signals in the constraints' right-hand sides).
 
     Args:
         name: follower name (for messages).
-        prog: its canonical program (``Bs = 0``; zero / nonneg / SOC cones).
+        prog: its canonical program (zero / nonneg / SOC cones).
         sig_game: (k,) game index of each program signal entry (``Game.signal_index[i]``).
         w_cost: program signal position j -> leader weight on w_j (see
             :func:`leader_bilinear_costs`); only enters :attr:`cost`.
         u_terms: (game signal index, column of x, leader weight) per extra product u.
+        signal_box: (lower, upper) of every game signal entry (the declared box, game
+            layout; ±inf allowed); the factor bounds are computed with σ in it. None: free.
+        signal_labels: (k,) readable name of each program signal entry (for messages).
 
     Attributes:
         cost: (N,) the leader's linear weights on ξ (on w and u): its bilinear terms.
-        lp_bounds: (lo, hi) of the factors [v_J, y_U] over the feasible set (LPs).
-        box_v: current factor bounds (LP bounds, tightened by :meth:`tighten_bounds`).
+        lp_bounds: (lo, hi) of the factors [v_J, y_U, r_K] over the follower's primal and
+            dual feasible sets with σ in ``signal_box`` (one conic program per bound; ±inf
+            where that is unbounded: :meth:`open_factors`, completed by the caller with
+            :meth:`set_initial_bounds`, e.g. :func:`complete_bounds`).
+        bounds0: the initial factor bounds (``lp_bounds`` completed); :meth:`system` needs
+            them finite (else :class:`ReformulationError` naming the factor).
+        box_v: current factor bounds (initial bounds, tightened by :meth:`tighten_bounds`).
     """
 
     def __init__(self, name: str, prog: CanonicalProgram, sig_game: np.ndarray,
-                 w_cost: Mapping[int, float] | None = None, u_terms: Sequence[tuple[int, int, float]] = ()) -> None:
+                 w_cost: Mapping[int, float] | None = None, u_terms: Sequence[tuple[int, int, float]] = (),
+                 signal_box: tuple[np.ndarray, np.ndarray] | None = None,
+                 signal_labels: Sequence[str] | None = None) -> None:
         self.name = name
         self.prog = prog
         check_reformulable(name, prog)
         n, m = prog.n, prog.A.shape[0]
-        Qs = sp.csc_matrix(prog.Qs)
-        colnorm = np.asarray(abs(Qs).sum(axis=0)).ravel() if prog.k else np.zeros(0)
-        self.J = np.flatnonzero(colnorm > 0)                          # program signal positions
+        sig_game = np.asarray(sig_game, dtype=int)
+        Qs, Bs = sp.csc_matrix(prog.Qs), sp.csc_matrix(prog.Bs)
+        qnorm = np.asarray(abs(Qs).sum(axis=0)).ravel() if prog.k else np.zeros(0)
+        bnorm = np.asarray(abs(Bs).sum(axis=0)).ravel() if prog.k and Bs.nnz else np.zeros(prog.k)
+        self.J = np.flatnonzero(qnorm > 0)                            # program signal positions in q(σ)
+        self.K = np.flatnonzero(bnorm > 0)                            # program signal positions in b(σ)
         self.u_terms = list(u_terms)
-        local = {int(sig_game[j]) for j in self.J} | {g for g, _, _ in self.u_terms}
+        self.labels = list(signal_labels) if signal_labels is not None else [f"σ[{j}]" for j in range(prog.k)]
+        local = {int(sig_game[j]) for j in self.J} | {int(sig_game[j]) for j in self.K} | {g for g, _, _ in self.u_terms}
         self.local = np.array(sorted(local), dtype=int)               # game indices of σ_loc
         pos = {g: k for k, g in enumerate(self.local)}
         self.J_loc = np.array([pos[int(sig_game[j])] for j in self.J], dtype=int)
+        self.K_loc = np.array([pos[int(sig_game[j])] for j in self.K], dtype=int)
         self.U_loc = np.array([pos[g] for g, _, _ in self.u_terms], dtype=int)
         self.U_col = np.array([c for _, c, _ in self.u_terms], dtype=int)
-        S, nJ, nU = self.local.size, self.J.size, len(self.u_terms)
-        self.n, self.m, self.S, self.nJ, self.nU = n, m, S, nJ, nU
+        S, nJ, nU, nK = self.local.size, self.J.size, len(self.u_terms), self.K.size
+        self.n, self.m, self.S, self.nJ, self.nU, self.nK = n, m, S, nJ, nU, nK
         self.iz = n
         self.isig = n + m
         self.iw = n + m + S
         self.iu = n + m + S + nJ
-        self.N = n + m + S + nJ + nU
+        self.it = n + m + S + nJ + nU
+        self.N = n + m + S + nJ + nU + nK
         self.QJ = Qs[:, self.J].T.tocsr() if nJ else sp.csr_matrix((0, n))   # v = QJ x
+        self.BK = Bs[:, self.K].T.tocsr() if nK else sp.csr_matrix((0, m))   # r = BK z
+        if signal_box is None:
+            self.sig_box = (np.full(S, -np.inf), np.full(S, np.inf))
+        else:
+            self.sig_box = (np.asarray(signal_box[0], dtype=float)[self.local],
+                            np.asarray(signal_box[1], dtype=float)[self.local])
         self.cost = np.zeros(self.N)
         for j, c in (w_cost or {}).items():
             k = int(np.flatnonzero(self.J == j)[0])
@@ -297,16 +345,17 @@ class FollowerRelaxation:
         coo = A0.tocoo()
         self._exact_coo = (coo.row, coo.col, coo.data, b0, cones0, A0.shape[0])
         self._box_pattern = self._make_box_pattern()
-        self.lp_bounds = self._lp_bounds()
-        self.box_v: tuple[np.ndarray, np.ndarray] = self.lp_bounds
+        self.lp_bounds = self._conic_bounds()
+        self.bounds0: tuple[np.ndarray, np.ndarray] = (self.lp_bounds[0].copy(), self.lp_bounds[1].copy())
+        self.box_v: tuple[np.ndarray, np.ndarray] = (self.lp_bounds[0].copy(), self.lp_bounds[1].copy())
 
-    # -- the exact reformulation (all rows but w = σ∘v) -----------------------------------
+    # -- the exact reformulation (all rows but w = σ∘v, t = σ∘r) ----------------------------
     def _x_rows(self, M: sp.spmatrix) -> sp.csr_matrix:
         M = sp.csr_matrix(M)
         return sp.hstack([M, sp.csr_matrix((M.shape[0], self.N - self.n))], format="csr")
 
     def _exact_rows(self) -> _Rows:
-        prog, n, N = self.prog, self.n, self.N
+        prog, n, m, N = self.prog, self.n, self.m, self.N
         d = prog.dims
         rows = _Rows()
         P_sym = _sym(prog.P)
@@ -314,10 +363,14 @@ class FollowerRelaxation:
         Qloc = sp.csr_matrix((n, self.S))
         if self.nJ:
             Qloc = sp.csr_matrix(sp.csc_matrix(prog.Qs)[:, self.J] @ _select(self.J_loc, self.S))
-        stat = sp.hstack([P_sym, sp.csc_matrix(prog.A).T, Qloc, sp.csr_matrix((n, self.nJ + self.nU))], format="csr")
+        stat = sp.hstack([P_sym, sp.csc_matrix(prog.A).T, Qloc, sp.csr_matrix((n, N - self.iw))], format="csr")
         rows.add(stat, -prog.q0, clarabel.ZeroConeT(n), "stationarity")
-        # primal feasibility: A x + s = b0, s in K
-        prim = self._x_rows(prog.A)
+        # primal feasibility: A x - Bs σ + s = b0, s in K
+        Bloc = sp.csr_matrix((m, self.S))
+        if self.nK:
+            Bloc = sp.csr_matrix(sp.csc_matrix(prog.Bs)[:, self.K] @ _select(self.K_loc, self.S))
+        prim = sp.hstack([sp.csr_matrix(prog.A), sp.csr_matrix((m, m)), -Bloc, sp.csr_matrix((m, N - self.iw))],
+                         format="csr")
         offset = 0
         for size, cone in self._cone_sizes():
             rows.add(prim[offset:offset + size], prog.b0[offset:offset + size], cone, "primal")
@@ -327,10 +380,10 @@ class FollowerRelaxation:
         for size, cone in self._cone_sizes()[1:] if d.zero else self._cone_sizes():
             rows.add(-_select(self.iz + offset + np.arange(size), N), np.zeros(size), cone, "dual")
             offset += size
-        # strong duality: x'Px + q0'x + b0'z + 1'w <= 0
+        # strong duality: x'Px + q0'x + b0'z + 1'w + 1't <= 0
         lin = sp.hstack([sp.csr_matrix(prog.q0[None, :]), sp.csr_matrix(prog.b0[None, :]),
                          sp.csr_matrix((1, self.S)), sp.csr_matrix(np.ones((1, self.nJ))),
-                         sp.csr_matrix((1, self.nU))], format="csr")
+                         sp.csr_matrix((1, self.nU)), sp.csr_matrix(np.ones((1, self.nK)))], format="csr")
         F = _psd_factor(P_sym, self.name)
         if F.shape[0] == 0:
             rows.add(lin, np.zeros(1), clarabel.NonnegativeConeT(1), "strong_duality")
@@ -363,54 +416,129 @@ class FollowerRelaxation:
     def exact_system(self) -> tuple[sp.csc_matrix, np.ndarray, list[Any]]:
         """``A ξ + s = b, s ∈ cones`` of the reformulation without the products' envelopes.
 
-        Together with w = σ_loc[J_loc] ∘ v (and u = σ ∘ y) these rows are exact: they hold
-        iff x is a best response to σ_loc with dual z.
+        Together with w = σ_loc[J_loc] ∘ v, t = σ_loc[K_loc] ∘ r (and u = σ ∘ y) these rows
+        are exact: they hold iff x is a best response to σ_loc with dual z.
         """
         return self._exact.stack(self.N)
 
     def duality_slack(self, xi: np.ndarray) -> float:
-        """Primal minus dual value ``xᵀPx + q0ᵀx + b0ᵀz + Σ w`` at ξ (≤ 0 required; 0 at a best response)."""
+        """Primal minus dual value ``xᵀPx + q0ᵀx + b0ᵀz + Σ w + Σ t`` at ξ (≤ 0 required; 0 at a best response)."""
         x, z = xi[: self.n], xi[self.iz: self.iz + self.m]
-        return float(x @ (self._P_sym @ x) + self.prog.q0 @ x + self.prog.b0 @ z + xi[self.iw: self.iw + self.nJ].sum())
+        return float(x @ (self._P_sym @ x) + self.prog.q0 @ x + self.prog.b0 @ z
+                     + xi[self.iw: self.iw + self.nJ].sum() + xi[self.it: self.it + self.nK].sum())
 
     # -- factors and their bounds ---------------------------------------------------------
     def directions(self) -> list[np.ndarray]:
-        """x-space directions of the product factors: v_j = Qs_jᵀx, then y columns of u terms."""
-        dirs = [np.asarray(self.QJ[k].toarray()).ravel() for k in range(self.nJ)]
+        """(x, z)-space directions (length n + m) of the product factors [v_J, y_U, r_K]."""
+        dirs = []
+        for k in range(self.nJ):
+            e = np.zeros(self.n + self.m)
+            e[: self.n] = np.asarray(self.QJ[k].toarray()).ravel()
+            dirs.append(e)
         for col in self.U_col:
-            e = np.zeros(self.n)
+            e = np.zeros(self.n + self.m)
             e[col] = 1.0
+            dirs.append(e)
+        for k in range(self.nK):
+            e = np.zeros(self.n + self.m)
+            e[self.n:] = np.asarray(self.BK[k].toarray()).ravel()
             dirs.append(e)
         return dirs
 
-    def factors(self, x: np.ndarray) -> np.ndarray:
-        """The product factors [v_J, y_U] at a canonical point x (n,)."""
-        return np.concatenate([self.QJ @ x, x[self.U_col]])
+    @property
+    def n_factors(self) -> int:
+        return self.nJ + self.nU + self.nK
 
-    def _lp_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """min / max of each direction over the follower's feasible set (LPs, once)."""
-        prog = self.prog
+    def factor_label(self, k: int) -> str:
+        """Readable name of factor k (which product it belongs to), for messages."""
+        if k < self.nJ:
+            j = int(self.J[k])
+            return f"v = Qs[:, {j}]ᵀx (the quantity priced by signal {self.labels[j]})"
+        if k < self.nJ + self.nU:
+            g, col, _ = self.u_terms[k - self.nJ]
+            return f"output column x[{col}] (multiplied by game signal entry {g} in the leader's objective)"
+        j = int(self.K[k - self.nJ - self.nU])
+        return (f"r = Bs[:, {j}]ᵀz (the dual value of the constraint right-hand sides that signal "
+                f"{self.labels[j]} moves)")
+
+    def factors(self, x: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+        """The product factors [v_J, y_U, r_K] at a canonical point x (n,) and dual z (m,).
+
+        ``z`` may be omitted when the follower has no signal in its constraints (nK = 0).
+        """
+        if z is None:
+            if self.nK:
+                raise ValueError(f"follower '{self.name}': the factors r = Bs_kᵀz need the dual z")
+            r = np.zeros(0)
+        else:
+            r = self.BK @ np.asarray(z, dtype=float)
+        return np.concatenate([self.QJ @ x, np.asarray(x)[self.U_col], r])
+
+    def _conic_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """min / max of each factor over primal and dual feasibility with σ_loc in :attr:`sig_box`.
+
+        The program is over (x, z, σ_loc) and keeps every exact row but strong duality (the
+        only one with products). ±inf where unbounded (or not solved); a follower without a
+        feasible point in the box raises :class:`ReformulationError`.
+        """
         dirs = self.directions()
-        lo, hi = np.zeros(len(dirs)), np.zeros(len(dirs))
+        lo, hi = np.full(len(dirs), -np.inf), np.full(len(dirs), np.inf)
         if not dirs:
             return lo, hi
-        solver = clarabel.DefaultSolver(sp.csc_matrix((prog.n, prog.n)), np.zeros(prog.n), prog.A, prog.b0,
-                                        prog.dims.clarabel_cones(), solver_settings())
+        nv = self.iw
+        A, b, cones = [], [], []
+        for Ai, bi, cone, label in zip(self._exact.A, self._exact.b, self._exact.cones, self._exact.labels):
+            if label != "strong_duality":
+                A.append(sp.csr_matrix(Ai)[:, :nv])
+                b.append(bi)
+                cones.append(cone)
+        slo, shi = self.sig_box
+        box_rows, box_b = [], []
+        for sign, bound in ((1.0, shi), (-1.0, slo)):
+            idx = np.flatnonzero(np.isfinite(bound))
+            if idx.size:
+                box_rows.append(sign * _select(self.isig + idx, nv))
+                box_b.append(sign * bound[idx])
+        if box_rows:
+            A.append(sp.vstack(box_rows, format="csr"))
+            b.append(np.concatenate(box_b))
+            cones.append(clarabel.NonnegativeConeT(int(sum(r.shape[0] for r in box_rows))))
+        A_all = sp.vstack(A, format="csc")
+        solver = clarabel.DefaultSolver(sp.csc_matrix((nv, nv)), np.zeros(nv), A_all, np.concatenate(b), cones,
+                                        solver_settings())
         for k, dvec in enumerate(dirs):
+            q = np.zeros(nv)
+            q[: self.n + self.m] = dvec
             for sign, out in ((1.0, lo), (-1.0, hi)):
-                solver.update(q=sign * dvec)
+                solver.update(q=sign * q)
                 sol = solver.solve()
                 status = solver_status(sol)
-                if status not in OK_STATUSES:
-                    what = f"v[{k}] = Qs[:, {self.J[k]}]ᵀx" if k < self.nJ else f"output column {self.U_col[k - self.nJ]}"
-                    raise ReformulationError(f"follower '{self.name}': {what} is {status} over its "
-                                             "feasible set; McCormick envelopes need finite bounds")
-                out[k] = sign * min(float(sol.obj_val), float(sol.obj_val_dual))
+                if status == "infeasible":
+                    raise ReformulationError(f"follower '{self.name}' has no feasible point with its signals in "
+                                             "their box (primal or dual infeasible)")
+                if status in OK_STATUSES:
+                    out[k] = sign * min(float(sol.obj_val), float(sol.obj_val_dual))
         return lo, hi
 
+    def open_factors(self) -> list[int]:
+        """Factors whose initial bounds are not finite yet (to be completed by the caller)."""
+        lo, hi = self.bounds0
+        return [k for k in range(self.n_factors) if not (np.isfinite(lo[k]) and np.isfinite(hi[k]))]
+
+    def set_initial_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Replace the initial factor bounds (e.g. by bounds over the KKT set, valid by construction)."""
+        self.bounds0 = (np.asarray(lo, dtype=float).copy(), np.asarray(hi, dtype=float).copy())
+        self.box_v = (self.bounds0[0].copy(), self.bounds0[1].copy())
+
+    def require_finite_bounds(self) -> None:
+        """Raise :class:`ReformulationError` naming the first factor without finite bounds."""
+        for k in self.open_factors():
+            raise ReformulationError(f"follower '{self.name}': {self.factor_label(k)} is unbounded over the "
+                                     "bilevel-feasible set; McCormick envelopes need finite bounds")
+
     def reset_bounds(self) -> None:
-        """Factor bounds back to the LP bounds."""
-        self.box_v = (self.lp_bounds[0].copy(), self.lp_bounds[1].copy())
+        """Factor bounds back to the initial bounds."""
+        self.box_v = (self.bounds0[0].copy(), self.bounds0[1].copy())
 
     def tighten_bounds(self, sig_lo: np.ndarray, sig_hi: np.ndarray) -> int:
         """One OBBT sweep: min / max of every factor over this follower's relaxation on the σ_loc box.
@@ -427,7 +555,7 @@ class FollowerRelaxation:
         failures = 0
         for k, dvec in enumerate(dirs):
             q = np.zeros(self.N)
-            q[: self.n] = dvec
+            q[: self.n + self.m] = dvec
             for sign in (1.0, -1.0):
                 solver.update(q=sign * q)
                 sol = solver.solve()
@@ -447,17 +575,19 @@ class FollowerRelaxation:
 
     # -- the relaxation on a σ box --------------------------------------------------------
     def _box_coo(self, sig_lo: np.ndarray, sig_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """McCormick rows of w and u, bounds of v / y and of σ_loc, as COO triplets + rhs.
+        """McCormick rows of w, u and t, bounds of v / y / r and of σ_loc, as COO triplets + rhs.
 
         Rows per product as in the module docstring (all ``≤``, nonnegative slack), products
-        ordered w then u, then σ_loc ≤ hi and −σ_loc ≤ −lo. The sparsity pattern is fixed;
+        ordered w, u, t, then σ_loc ≤ hi and −σ_loc ≤ −lo. The sparsity pattern is fixed;
         only values change with the box, so rows/cols are computed once and values are
         vectorised per call.
         """
         vlo, vhi = self.box_v
+        if not (np.isfinite(vlo).all() and np.isfinite(vhi).all()):
+            self.require_finite_bounds()
         rows, cols, kinds, _ = self._box_pattern
-        # per product: (xL, xU, yL, yU), products ordered w then u
-        sloc = np.concatenate([self.J_loc, self.U_loc]).astype(int)
+        # per product: (xL, xU, yL, yU), products ordered w, u, t
+        sloc = self._product_signals()
         xL, xU = sig_lo[sloc], sig_hi[sloc]
         yL, yU = vlo, vhi
         coef_f = [xL, xU, -xU, -xL, np.ones_like(xL), -np.ones_like(xL)]
@@ -476,13 +606,21 @@ class FollowerRelaxation:
         b = np.concatenate([xL * yL, xU * yU, -xU * yL, -xL * yU, yU, -yL, sig_hi, -sig_lo])
         return rows, cols, vals, b
 
+    def _product_signals(self) -> np.ndarray:
+        """σ_loc position of each product, ordered w, u, t."""
+        return np.concatenate([self.J_loc, self.U_loc, self.K_loc]).astype(int)
+
     def _make_box_pattern(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Rows/cols of the box block (relative row numbers) and what each entry's value is."""
+        # factor rows over the (x, z) columns of ξ: v = QJ x, y = x[U_col], r = BK z
         E = sp.csr_matrix((np.ones(self.nU), (np.arange(self.nU), self.U_col)), shape=(self.nU, self.n))
-        V = sp.vstack([self.QJ, E], format="coo") if self.nU else sp.coo_matrix(self.QJ)
-        nprod = self.nJ + self.nU
-        sloc = np.concatenate([self.J_loc, self.U_loc]).astype(int)
-        prod = np.concatenate([self.iw + np.arange(self.nJ), self.iu + np.arange(self.nU)]).astype(int)
+        V = sp.coo_matrix(sp.bmat([[self.QJ, sp.csr_matrix((self.nJ, self.m))],
+                                   [E, sp.csr_matrix((self.nU, self.m))],
+                                   [sp.csr_matrix((self.nK, self.n)), self.BK]]))
+        nprod = self.n_factors
+        sloc = self._product_signals()
+        prod = np.concatenate([self.iw + np.arange(self.nJ), self.iu + np.arange(self.nU),
+                               self.it + np.arange(self.nK)]).astype(int)
         R, C, K, G, RI, FV = [], [], [], [], [], []
         for g in range(6):
             base = g * nprod
@@ -532,14 +670,13 @@ class FollowerRelaxation:
 
     # -- points ---------------------------------------------------------------------------
     def point(self, x: np.ndarray, z: np.ndarray, sigma_game: np.ndarray) -> np.ndarray:
-        """ξ (N,) of (x, z) at game signals ``sigma_game`` with exact products w = σ∘v, u = σ∘y."""
+        """ξ (N,) of (x, z) at game signals ``sigma_game`` with exact products w = σ∘v, u = σ∘y, t = σ∘r."""
         xi = np.zeros(self.N)
+        x, z = np.asarray(x, dtype=float), np.asarray(z, dtype=float)
         xi[: self.n], xi[self.iz: self.iz + self.m] = x, z
         sig = np.asarray(sigma_game, dtype=float)[self.local]
         xi[self.isig: self.isig + self.S] = sig
-        prods = np.concatenate([sig[self.J_loc], sig[self.U_loc]]) * self.factors(np.asarray(x, dtype=float))
-        xi[self.iw: self.iw + self.nJ] = prods[: self.nJ]
-        xi[self.iu: self.iu + self.nU] = prods[self.nJ:]
+        xi[self.iw: self.N] = sig[self._product_signals()] * self.factors(x, z)
         return xi
 
     def sigma(self, xi: np.ndarray) -> np.ndarray:
@@ -547,14 +684,91 @@ class FollowerRelaxation:
         return xi[self.isig: self.isig + self.S]
 
     def products(self, xi: np.ndarray, sigma_game: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(relaxed products [w, u] of ξ, exact products σ·[v, y]) at game signals ``sigma_game``."""
-        x = xi[: self.n]
-        v = np.concatenate([self.QJ @ x, x[self.U_col]])
-        sig = np.concatenate([sigma_game[self.local[self.J_loc]], sigma_game[self.local[self.U_loc]]])
-        relaxed = np.concatenate([xi[self.iw: self.iw + self.nJ], xi[self.iu: self.iu + self.nU]])
-        return relaxed, sig * v
+        """(relaxed products [w, u, t] of ξ, exact products σ·[v, y, r]) at game signals ``sigma_game``."""
+        factors = self.factors(xi[: self.n], xi[self.iz: self.iz + self.m])
+        sig = np.asarray(sigma_game, dtype=float)[self.local[self._product_signals()]]
+        return xi[self.iw: self.N].copy(), sig * factors
 
     def cost_value(self, xi: np.ndarray) -> float:
         """The leader's bilinear terms on this follower, ``cost · ξ`` (minimisation form)."""
         return float(self.cost @ xi)
 
+
+
+#: seconds per SOS1 MIP of :func:`complete_bounds`
+KKT_BOUND_TIME_S = 30.0
+
+
+def complete_bounds(game: Game, relaxations: Sequence[FollowerRelaxation | None],
+                    time_limit: float = KKT_BOUND_TIME_S) -> int:
+    """Finite initial bounds for every product factor: conic bounds, then bounds over the KKT set.
+
+    Where a factor's bound over its follower's primal and dual feasible sets
+    (:attr:`FollowerRelaxation.lp_bounds`) is infinite — a dual value r = Bs_kᵀz, whose
+    dual feasible set is unbounded, or a quantity bounded only by optimality (consumers with
+    ``d ≥ 0`` only) — it is replaced by min / max of the factor over the KKT conditions of
+    its follower with σ in the declared box (:meth:`gamecore.kkt.KKTModel.expression_bounds`,
+    one SOS1 MIP per open side; with a single follower the leader's constraints are
+    included), the dual restricted to its minimum-norm element. These bounds hold at every
+    bilevel-feasible point lifted by that dual, so the McCormick relaxation built on them
+    cuts no bilevel-feasible point.
+
+    Args:
+        game: the game the relaxations belong to (follower i ↔ ``relaxations[i]``).
+        relaxations: one per follower (None: skipped).
+        time_limit: seconds per MIP.
+
+    Returns:
+        the number of MIPs solved.
+
+    Raises:
+        ReformulationError: naming the follower and factor when a bound stays infinite
+            (unbounded over the bilevel-feasible set, or not proven within the time limit),
+            when the follower needs the KKT bounds but is outside their scope (second-order
+            cones), or when its KKT set is empty (no bilevel-feasible point).
+    """
+    from gamecore.kkt import AffineExpression, KKTModel
+
+    model: KKTModel | None = None
+    solved = 0
+    for i, rel in enumerate(relaxations):
+        if rel is None:
+            continue
+        open_ = rel.open_factors()
+        if not open_:
+            continue
+        if model is None:
+            try:
+                model = KKTModel(game)
+            except StrategyError as err:
+                raise ReformulationError(f"follower '{rel.name}': {rel.factor_label(open_[0])} is unbounded over its "
+                                         "feasible set, and its bounds over the KKT conditions cannot be computed "
+                                         f"({err}); McCormick envelopes need finite bounds") from None
+        lo, hi = rel.bounds0[0].copy(), rel.bounds0[1].copy()
+        dirs = rel.directions()
+        exprs, sides = [], []
+        for k in open_:
+            exprs.append(AffineExpression(i, x=dirs[k][: rel.n], z=dirs[k][rel.n:]))
+            sides.append("both" if not np.isfinite(lo[k]) and not np.isfinite(hi[k])
+                         else "lower" if not np.isfinite(lo[k]) else "upper")
+        found = model.expression_bounds(exprs, time_limit=time_limit, followers=[i], sides=sides)
+        solved += sum(2 if s == "both" else 1 for s in sides)
+        for k, bound, side in zip(open_, found, sides):
+            statuses = {bound.lower_status, bound.upper_status} - {"skipped"}
+            if "infeasible" in statuses:
+                raise ReformulationError(f"follower '{rel.name}': its KKT conditions have no solution with the "
+                                         "signals in their box: the bilevel problem is infeasible")
+            if side != "upper" and np.isfinite(bound.lower):
+                lo[k] = bound.lower
+            if side != "lower" and np.isfinite(bound.upper):
+                hi[k] = bound.upper
+            if not (np.isfinite(lo[k]) and np.isfinite(hi[k])):
+                status = bound.lower_status if not np.isfinite(lo[k]) else bound.upper_status
+                if status in ("unbounded", "infeasible_or_unbounded"):
+                    raise ReformulationError(f"follower '{rel.name}': {rel.factor_label(k)} is unbounded over the "
+                                             "bilevel-feasible set; McCormick envelopes need finite bounds")
+                raise ReformulationError(f"follower '{rel.name}': no finite bound on {rel.factor_label(k)} could be "
+                                         f"proven over the bilevel-feasible set (SCIP: {status}, time limit "
+                                         f"{time_limit:g} s per MIP); McCormick envelopes need finite bounds")
+        rel.set_initial_bounds(lo, np.maximum(hi, lo))
+    return solved

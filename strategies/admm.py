@@ -4,11 +4,14 @@ One strategy, two modes, chosen by the game:
 
 * market games (``game.is_market``): exchange ADMM on the coupling prices (Boyd et al. 2011,
   §7.3.2) — :mod:`strategies.admm_exchange`; its fixed point is the market equilibrium.
-* Stackelberg games (leader objective with bilinear price × quantity terms): consensus ADMM
-  (Boyd §7.1) on the McCormick relaxation of the followers' strong-duality single-level
-  reformulation (:mod:`gamecore.bilevel`), inside a trust-region loop of shrinking /
-  moving boxes with bound tightening — :mod:`strategies.admm_bilevel`; its fixed point is a
-  local Stackelberg solution (global when it meets the first-round relaxation bound).
+* Stackelberg games (a leader objective: bilinear price × quantity terms and/or a convex
+  cost in signals and aggregated outputs; leader constraints allowed; signals in the
+  followers' objectives and constraint right-hand sides): consensus ADMM (Boyd §7.1) on the
+  McCormick relaxation of the followers' strong-duality single-level reformulation
+  (:mod:`gamecore.bilevel`, factor bounds derived from the data), inside a trust-region
+  loop of shrinking / moving boxes with bound tightening — :mod:`strategies.admm_bilevel`;
+  its fixed point is a local Stackelberg solution (global when it meets the first-round
+  relaxation bound).
 
 Both modes stop by Boyd's rule (§3.3: primal and dual residuals below
 ε_pri = √n ε_abs + ε_rel·(primal norm), ε_dual = √n ε_abs + ε_rel·(dual norm); defaults
@@ -52,13 +55,13 @@ class ADMMOptions:
         eps_abs, eps_rel: Boyd's absolute / relative tolerances of the stopping rule; 0 =
             the mode's default (market 1e-6 / 1e-6, Stackelberg 1e-5 / 1e-4).
         balance: residual balancing on/off; mu (> 1), tau (> 1): its ratio threshold and factor.
-        relax_tol: (Stackelberg) relative McCormick gap ``max|w − σv| / max(1, max|σv|)`` at
-            which the outer loop may stop.
+        relax_tol: (Stackelberg) relative McCormick gap ``max|π − σf| / max(1, max|σf|)``
+            over the products π = σ·f (w, u, t) at which the outer loop may stop.
         max_rounds: (Stackelberg) maximum number of box rounds.
         factor: (Stackelberg) box width factor on entries that shrink, in (0, 1).
         expand: (Stackelberg) box width factor (≥ 1) on entries whose accepted consensus
             value sits on an open face of the box.
-        obbt: (Stackelberg) optimality-based tightening of the v / y boxes each round;
+        obbt: (Stackelberg) optimality-based tightening of the factor (v / y / r) boxes each round;
             obbt_passes: sweeps per round (each uses the previous sweep's bounds).
         samples: (Stackelberg) points on the box diagonal tried (with the midpoint) for the
             starting incumbent; 0 = midpoint only.
@@ -74,7 +77,7 @@ class ADMMOptions:
     balance: bool = True
     mu: float = 10.0
     tau: float = 2.0
-    relax_tol: float = 1e-3
+    relax_tol: float = 1e-4
     max_rounds: int = 30
     factor: float = 0.5
     obbt: bool = True
@@ -144,6 +147,7 @@ class ADMM(IterativeStrategy[ADMMOptions]):
             raise StrategyError(f"strategy '{self.name}' needs a market coupling or a leader objective; "
                                 f"game '{game.name}' has neither")
         if game.is_market:
+            super().check(game)          # a market game's leader constraints would be ignored
             check_exchange(game)
         else:
             check_bilevel(game)

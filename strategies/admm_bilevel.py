@@ -1,51 +1,83 @@
 """Stackelberg mode of ``admm``: consensus ADMM on the McCormick relaxation, with bound tightening.
 
 The relaxation itself — each follower's strong-duality single-level reformulation with
-McCormick envelopes on w = σ∘v and u = σ∘y, LP / OBBT bounds on the factors, and the
-mapping of the leader's bilinear terms onto w / u — is :mod:`gamecore.bilevel`. This
-module holds the ADMM iteration over it.
+McCormick envelopes on w = σ∘v, t = σ∘r (signals in the constraints' right-hand sides) and
+u = σ∘y, finite bounds on the factors derived from the data (conic bounds, then SOS1 MIPs
+over the KKT set) and OBBT, and the mapping of the leader's bilinear terms onto w / u — is
+:mod:`gamecore.bilevel`. This module holds the ADMM iteration over it.
+
+**Scope** (:func:`check_bilevel`, then at the start of the solve): followers with zero /
+nonnegative / second-order cones and signals in their objective and right-hand sides;
+finite declared bounds on the signals the relaxation uses; a leader whose first objective is
+bilinear terms plus a convex (min) / concave (max) ``cost(signals, aggregates)``; leader
+constraints ``constraints(signals, agg)`` (convex in signals and aggregates). Refused with
+a :class:`StrategyError` naming the follower and the factor: a product factor without a
+finite bound over the bilevel-feasible set (the game has none, or SCIP proved none; a
+second-order-cone follower whose conic bound is infinite, as the KKT bounds need LP/QP
+followers).
 
 The leader's objective (its first, in minimisation form) is Σ bilinear terms (linear on the
 followers' w / u, :func:`gamecore.bilevel.leader_bilinear_costs`) + its convex
 ``cost(signals, aggregates)`` (negated for ``sense="max"``).
 
 **Splitting** (global consensus ADMM, Boyd §7.1, scaled form): the leader holds σ and
-copies ŷ_i of the outputs its cost uses; follower i holds local copies σ_i of the signal
-entries that reach it and its (x_i, z_i, w_i, u_i); consensus σ_i = σ[S_i], y_i = ŷ_i with
-scaled duals. Follower block: the relaxation plus the leader's linear bilinear weights
-on w_i/u_i plus the two augmented terms — a convex QP/SOCP assembled directly in Clarabel
-form from the follower's canonical data (built once per box; only the linear term changes
-per iteration, P only when ρ changes — no cvxpy canonicalisation per solve). These blocks
-run in-process (they need the followers' canonical data, which the engine holds; they are
-embarrassingly parallel). Leader block: ``min F(σ, Y) + (ρσ/2) Σ_j n_j (σ_j − ā_j)² +
-Σ_o (ρy / 2N_o)‖Y_o − B_o‖²`` over the box, with Y_o the aggregate (the copies ŷ_i follow
-in closed form, as in Boyd's sharing problem); one cvxpy problem built once with Parameters
-(DPP), solved by Clarabel. The consensus is normalised per round so one ρ fits signals and
-outputs and the tolerances are relative to the current box: σ by the widest entry wσ of the
-current box, y by its start magnitude times wσ / (declared width) (ρσ = ρ/wσ², ρy = ρ/wy²;
-the actual penalties carry over between rounds). Residuals, stopping rule and balancing are
-those of Boyd §3.3 / §3.4.1 (as in the market mode) on the normalised stacked consensus
-residual, with the primal norms taken relative to the box centre / the round's starting
-outputs; defaults ε_abs = 1e-5, ε_rel = 1e-4 in this mode. ``rho=0`` starts at
+copies ŷ_i of the outputs its cost and constraints use; follower i holds local copies σ_i of
+the signal entries that reach it and its (x_i, z_i, w_i, u_i, t_i); consensus σ_i = σ[S_i],
+y_i = ŷ_i with scaled duals. Follower block: the relaxation plus the leader's linear
+bilinear weights on w_i/u_i plus the two augmented terms — a convex QP/SOCP assembled
+directly in Clarabel form from the follower's canonical data (built once per box; only the
+linear term changes per iteration, P only when ρ changes — no cvxpy canonicalisation per
+solve). These blocks run in-process (they need the followers' canonical data, which the
+engine holds; they are embarrassingly parallel). Leader block: ``min F(σ, Y) + (ρσ/2)
+Σ_j n_j (σ_j − ā_j)² + Σ_o (ρy / 2N_o)‖Y_o − B_o‖²`` over the box and the leader's
+constraints ``constraints(σ, Y)``, with Y_o the aggregate Σ_i y_i[o] over every follower
+sending output o (the copies ŷ_i follow in closed form, as in Boyd's sharing problem); one
+cvxpy problem built once with Parameters (DPP), solved by Clarabel. At the consensus the
+followers' outputs sum to Y, so the relaxation's optimum meets the constraints. The
+consensus is normalised per round so one ρ fits signals and outputs and the tolerances are
+relative to the current box: σ by the widest entry wσ of the current box, y by the largest
+|output| over the start and sampled points (1 when all are 0) times wσ / (declared width)
+(ρσ = ρ/wσ², ρy = ρ/wy²; the actual penalties carry over between rounds). Residuals,
+stopping rule and balancing are those of Boyd §3.3 / §3.4.1 (as in the market mode) on the
+normalised stacked consensus residual, with the primal norms taken relative to the box
+centre / the round's starting outputs; defaults ε_abs = 1e-5, ε_rel = 1e-4 in this mode;
+ρ changes at most once per :data:`_BALANCE_EVERY` iterations. ``rho=0`` starts at
 ρ = max(1, |F(σ⁰)|) / N (objective per follower per normalised signal unit).
+
+**True objective.** F(σ) is the leader's first objective with the followers at best
+response (one batched pool call for several points); +inf where a follower has no optimal
+response or the leader's constraints fail there (relative violation > :data:`_LEADER_TOL`).
+At each round's consensus and at the answer, on games with leader constraints or at most
+:data:`_OPTIMISTIC_MAX_VARS` follower variables, the leader-best selection from the
+followers' optimal sets (:func:`gamecore.optimistic.optimistic_selection`) is used when it
+is better by more than :data:`_SELECTION_GAIN` (optimistic notion: degenerate followers,
+coupled constraints); the plain value is an upper bound on it, so a point found better
+with plain values is better.
 
 **Outer loop** (rounds), a trust-region scheme whose model is the relaxation. Round 1 uses
 the declared box; ADMM starts at the best of the box midpoint and ``samples`` points on the
-box diagonal (true leader objective with followers at best response, one batched pool
-call) — the incumbent. After ADMM converges on a box, the relaxation gap
-``max |w − σ·v| / max(1, max |σ·v|)`` (same for u) is measured at the consensus σ, and the
-followers best-respond to σ (one pool call) to give the true leader objective F(σ); σ
-replaces the incumbent when F(σ) is better. The next box (:func:`~gamecore.relaxations.resize_box`)
-is centred on the incumbent; entries whose consensus value sits on an open face of the box
-(:func:`~gamecore.relaxations.on_open_face`: a face that is not a declared limit — the
-box optimum wants to leave there) get ``expand`` times the width when σ was accepted, all
-others ``factor`` times the width. The v / y boxes are reset to the LP bounds and
-re-tightened by OBBT; ADMM restarts warm. When the gap ≤ ``relax_tol`` and no entry sits
-on an open face, the followers best-respond (one batched pool call) at the 2k face centres
-of the box around σ (σ with one entry at a box bound); if one improves the true objective by
-more than ``relax_tol``/10 (relative) — the relaxation's bias hid it — it becomes the
-incumbent and the improving entries move as above; otherwise stop. Also stop after
-``max_rounds`` rounds (status ``max_iter``).
+box diagonal — the incumbent. After ADMM converges on a box, the relaxation gap
+``max |π − σ·f| / max(1, max |σ·f|)`` over the products π = w, u, t is measured at the
+consensus σ, and F(σ) is evaluated; σ replaces the incumbent when F(σ) is better. When F(σ)
+is +inf because a follower is infeasible at σ (a relaxed consensus just outside the signals
+at which a follower whose constraints move with σ is feasible, typically at an optimum on
+the edge of that domain), the nearest signals at which every follower is feasible
+(:meth:`BilevelADMM._restore`, one convex program) are a candidate for the incumbent. The
+next box (:func:`~gamecore.relaxations.resize_box`) is centred on the incumbent; entries
+whose consensus value sits on an open face of the box (:func:`~gamecore.relaxations.
+on_open_face`: a face that is not a declared limit — the box optimum wants to leave there)
+get ``expand`` times the width when σ was accepted, all others ``factor`` times the width.
+The factor boxes are reset to the initial bounds and re-tightened by OBBT; ADMM restarts
+warm. When the gap ≤ ``relax_tol`` and no entry sits on an open face, the face probe
+(:meth:`BilevelADMM._face_probe`, two batched pool calls): F at the 2k face centres of the
+box around σ and at the vertices of the parabolas through the three values on each
+segment (the relaxation's optimum leans towards the box centre, where the envelopes are
+loosest; on a smooth objective the parabola step removes that bias). If a face improves on
+F(σ) and on the incumbent by more than ``relax_tol``/10 (relative), it becomes the
+incumbent and the improving entries move as above; a parabola vertex that does re-centres
+the box for another round; otherwise stop. Also stop after ``max_rounds`` rounds (status
+``max_iter``), or when a block's solver fails on a box even with the fallbacks (status
+``max_iter``, the message says why).
 
 Why not simply shrink around the consensus σ (the textbook scheme): on a wide box the
 relaxation is flat in σ — its optimal set is large and the interior-point/ADMM answer is
@@ -56,14 +88,16 @@ the relaxation's σ to reach the face when the optimum lies outside.
 
 **Fixed point.** Each round computes (to ADMM tolerance) the optimum of the McCormick
 relaxation on that round's box. At termination (gap ≤ ``relax_tol``, σ off every open face, no
-better face centre) the consensus σ and the followers' x are bilevel feasible up to the gap and optimal over the
-final box, with σ strictly inside it: a local Stackelberg solution (a local optimum of the
-leader's problem with followers at best response). It is global when its true objective
-matches the first-round relaxation value (a bound on the leader's optimum over the declared
-box, valid up to the ADMM tolerance; ``extra['first_relaxation_value']``, with the
-difference in ``extra['bound_gap']``). The answer is the consensus σ of the last round (or
-the incumbent if its true objective is better — it lies in the final box, so only within
-the relaxation tolerance); the certificate re-solves the followers at it.
+better face centre or parabola vertex) the consensus σ and the followers' x are bilevel
+feasible up to the gap and optimal over the final box, with σ strictly inside it: a local
+Stackelberg solution (a local optimum of the leader's problem with followers at best
+response). It is global when its true objective matches the first-round relaxation value (a
+bound on the leader's optimum over the declared box, valid up to the ADMM tolerance;
+``extra['first_relaxation_value']``, with the difference in ``extra['bound_gap']``). The
+answer is the consensus σ of the last round or the incumbent, whichever has the better true
+objective (both re-evaluated); the outcome reports the responses achieving it (the
+optimistic selection where it matters) and the certificate checks them. No bilevel-feasible
+point found at all: status ``failed``.
 """
 
 from __future__ import annotations
@@ -83,6 +117,7 @@ from gamecore.bilevel import (
     FollowerRelaxation,
     ReformulationError,
     check_reformulable,
+    complete_bounds,
     leader_bilinear_costs,
     solver_settings,
     solver_status,
@@ -91,11 +126,27 @@ from gamecore.canonical import OK_STATUSES, Response
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
 from gamecore.game import Game
 from gamecore.leader import LeaderObjective
+from gamecore.optimistic import optimistic_selection
 from gamecore.relaxations import on_open_face, resize_box
+from gamecore.upper_level import leader_arguments
 from gamecore.strategy import Outcome, SolveContext
 
 #: a consensus signal within this fraction of the box width of an open face is "on the face"
 _EDGE_TOL = 1e-3
+#: relative violation of the leader's constraints above which a point counts as infeasible
+#: (the certificate's tolerance is 1e-5)
+_LEADER_TOL = 1e-6
+#: games with at most this many follower variables (canonical, summed) get the optimistic
+#: selection at every round's consensus (a convex program over all followers: ~0.1 s at 90
+#: variables, ~1 s at 900); larger ones without leader constraints only at the answer
+_OPTIMISTIC_MAX_VARS = 500
+#: the optimistic selection replaces the plain best responses only when it improves the
+#: leader's objective by more than this (relative; the certificate's optimistic-gap tolerance
+#: is 1e-4)
+_SELECTION_GAIN = 1e-6
+#: residual balancing changes ρ at most once per this many iterations (changing it every
+#: iteration made ρ oscillate on small boxes and rounds stall at ``round_iter``)
+_BALANCE_EVERY = 10
 #: retry settings, in order, when Clarabel stalls (NumericalError / InsufficientProgress) at 1e-8:
 #: looser and regularised; then with Ruiz equilibration (a fresh solver, so no scaling state
 #: is carried between solves). Measured on ``analytic-stackelberg`` with 100 followers x 24
@@ -114,16 +165,39 @@ def _as_strategy_error() -> Iterator[None]:
         raise StrategyError(f"strategy 'admm': {err}") from None
 
 
+def _parabola_vertex(a: float, b: float, c: float, fa: float, fb: float, fc: float) -> float | None:
+    """Minimiser of the parabola through (a, fa), (b, fb), (c, fc), a < b < c, clipped to [a, c];
+    None when it is not strictly convex there."""
+    d1, d2 = (fb - fa) / (b - a), (fc - fb) / (c - b)
+    curvature = (d2 - d1) / (c - a)          # half the second derivative
+    if not curvature > 1e-12 * max(1.0, abs(d1), abs(d2)) / max(c - a, 1e-300):
+        return None
+    vertex = 0.5 * (a + b) - d1 / (2.0 * curvature)
+    return float(np.clip(vertex, a, c))
+
+
+def _signal_labels(prog: Any) -> list[str]:
+    """Readable name of each program signal entry: ``price`` (scalar) or ``price[3]``."""
+    labels = []
+    for name in prog.signal_names:
+        shape = tuple(prog.signal_shapes[name])
+        size = int(np.prod(shape, dtype=int))
+        labels += [f"'{name}'"] if not shape else [f"'{name}'[{e}]" for e in range(size)]
+    return labels
+
+
 def check_bilevel(game: Game) -> None:
-    """Stackelberg mode: every follower reformulable, finite bounds on the signals it relaxes."""
-    if game.has_leader_constraints:
-        raise StrategyError("strategy 'admm': leader constraints are not supported by the McCormick ADMM yet; "
-                            "use 'kkt' or 'nsga-qp'")
+    """Stackelberg mode: every follower reformulable, finite bounds on the signals it relaxes.
+
+    (Finite bounds on the product factors are derived when the solve starts:
+    :func:`gamecore.bilevel.complete_bounds`; a factor without one is refused there.)
+    """
     with _as_strategy_error():
         for f in game.followers:
             check_reformulable(f.name, f.program)
     objective = game.leader.objectives[0]
-    names = set(game.layout.names) if objective.cost is not None else {t.signal for t in objective.bilinear}
+    names = (set(game.layout.names) if objective.cost is not None or game.has_leader_constraints
+             else {t.signal for t in objective.bilinear})
     names |= {nm for f in game.followers for nm in f.signal_names}
     for nm in sorted(names):
         sig = game.layout.signals[nm]
@@ -225,6 +299,10 @@ class BilevelADMM:
         self.sign = 1.0 if objective.sense == "min" else -1.0
         layout = game.layout
         self.limits = (layout.lower(), layout.upper())
+        # true objectives at the consensus by optimistic selection (exact for degenerate
+        # followers and coupled constraints) on small games and games with leader constraints
+        self.optimistic = (game.has_leader_constraints
+                           or sum(f.program.n for f in game.followers) <= _OPTIMISTIC_MAX_VARS)
         # -- leader terms -> per follower linear costs on w / u ---------------------------
         w_costs, u_terms = leader_bilinear_costs(game, objective)
         self._leader_cost(objective)
@@ -241,13 +319,14 @@ class BilevelADMM:
         self.hi = np.where(np.isfinite(self.limits[1]), self.limits[1], 0.0)
         start, F0 = self._incumbent_start(opts.samples)
         self.incumbent, self.F_inc = start.copy(), F0
-        best = ctx.respond(start)
-        self.w_y0 = self.w_y = self._output_scale(best)
+        best = self._responses(start)
+        self.w_y0 = self.w_y = self._output_scale([best] + list(self._sampled))
         self.sigma = start.copy()
         self.u = [np.zeros(b.rel.S) for b in self.blocks]
         self.yhat = [self._y_of(i, best[i]) for i in range(len(self.blocks))]
         self.t = [np.zeros_like(y) for y in self.yhat]
-        self.rho = float(opts.rho) if opts.rho > 0 else max(1.0, abs(F0)) / max(1, len(self.blocks))
+        scale = abs(F0) if np.isfinite(F0) else 1.0
+        self.rho = float(opts.rho) if opts.rho > 0 else max(1.0, scale) / max(1, len(self.blocks))
         self._leader_problem()
         # -- first round ---------------------------------------------------------------------------
         self.round = 1
@@ -260,6 +339,7 @@ class BilevelADMM:
         self.r_norm = self.s_norm = np.inf
         self.eps_pri = self.eps_dual = 0.0
         self.rho_changes = 0
+        self.last_balance = 0
         self.inexact_rounds = 0
         self.round_done = False
         self.done = False
@@ -267,29 +347,33 @@ class BilevelADMM:
         self.gap = np.inf
         self.xi: list[np.ndarray] = []
         self.leader_F = 0.0
+        self.F_round = float("inf")
+        self.restored = 0
+        self.block_error: str | None = None
 
     def _leader_cost(self, objective: LeaderObjective) -> None:
-        """The leader's convex remainder F(σ, Y) (minimisation form) and the aggregates Y it uses."""
+        """The leader's convex remainder F(σ, Y) (minimisation form), its constraints, and the aggregates Y they use."""
         game, layout = self.game, self.game.layout
         self.sigma_var = cp.Variable(layout.size, name="sigma")
-        shapes = {o: s for f in game.followers for o, s in f.output_shapes.items()}
+        shapes = game.output_shapes
         agg_vars = {o: cp.Variable(int(np.prod(s, dtype=int)), name=f"agg_{o}") for o, s in shapes.items()}
         self.cost_expr: cp.Expression | None = None
-        self.used: list[str] = []
+        ids: set[int] = set()
         if objective.cost is not None:
-            sig_exprs = {name: cp.reshape(self.sigma_var[layout.slices[name]], sig.shape, order="C")
-                         if sig.shape else self.sigma_var[layout.slices[name].start]
-                         for name, sig in layout.signals.items()}
-            agg_exprs = {o: cp.reshape(v, shapes[o], order="C") if len(shapes[o]) != 1 else v
-                         for o, v in agg_vars.items()}
+            sig_exprs, agg_exprs = leader_arguments(layout, self.sigma_var, agg_vars, shapes)
             expr = cp.sum(cp.Expression.cast_to_const(objective.cost(sig_exprs, agg_exprs)))
             expr = self.sign * expr
             if not expr.is_convex():
                 raise StrategyError(f"strategy 'admm': the cost of leader objective '{objective.name}' is not "
                                     f"{'convex' if self.sign > 0 else 'concave'} (DCP) in signals and aggregates")
-            ids = {v.id for v in expr.variables()}
-            self.used = [o for o, v in agg_vars.items() if v.id in ids]
+            ids |= {v.id for v in expr.variables()}
             self.cost_expr = expr
+        # leader constraints over (σ, Y): Y_o = Σ_i y_i[o] over every follower sending output o
+        self.leader_constraints: list[cp.Constraint] = []
+        if game.has_leader_constraints:
+            self.leader_constraints = game.leader_constraints.build(self.sigma_var, agg_vars)
+            ids |= {v.id for con in self.leader_constraints for v in con.variables()}
+        self.used: list[str] = [o for o, v in agg_vars.items() if v.id in ids]
         self.agg_vars = {o: agg_vars[o] for o in self.used}
 
     def _make_blocks(self, w_costs: list[dict[int, float]], u_terms: list[list[tuple[int, int, float]]]) -> None:
@@ -308,38 +392,148 @@ class BilevelADMM:
                     off += c.size
             y_cols = np.concatenate(cols) if cols else np.zeros(0, dtype=int)
             with _as_strategy_error():
-                relaxation = FollowerRelaxation(f.name, f.program, game.signal_index[i], w_costs[i], u_terms[i])
+                relaxation = FollowerRelaxation(f.name, f.program, game.signal_index[i], w_costs[i], u_terms[i],
+                                                signal_box=self.limits, signal_labels=_signal_labels(f.program))
             self.blocks.append(RelaxationBlock(relaxation, y_cols))
             self.y_slices.append(slices)
+        # finite initial bounds on every product factor (KKT-set MIPs where the conic bounds are infinite)
+        start = time.perf_counter()
+        with _as_strategy_error():
+            self.bound_mips = complete_bounds(game, [blk.rel for blk in self.blocks])
+        self.bound_s = time.perf_counter() - start
 
     def _incumbent_start(self, samples: int) -> tuple[np.ndarray, float]:
         """Best of the box midpoint and ``samples`` points on the box diagonal (one batched pool call).
 
-        Returns the point and its true leader objective (followers at best response).
+        Returns the point and its true leader objective (:meth:`_evaluate`; +inf when none
+        of the points is bilevel feasible).
         """
         layout = self.game.layout
         lo, hi = self.lo, self.hi
         points = [self.ctx.project(layout.midpoint())]
         points += [self.ctx.project(lo + th * (hi - lo)) for th in (np.arange(samples) + 0.5) / max(samples, 1)]
-        batches = self.ctx.respond_many(points)
-        values = [float(self.game.leader_objectives(layout.unpack(v), r)[0]) for v, r in zip(points, batches)]
+        values = self._evaluate(points, keep=True)
         k = int(np.argmin(values))
-        return points[k], values[k]
+        return points[k], float(values[k])
+
+    # -- true objective --------------------------------------------------------------------------
+    def _responses(self, sigma: np.ndarray, keep_x: bool = False) -> list[Response]:
+        """Followers' best responses at σ (a failed follower keeps its status; nothing raises)."""
+        return self.ctx.pool.respond_many([self.ctx.project(sigma)], keep_x=keep_x, raise_on_failure=False)[0]
+
+    def _value(self, sigma: np.ndarray, responses: Sequence[Response]) -> float:
+        """The leader's first objective (min form) at given responses; +inf when a follower has no
+        optimal response or the leader's constraints fail there by more than :data:`_LEADER_TOL`."""
+        if not all(r.ok for r in responses):
+            return float("inf")
+        game = self.game
+        if game.has_leader_constraints and game.leader_violation(sigma, responses) > _LEADER_TOL:
+            return float("inf")
+        return float(game.leader_objectives(game.layout.unpack(sigma), responses)[0])
+
+    def _evaluate(self, points: Sequence[np.ndarray], keep: bool = False) -> np.ndarray:
+        """True leader objective at each point, followers at (plain) best response (one batched pool call).
+
+        With a follower indifferent between responses the re-solved response is one of its
+        optima, so this is an upper bound on the optimistic value (:meth:`_evaluate_at`): a
+        point found better here is better.
+        """
+        vectors = [self.ctx.project(p) for p in points]
+        batches = self.ctx.pool.respond_many(vectors, keep_x=False, raise_on_failure=False)
+        if keep:
+            self._sampled = batches
+        return np.array([self._value(v, r) for v, r in zip(vectors, batches)])
+
+    def _followers_infeasible(self, sigma: np.ndarray) -> bool:
+        """True when some follower has no feasible point at σ (its response is ``infeasible``)."""
+        return any(r.status == "infeasible" for r in self._responses(sigma))
+
+    def _evaluate_at(self, sigma: np.ndarray) -> tuple[float, list[Response] | None]:
+        """True leader objective at σ and the responses achieving it.
+
+        With :attr:`optimistic` the leader-best selection from the followers' optimal sets
+        (:func:`gamecore.optimistic.optimistic_selection`, leader constraints included; +inf
+        when no selection meets them), else the plain best responses.
+        """
+        sigma = self.ctx.project(sigma)
+        best = self._responses(sigma, keep_x=True)
+        plain = self._value(sigma, best)
+        if not all(r.ok for r in best):
+            return plain, None
+        if self.optimistic:
+            selection = optimistic_selection(self.game, sigma, best)
+            if selection.value is not None and selection.responses is not None:
+                value = self._value(sigma, selection.responses)
+                # the selection's tolerance lets a follower with a unique response move by ~1e-7 in
+                # the leader's favour: keep the exact best responses unless the selection matters
+                if not np.isfinite(plain) or value < plain - _SELECTION_GAIN * max(1.0, abs(plain)):
+                    return value, selection.responses
+            elif selection.status == "infeasible" and self.game.has_leader_constraints:
+                return float("inf"), None
+        return plain, (best if np.isfinite(plain) else None)
+
+    def _restore(self, sigma: np.ndarray) -> np.ndarray | None:
+        """The nearest σ' (box-normalised distance, declared box) at which every follower is feasible.
+
+        A relaxed consensus can lie just outside the signals for which a follower whose
+        constraints move with σ (``Bs ≠ 0``) has a feasible point (the relaxation holds to the
+        solver's tolerance), typically when the optimum sits on the edge of that domain.
+        One convex program over (σ', x_1, …, x_N): primal feasibility of each follower, the
+        leader's constraints on σ alone, σ' in the declared box. None when it fails.
+        """
+        game = self.game
+        lo, hi = self.limits
+        width = np.where(np.isfinite(hi - lo) & (hi > lo), hi - lo, 1.0)
+        s = cp.Variable(game.layout.size)
+        cons: list[cp.Constraint] = [s >= np.where(np.isfinite(lo), lo, -1e20), s <= np.where(np.isfinite(hi), hi, 1e20)]
+        for i, f in enumerate(game.followers):
+            prog = f.program
+            if not (prog.Bs.nnz and np.abs(prog.Bs.data).max() > 0):
+                continue
+            x = cp.Variable(prog.n)
+            rhs = prog.b0 + sp.csr_matrix(prog.Bs) @ s[game.signal_index[i]]
+            A, d, start = sp.csr_matrix(prog.A), prog.dims, 0
+            if d.zero:
+                cons.append(A[:d.zero] @ x == rhs[:d.zero])
+                start = d.zero
+            if d.nonneg:
+                cons.append(A[start:start + d.nonneg] @ x <= rhs[start:start + d.nonneg])
+                start += d.nonneg
+            for size in d.soc:
+                r = rhs[start:start + size] - A[start:start + size] @ x
+                cons.append(cp.SOC(r[0], r[1:]))
+                start += size
+        if game.has_leader_constraints and not game.leader_constraints.outputs:
+            aggs = {o: cp.Variable(int(np.prod(sh, dtype=int))) for o, sh in game.output_shapes.items()}
+            cons += game.leader_constraints.build(s, aggs)
+        problem = cp.Problem(cp.Minimize(cp.sum_squares(cp.multiply(1.0 / width, s - sigma))), cons)
+        try:
+            problem.solve(solver=cp.CLARABEL)
+        except cp.SolverError:
+            return None
+        if problem.status not in OK_STATUSES or s.value is None:
+            return None
+        return self.ctx.project(np.asarray(s.value, dtype=float))
 
     # -- setup helpers ---------------------------------------------------------------------------
     def _y_of(self, i: int, response: Response) -> np.ndarray:
         parts = [np.ravel(response.outputs[o]) for o in self.y_slices_for(i)]
-        return np.concatenate(parts) if parts else np.zeros(0)
+        y = np.concatenate(parts) if parts else np.zeros(0)
+        return np.where(np.isfinite(y), y, 0.0)     # a follower without a response at the start: 0
 
     def y_slices_for(self, i: int) -> list[str]:
         f = self.game.followers[i]
         return [o for o in self.used if o in f.output_shapes]
 
-    def _output_scale(self, best: Sequence[Response]) -> float:
-        """Normaliser of the y consensus: the largest |output| entry the leader uses at the start."""
-        mags = [float(np.abs(np.ravel(best[i].outputs[o])).max()) for i in range(len(best))
-                for o in self.y_slices_for(i)]
-        return max(max(mags, default=1.0), 1e-9)
+    def _output_scale(self, batches: Sequence[Sequence[Response]]) -> float:
+        """Normaliser of the y consensus: the largest |output| entry the leader uses over the
+        start point and the sampled points (1 output unit when they are all 0, e.g. a follower
+        that answers 0 everywhere sampled: a tiny scale would freeze y by a huge ρy)."""
+        mags = [float(np.abs(np.ravel(best[i].outputs[o])).max()) for best in batches for i in range(len(best))
+                for o in self.y_slices_for(i) if best[i].ok and np.size(best[i].outputs[o])]
+        mags = [m for m in mags if np.isfinite(m)]
+        top = max(mags, default=0.0)
+        return top if top > 1e-9 else 1.0
 
     def _leader_problem(self) -> None:
         """Leader block: min F/ρσ + ½Σ n_j(σ_j − ā_j)² + Σ_o (wσ²/wy²)/(2N_o)‖Y_o − B_o‖² over the box."""
@@ -357,8 +551,8 @@ class BilevelADMM:
         if self.cost_expr is not None:
             terms.append(self.p_inv_rho * self.cost_expr)
         self.leader = cp.Problem(cp.Minimize(cp.sum(cp.hstack(terms)) if len(terms) > 1 else terms[0]),
-                                 [self.sigma_var >= self.p_lo, self.sigma_var <= self.p_hi])
-        self.closed_form = self.cost_expr is None and not self.agg_vars
+                                 [self.sigma_var >= self.p_lo, self.sigma_var <= self.p_hi] + self.leader_constraints)
+        self.closed_form = self.cost_expr is None and not self.agg_vars and not self.leader_constraints
 
     def _rhos(self) -> tuple[float, float]:
         return self.rho / self.w_sig ** 2, self.rho / self.w_y ** 2
@@ -413,7 +607,14 @@ class BilevelADMM:
                 continue
             alpha = self.sigma[blk.rel.local] - self.u[i]
             beta = self.yhat[i] - self.t[i]
-            xi = blk.solve(rs, ry, alpha, beta)
+            try:
+                xi = blk.solve(rs, ry, alpha, beta)
+            except FollowerSolveError as err:
+                # the block's solver fails on this box even with the fallbacks: stop with the
+                # best point found so far (status max_iter, the message says why)
+                self.block_error = str(err)
+                self.done = self.exhausted = True
+                return
             self.xi.append(xi)
             sig_loc.append(blk.rel.sigma(xi))
             y_loc.append(blk.y(xi))
@@ -427,7 +628,7 @@ class BilevelADMM:
         elif self.iter_in_round >= opts.round_iter:
             self.inexact_rounds += 1
             self._end_round(inexact=True)
-        elif opts.balance:
+        elif opts.balance and self.iter_in_round - self.last_balance >= _BALANCE_EVERY:
             new_rho, changed = opts.rebalance(self.rho, self.r_norm / self.eps_pri, self.s_norm / self.eps_dual)
             if changed:
                 scale = self.rho / new_rho
@@ -435,6 +636,7 @@ class BilevelADMM:
                 self.t = [t * scale for t in self.t]
                 self.rho = new_rho
                 self.rho_changes += 1
+                self.last_balance = self.iter_in_round
 
     def _dual_update(self, sig_loc: list[np.ndarray], y_loc: list[np.ndarray], old_sigma: np.ndarray,
                      old_yhat: list[np.ndarray]) -> None:
@@ -520,40 +722,61 @@ class BilevelADMM:
         value = self.relaxation_value()
         if self.first_value is None:
             self.first_value = value
-        best = self.ctx.respond(self.sigma)
-        F = float(self.game.leader_objectives(self.game.layout.unpack(self.sigma), best)[0])
+        F, _ = self._evaluate_at(self.sigma)
+        self.F_round = F
         self.accepted = F < self.F_inc
         if self.accepted:
             self.incumbent, self.F_inc = self.sigma.copy(), F
+        elif not np.isfinite(F) and self._followers_infeasible(self.sigma):
+            # the consensus lies (to the relaxation's tolerance) outside the followers' domain:
+            # its nearest feasible signals are a candidate
+            restored = self._restore(self.sigma)
+            if restored is not None:
+                F_restored, _ = self._evaluate_at(restored)
+                if F_restored < self.F_inc:
+                    self.incumbent, self.F_inc = restored, F_restored
+                    self.restored += 1
         self.moving = self._moving_entries()
         probed = False
-        if self.gap <= opts.relax_tol and not self.moving.any():
+        stop = self.gap <= opts.relax_tol and not self.moving.any()
+        if stop:
             # about to stop: check box-local optimality on the true objective
             probed = True
-            improving = self._face_probe(F)
-            if improving.any():
-                self.moving, self.accepted = improving, True
+            improving, moved = self._face_probe(F)
+            if improving.any() or moved:
+                self.moving, self.accepted, stop = improving, True, False
         self.rounds.append(_Round(self.round, self.iter_in_round, value, self.gap,
                                   float(np.max(self.hi - self.lo)), F, self.obbt_failures, bool(self.accepted),
                                   int(self.moving.sum()), probed, inexact))
-        if self.gap <= opts.relax_tol and not self.moving.any():
+        if stop:
             self.done = True
         elif self.round >= opts.max_rounds:
             self.done = self.exhausted = True
         else:
             self.round_done = True
 
-    def _face_probe(self, F: float) -> np.ndarray:
-        """True leader objective at the box face centres around the consensus σ (one batched pool call).
+    def _face_probe(self, F: float) -> tuple[np.ndarray, bool]:
+        """True leader objective around the consensus σ in the box (two batched pool calls).
 
-        For each held entry j, σ with σ_j set to the box's lower / upper bound. Returns the
-        mask of entries with a face better than F(σ) by more than ``relax_tol / 10`` relative
-        (smaller improvements are below the accuracy asked for); the best probe becomes the
-        incumbent if it beats it. With a tight relaxation the consensus σ is box-optimal and
-        no probe improves; a probe that does reveals relaxation bias.
+        First σ itself and, for each held entry j, σ with σ_j at the box's lower / upper
+        bound (the face centres); with :attr:`optimistic` these points are also evaluated by
+        optimistic selection (the better value counts). Then, per entry j strictly inside its box, the vertex of
+        the parabola through the three values on the segment (when convex), alone and all
+        entries at once: the relaxation's optimum is biased towards the box centre (the
+        envelopes over-estimate the products most there), which these candidates undo on a
+        smooth objective. The best point tried becomes the incumbent if it beats it.
+
+        Returns ``(improving, moved)``: the mask of entries with a face better than both
+        F(σ) and the incumbent by more than ``relax_tol / 10`` relative (smaller improvements
+        are below the accuracy asked for; those entries move the box), and whether a
+        parabola candidate beat them by that much (the box is re-centred on it for another
+        round). With a tight relaxation and a smooth objective neither happens; a face that
+        improves reveals relaxation bias.
         """
+        layout_size = self.game.layout.size
+        improving = np.zeros(layout_size, dtype=bool)
         entries = np.flatnonzero((self.count > 0) & (self.hi > self.lo))
-        points, owners = [], []
+        points, owners = [self.sigma.copy()], [-1]
         for j in entries:
             for bound in (self.lo[j], self.hi[j]):
                 if bound != self.sigma[j]:
@@ -561,19 +784,51 @@ class BilevelADMM:
                     point[j] = bound
                     points.append(point)
                     owners.append(j)
-        improving = np.zeros(self.game.layout.size, dtype=bool)
-        if not points:
-            return improving
-        layout = self.game.layout
-        batches = self.ctx.respond_many(points)
-        values = np.array([float(self.game.leader_objectives(layout.unpack(v), r)[0])
-                           for v, r in zip(points, batches)])
-        better = values < F - 0.1 * self.ctx.options.relax_tol * max(1.0, abs(F))
-        improving[np.asarray(owners)[better]] = True
-        k = int(np.argmin(values))
-        if values[k] < self.F_inc:
-            self.incumbent, self.F_inc = points[k].copy(), float(values[k])
-        return improving
+        if len(points) == 1:
+            return improving, False
+        values = self._evaluate(points)
+        if self.optimistic:
+            # a face on which a follower is indifferent (typically the optimum of a degenerate
+            # follower) is only better with the leader-best selection
+            values = np.array([min(v, self._evaluate_at(p)[0]) for p, v in zip(points, values)])
+        owners_arr = np.asarray(owners)
+        # better than the consensus and than the incumbent (when the consensus was not accepted)
+        reference = min(F, self.F_inc)
+        scale = max(1.0, abs(reference)) if np.isfinite(reference) else 1.0
+        threshold = reference - 0.1 * self.ctx.options.relax_tol * scale
+        better = values[1:] < threshold
+        improving[owners_arr[1:][better]] = True
+        # parabolic candidates on each segment [lo_j, hi_j] through σ (plain values, consistent)
+        f0 = values[0]
+        candidates, combined = [], self.sigma.copy()
+        if np.isfinite(f0):
+            for j in entries:
+                lo_j, hi_j, s_j = self.lo[j], self.hi[j], self.sigma[j]
+                mask = owners_arr == j
+                if mask.sum() != 2 or not (lo_j < s_j < hi_j):
+                    continue
+                f_lo, f_hi = values[mask]
+                if not (np.isfinite(f_lo) and np.isfinite(f_hi)):
+                    continue
+                vertex = _parabola_vertex(lo_j, s_j, hi_j, f_lo, f0, f_hi)
+                if vertex is None:
+                    continue
+                point = self.sigma.copy()
+                point[j] = vertex
+                candidates.append(point)
+                combined[j] = vertex
+            if len(candidates) > 1:
+                candidates.append(combined)
+        moved = False
+        tried, tried_values = points[1:], values[1:]
+        if candidates:
+            cand_values = self._evaluate(candidates)
+            moved = bool(cand_values.min() < threshold)
+            tried, tried_values = tried + candidates, np.concatenate([tried_values, cand_values])
+        k = int(np.argmin(tried_values))
+        if tried_values[k] < self.F_inc:
+            self.incumbent, self.F_inc = tried[k].copy(), float(tried_values[k])
+        return improving, moved
 
     def _moving_entries(self) -> np.ndarray:
         """Held signal entries whose consensus value sits on an open face of the box."""
@@ -589,6 +844,7 @@ class BilevelADMM:
         self._build_blocks()
         self.round += 1
         self.iter_in_round = 0
+        self.last_balance = 0
         self.round_done = False
 
     # -- reporting ----------------------------------------------------------------------------------------
@@ -600,10 +856,16 @@ class BilevelADMM:
     def outcome(self) -> Outcome:
         last = self.rounds[-1] if self.rounds else None
         gap = last.gap if last else self.relaxation_gap() if self.xi else float("nan")
-        answer, F = self.sigma.copy(), (last.leader_objective if last else float("nan"))
-        use_incumbent = bool(last is not None and self.F_inc < F)
-        if use_incumbent:
-            answer, F = self.incumbent.copy(), self.F_inc
+        # the answer: the last consensus, or the incumbent when its true objective is better
+        # (both re-evaluated here, optimistic selection included; the responses are reported)
+        answer = self.ctx.project(self.sigma)
+        F, responses = self._evaluate_at(answer)
+        use_incumbent = False
+        if not np.array_equal(self.ctx.project(self.incumbent), answer) and np.isfinite(self.F_inc):
+            F_inc, resp_inc = self._evaluate_at(self.incumbent)
+            if F_inc < F:
+                use_incumbent = True
+                answer, F, responses = self.ctx.project(self.incumbent), F_inc, resp_inc
         first = self.first_value
         extra = {
             "rounds": len(self.rounds),
@@ -617,6 +879,10 @@ class BilevelADMM:
             "rho_changes": self.rho_changes,
             "solver_fallbacks": sum(b.fallbacks for b in self.blocks),
             "inexact_rounds": self.inexact_rounds,
+            "restored": self.restored,
+            "bound_mips": self.bound_mips,
+            "bound_s": self.bound_s,
+            "factor_bounds": [[blk.rel.bounds0[0].tolist(), blk.rel.bounds0[1].tolist()] for blk in self.blocks],
             "round_history": [r.__dict__.copy() for r in self.rounds],
         }
         msg = (f"McCormick/strong-duality ADMM: {len(self.rounds)} round(s), relaxation gap {gap:.3g} "
@@ -627,6 +893,12 @@ class BilevelADMM:
             msg += f"; {self.inexact_rounds} round(s) ended at round_iter={self.ctx.options.round_iter}"
         if use_incumbent:
             msg += "; answer = incumbent (better true leader objective than the last consensus)"
-        if self.exhausted:
+        if self.block_error is not None:
+            msg = f"stopped: {self.block_error}; " + msg
+        elif self.exhausted:
             msg = f"max_rounds={self.ctx.options.max_rounds} reached before the relaxation gap met relax_tol; " + msg
-        return Outcome("max_iter" if self.exhausted else "converged", msg, 0, answer, None, None, extra=extra)
+        if not np.isfinite(F):
+            return Outcome("failed", "no bilevel-feasible point found (no follower response, or the leader's "
+                           "constraints fail, at the consensus and at every incumbent tried); " + msg, 0, answer,
+                           None, None, extra=extra)
+        return Outcome("max_iter" if self.exhausted else "converged", msg, 0, answer, responses, None, extra=extra)

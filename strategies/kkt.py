@@ -12,7 +12,9 @@ gives the incumbent with status ``max_iter`` and the proven bound in
 the bilevel problem infeasible). The reported follower responses are the leader-best
 points of the followers' optimal sets at the final signals, re-solved by Clarabel
 (:func:`gamecore.optimistic.optimistic_selection`), so their accuracy is Clarabel's rather
-than the MIP's feasibility tolerance.
+than the MIP's feasibility tolerance; when the incumbent could be polished (its
+complementarity piece re-solved exactly, :meth:`gamecore.kkt.KKTModel.polish`) the polished
+KKT point itself is reported.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gamecore.canonical import Response
 from gamecore.errors import StrategyError
 from gamecore.game import Game
 from gamecore.kkt import KKTModel, kkt_applicable
@@ -76,7 +79,7 @@ class KKT(Strategy[KKTOptions]):
         ctx.leader_solver_s += sol.solver_s
         extra = {"solver": "SCIP", "scip_status": sol.status, "nodes": sol.nodes, "build_s": sol.build_s,
                  "scip_s": sol.solver_s, "complementarity_pairs": model.pairs, "kkt_objective": sol.objective,
-                 "mip_gap": sol.gap, "strong_duality_followers": sol.linearised}
+                 "mip_gap": sol.gap, "strong_duality_followers": sol.linearised, "polished": sol.polished}
         if sol.bound is not None:
             source = "kkt (SCIP proven optimal)" if sol.status == "optimal" else f"kkt (SCIP {sol.status}: dual bound)"
             extra["leader_bound"] = {"value": sol.bound, "source": source}
@@ -85,10 +88,15 @@ class KKT(Strategy[KKTOptions]):
                            + (" (the bilevel problem is infeasible)" if sol.status == "infeasible" else ""),
                            sol.nodes, np.full(game.layout.size, np.nan), extra=extra)
         vector = ctx.project(sol.signal_vector)
-        best = ctx.respond(vector)
-        selection = optimistic_selection(game, vector, best, opts.objective)
-        responses = selection.responses if selection.responses is not None else best
-        extra["optimistic_selection"] = selection.status
+        if sol.polished:
+            responses = [Response("optimal", f.program.outputs_of(x), f.program.objective_at(x, game.follower_signals(i, vector)),
+                                  0.0, 0, x) for i, (f, x) in enumerate(zip(game.followers, sol.xs))]
+            extra["responses"] = "polished KKT point (exact on its complementarity piece)"
+        else:
+            best = ctx.respond(vector)
+            selection = optimistic_selection(game, vector, best, opts.objective)
+            responses = selection.responses if selection.responses is not None else best
+            extra["responses"] = f"optimistic selection at the signals ({selection.status})"
         status = "converged" if sol.status == "optimal" else "max_iter"
         message = (f"SCIP {sol.status} after {sol.nodes} nodes, objective {sol.objective:.10g}, bound "
                    f"{sol.bound if sol.bound is None else format(sol.bound, '.10g')} ({model.pairs} complementarity pairs)")
