@@ -86,6 +86,25 @@ class ConeDims:
         return self.exp == 0 and not self.psd and not self.p3d
 
 
+def cone_violation(residual: np.ndarray, zero: int, nonneg: int, soc: Sequence[int]) -> float:
+    """Largest violation of ``residual ∈ {0}^zero × R₊^nonneg × SOC(soc[0]) × …`` (0 inside).
+
+    Zero cone: |r|; nonnegative: max(0, −r); second-order: max(0, ‖r₁:‖ − r₀). Rows past
+    these blocks (exponential/PSD/power cones) are not measured.
+    """
+    r = np.asarray(residual, dtype=float)
+    worst = float(np.abs(r[:zero]).max()) if zero else 0.0
+    start = zero
+    if nonneg:
+        worst = max(worst, float(max(0.0, -r[start:start + nonneg].min())))
+    start += nonneg
+    for size in soc:
+        part = r[start:start + size]
+        worst = max(worst, float(max(0.0, np.linalg.norm(part[1:]) - part[0])))
+        start += size
+    return worst
+
+
 @dataclass
 class Response:
     """A follower's answer to one signal vector.
@@ -184,17 +203,7 @@ class CanonicalProgram:
         if x.shape != (self.n,) or not np.isfinite(x).all():
             return float("inf")
         b = self.b(np.asarray(sigma, dtype=float))
-        r = b - self.A @ x
-        d = self.dims
-        worst = float(np.abs(r[: d.zero]).max()) if d.zero else 0.0
-        start = d.zero
-        if d.nonneg:
-            worst = max(worst, float(max(0.0, -r[start:start + d.nonneg].min())))
-        start += d.nonneg
-        for size in d.soc:
-            part = r[start:start + size]
-            worst = max(worst, float(max(0.0, np.linalg.norm(part[1:]) - part[0])))
-            start += size
+        worst = cone_violation(b - self.A @ x, self.dims.zero, self.dims.nonneg, self.dims.soc)
         return worst / max(1.0, float(np.abs(b).max()) if b.size else 1.0)
 
     def outputs_of(self, x: np.ndarray) -> dict[str, np.ndarray]:

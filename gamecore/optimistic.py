@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gamecore.assembly import ConicProgram, symmetric
-from gamecore.canonical import CanonicalProgram, Response
+from gamecore.canonical import CanonicalProgram, Response, cone_violation
 from gamecore.errors import GameDefinitionError
 from gamecore.game import Game
 from gamecore.upper_level import leader_arguments
@@ -56,21 +56,24 @@ class OptimisticSelection:
     status: str
 
 
-def follower_rows(prog: CanonicalProgram, x: cp.Variable, sigma: np.ndarray) -> list[cp.Constraint]:
-    """``A x + s = b(σ), s ∈ K`` as cvxpy constraints (zero, nonnegative and second-order cones)."""
+def follower_rows(prog: CanonicalProgram, x: cp.Variable, rhs: np.ndarray | cp.Expression) -> list[cp.Constraint]:
+    """``A x + s = rhs, s ∈ K`` as cvxpy constraints (zero, nonnegative and second-order cones).
+
+    ``rhs`` is ``b(σ)`` at fixed signals (array) or an affine cvxpy expression of signal
+    variables (e.g. ``b0 + Bs @ σ``).
+    """
     A = sp.csr_matrix(prog.A)
-    b = prog.b(sigma)
     d = prog.dims
     rows: list[cp.Constraint] = []
     start = 0
     if d.zero:
-        rows.append(A[start:start + d.zero] @ x == b[start:start + d.zero])
+        rows.append(A[start:start + d.zero] @ x == rhs[start:start + d.zero])
         start += d.zero
     if d.nonneg:
-        rows.append(A[start:start + d.nonneg] @ x <= b[start:start + d.nonneg])
+        rows.append(A[start:start + d.nonneg] @ x <= rhs[start:start + d.nonneg])
         start += d.nonneg
     for size in d.soc:
-        r = b[start:start + size] - A[start:start + size] @ x
+        r = rhs[start:start + size] - A[start:start + size] @ x
         rows.append(cp.SOC(r[0], r[1:]))
         start += size
     return rows
@@ -100,7 +103,7 @@ def _used_rows(prog: CanonicalProgram) -> sp.csr_matrix | None:
 
 def _optimal_set_blocks(prog: CanonicalProgram, sigma: np.ndarray, x_star: np.ndarray,
                         tol: float = FACE_TOL) -> _OptimalSetBlocks:
-    """The one definition of the optimality rows, used by :func:`optimal_set_rows` (cvxpy) and
+    """The one definition of the optimality rows, used by :func:`optimistic_selection` and
     :func:`select_in_optimal_set` (canonical rows)."""
     Pu = _used_rows(prog)
     q = prog.q(sigma)
@@ -111,17 +114,6 @@ def _optimal_set_blocks(prog: CanonicalProgram, sigma: np.ndarray, x_star: np.nd
     level = float(q @ x_star)
     bound = level + tol * max(1.0, abs(prog.objective_at(x_star, sigma)), abs(level))
     return _OptimalSetBlocks(Pu, target, slack, q, bound)
-
-
-def optimal_set_rows(prog: CanonicalProgram, x: cp.Variable, sigma: np.ndarray, x_star: np.ndarray,
-                     tol: float = FACE_TOL) -> list[cp.Constraint]:
-    """Rows that, with :func:`follower_rows`, describe the optimal set through ``x_star`` (module docstring)."""
-    blocks = _optimal_set_blocks(prog, sigma, x_star, tol)
-    rows: list[cp.Constraint] = []
-    if blocks.Pu is not None:
-        rows += [blocks.Pu @ x <= blocks.target + blocks.slack, blocks.Pu @ x >= blocks.target - blocks.slack]
-    rows.append(blocks.q @ x <= blocks.level)
-    return rows
 
 
 def _supported(game: Game) -> str | None:
@@ -298,7 +290,7 @@ def select_in_optimal_set(prog: CanonicalProgram, sigma: np.ndarray, x_star: np.
     """Minimise ``tie`` over the follower's optimal set through ``x_star`` at signals ``sigma``.
 
     One Clarabel program in the follower's canonical form: its feasible set plus the rows of
-    :func:`optimal_set_rows` as ``Pu x ≤ target + slack``, ``−Pu x ≤ −(target − slack)``,
+    :func:`_optimal_set_blocks` as ``Pu x ≤ target + slack``, ``−Pu x ≤ −(target − slack)``,
     ``q(σ)ᵀx ≤ level`` (exact, see the module docstring), objective ``½ yᵀHy + cᵀy`` on the
     output columns. Returns ``(status, x or None, seconds, iterations)``.
     """
@@ -483,16 +475,7 @@ class LeaderModel:
         z = np.concatenate([np.asarray(signal_vector, float), self.aggregate_vector(responses)])
         if not np.isfinite(z).all():
             return float("inf")
-        res = self.h - self.G @ z
-        worst = float(np.abs(res[: self.n_zero]).max()) if self.n_zero else 0.0
-        start = self.n_zero
-        if self.n_nonneg:
-            worst = max(worst, float(max(0.0, -res[start:start + self.n_nonneg].min())))
-        start += self.n_nonneg
-        for size in self.soc:
-            part = res[start:start + size]
-            worst = max(worst, float(max(0.0, np.linalg.norm(part[1:]) - part[0])))
-            start += size
+        worst = cone_violation(self.h - self.G @ z, self.n_zero, self.n_nonneg, self.soc)
         return worst / max(1.0, float(np.abs(self.h).max(initial=0.0)))
 
     def signal_constraints(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -126,7 +126,7 @@ from gamecore.canonical import OK_STATUSES, Response
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
 from gamecore.game import Game
 from gamecore.leader import LeaderObjective
-from gamecore.optimistic import optimistic_selection
+from gamecore.optimistic import follower_rows, optimistic_selection
 from gamecore.relaxations import on_open_face, resize_box
 from gamecore.upper_level import leader_arguments
 from gamecore.strategy import Outcome, SolveContext
@@ -491,18 +491,7 @@ class BilevelADMM:
             if not (prog.Bs.nnz and np.abs(prog.Bs.data).max() > 0):
                 continue
             x = cp.Variable(prog.n)
-            rhs = prog.b0 + sp.csr_matrix(prog.Bs) @ s[game.signal_index[i]]
-            A, d, start = sp.csr_matrix(prog.A), prog.dims, 0
-            if d.zero:
-                cons.append(A[:d.zero] @ x == rhs[:d.zero])
-                start = d.zero
-            if d.nonneg:
-                cons.append(A[start:start + d.nonneg] @ x <= rhs[start:start + d.nonneg])
-                start += d.nonneg
-            for size in d.soc:
-                r = rhs[start:start + size] - A[start:start + size] @ x
-                cons.append(cp.SOC(r[0], r[1:]))
-                start += size
+            cons += follower_rows(prog, x, prog.b0 + sp.csr_matrix(prog.Bs) @ s[game.signal_index[i]])
         if game.has_leader_constraints and not game.leader_constraints.outputs:
             aggs = {o: cp.Variable(int(np.prod(sh, dtype=int))) for o, sh in game.output_shapes.items()}
             cons += game.leader_constraints.build(s, aggs)

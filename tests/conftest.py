@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import gamecore
-from gamecore import Follower, Game, Leader, MarketCoupling, Signal
+from gamecore import Bilinear, Follower, Game, Leader, LeaderObjective, MarketCoupling, Signal
 
 settings.register_profile(
     "ci",
@@ -102,5 +102,35 @@ def make_exchange_game() -> Callable[..., Game]:
         leader = Leader([Signal("price", (periods,), lower, upper)],
                         couplings=[MarketCoupling("balance", "price", "demand")], name="market")
         return Game(leader, followers, name=name)
+
+    return build
+
+
+MonopolyFactory = Callable[..., Game]
+
+
+@pytest.fixture(scope="session")
+def make_monopoly() -> MonopolyFactory:
+    """Factory: monopoly pricing of consumers whose only constraint is ``d ≥ 0``.
+
+    ``make_monopoly(a, b, c, pmax, cap=None)``: consumer i maximises ``a_i d − ½ b_i d² − p d``
+    over ``d ≥ 0``; the leader maximises ``(p − c) Σ_i d_i`` over ``p ∈ [c, pmax]`` (scalar
+    signal ``price``, output ``demand``), with ``Σ_i d_i ≤ cap`` as a leader constraint when
+    ``cap`` is given. Demand is bounded only implicitly (by the price box and the concave
+    utility). Closed form when all buy: p* = (Σ a_i/b_i + c Σ 1/b_i) / (2 Σ 1/b_i).
+    """
+
+    def build(a: np.ndarray, b: np.ndarray, c: float, pmax: float, cap: float | None = None) -> Game:
+        followers = []
+        for i, (ai, bi) in enumerate(zip(a, b)):
+            price = cp.Parameter(name="price")
+            d = cp.Variable(name="d")
+            followers.append(Follower(f"consumer{i}", cp.Minimize(-(ai * d - 0.5 * bi * cp.square(d)) + price * d),
+                                      [d >= 0], {"price": price}, {"demand": d}))
+        profit = LeaderObjective("profit", bilinear=(Bilinear("price", "demand"),),
+                                 cost=lambda s, agg: -c * agg["demand"], sense="max")
+        constraints = None if cap is None else (lambda s, agg: [agg["demand"] <= cap])
+        return Game(Leader([Signal("price", (), c, pmax)], objectives=[profit], constraints=constraints), followers,
+                    name="monopoly")
 
     return build

@@ -26,24 +26,6 @@ from gamecore.kkt import AffineExpression, KKTModel
 A_UTIL, B_UTIL, COST = np.array([10.0, 12.0, 9.0]), np.array([1.0, 2.0, 0.5]), 2.0
 
 
-def monopoly(cap: float | None = None) -> Game:
-    """Consumers ``max a_i d − ½ b_i d² − p d`` over ``d ≥ 0`` only; leader ``max (p − c) Σ d``, p ∈ [c, 20].
-
-    With ``cap`` the leader also requires Σ_i d_i ≤ cap (a coupled constraint on the aggregate).
-    """
-    followers = []
-    for i, (ai, bi) in enumerate(zip(A_UTIL, B_UTIL)):
-        price = cp.Parameter(name="price")
-        d = cp.Variable(name="d")
-        followers.append(Follower(f"consumer{i}", cp.Minimize(-(ai * d - 0.5 * bi * cp.square(d)) + price * d),
-                                  [d >= 0], {"price": price}, {"demand": d}))
-    profit = LeaderObjective("profit", bilinear=(Bilinear("price", "demand"),),
-                             cost=lambda s, agg: -COST * agg["demand"], sense="max")
-    constraints = None if cap is None else (lambda s, agg: [agg["demand"] <= cap])
-    return Game(Leader([Signal("price", (), COST, 20.0)], objectives=[profit], constraints=constraints), followers,
-                name="monopoly")
-
-
 def relaxation_of(game: Game, i: int = 0) -> FollowerRelaxation:
     f = game.followers[i]
     w_costs, u_terms = leader_bilinear_costs(game, game.leader.objectives[0])
@@ -52,9 +34,9 @@ def relaxation_of(game: Game, i: int = 0) -> FollowerRelaxation:
 
 
 # ------------------------------------------------------------------ bounds from the data
-def test_demand_bounded_by_optimality_not_by_constraints() -> None:
+def test_demand_bounded_by_optimality_not_by_constraints(make_monopoly) -> None:
     """d ≥ 0 only: the conic bound on d is infinite; over the KKT set d ≤ (a − c)/b (price ≥ c)."""
-    game = monopoly()
+    game = make_monopoly(A_UTIL, B_UTIL, COST, 20.0)
     rel = relaxation_of(game, 1)
     assert rel.open_factors() == [0] and rel.lp_bounds[0][0] == pytest.approx(0.0, abs=1e-7)
     complete_bounds(game, [None, rel, None])                # relaxations in follower order
@@ -114,12 +96,12 @@ def test_capped_consumer_closed_form() -> None:
 
 
 # ------------------------------------------------------------------- monopoly d ≥ 0
-def test_monopoly_with_only_nonnegative_demand() -> None:
+def test_monopoly_with_only_nonnegative_demand(make_monopoly) -> None:
     """p* = (Σ a_i/b_i + c Σ 1/b_i) / (2 Σ 1/b_i) = (34 + 7)/7 (every a_i > p*, all buy)."""
     p_star = (np.sum(A_UTIL / B_UTIL) + COST * np.sum(1 / B_UTIL)) / (2 * np.sum(1 / B_UTIL))
     profit = (p_star - COST) * np.sum((A_UTIL - p_star) / B_UTIL)
     reference = gamecore.Reference("stackelberg", -profit, {"price": np.array(p_star)}, "closed form")
-    result = gamecore.solve(monopoly(), "admm", reference=reference, progress=False)
+    result = gamecore.solve(make_monopoly(A_UTIL, B_UTIL, COST, 20.0), "admm", reference=reference, progress=False)
     assert result.status == "converged", result.message
     assert result.certificate.certified
     assert abs(-result.objective - profit) / profit <= 1e-4
@@ -145,13 +127,13 @@ def test_coupled_leader_constraint_honoured() -> None:
     assert result.certificate.leader_violation <= 1e-6 and result.certificate.certified
 
 
-def test_capacity_constraint_on_the_aggregate_of_every_follower() -> None:
+def test_capacity_constraint_on_the_aggregate_of_every_follower(make_monopoly) -> None:
     """The monopoly with Σ_i d_i ≤ 10: unconstrained demand at p* is 13.5 > 10, so the cap
     binds: Σ (a_i − p)/b_i = 10 ⇒ p = (34 − 10)/3.5, profit (p − c)·10."""
     cap = 10.0
     p_cap = (np.sum(A_UTIL / B_UTIL) - cap) / np.sum(1 / B_UTIL)
     reference = gamecore.Reference("stackelberg", -(p_cap - COST) * cap, {"price": np.array(p_cap)}, "closed form")
-    result = gamecore.solve(monopoly(cap), "admm", reference=reference, progress=False)
+    result = gamecore.solve(make_monopoly(A_UTIL, B_UTIL, COST, 20.0, cap), "admm", reference=reference, progress=False)
     assert result.status == "converged", result.message
     assert result.certificate.leader_violation <= 1e-5 and result.certificate.certified
     assert sum(float(out["demand"]) for out in result.outputs.values()) <= cap * (1 + 1e-6)

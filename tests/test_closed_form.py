@@ -63,8 +63,6 @@ def test_stackelberg_closed_form_matches_interior_formula() -> None:
 @pytest.mark.parametrize("agents,periods", [(10, 8), (100, 4)])
 @pytest.mark.parametrize("strategy", STACKELBERG)
 def test_stackelberg_strategy_reaches_optimal_price(strategy: str, agents: int, periods: int) -> None:
-    if strategy == "kkt" and agents > 10:
-        pytest.skip("kkt's global MIQP at 100 followers takes minutes: measured in benchmarks/, not tested")
     case = gamecore.make_case("analytic-stackelberg", agents=agents, periods=periods, seed=3)
     result = gamecore.solve(case, strategy, progress=False)
     assert result.status == "converged", result.message

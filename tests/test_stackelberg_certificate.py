@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gamecore
-from gamecore import Bilinear, Follower, Game, GameDefinitionError, Leader, LeaderObjective, Signal
+from gamecore import Follower, Game, GameDefinitionError, Leader, Signal
 from gamecore.cases.bilevel.build import build_case
 from gamecore.cases.bilevel.problem import BilevelProblem
 from gamecore.certificate import Certificate, required_measures
@@ -18,19 +18,6 @@ from gamecore.optimistic import optimistic_selection
 
 
 # ------------------------------------------------------------------------- fixtures
-def monopoly(a: np.ndarray, b: np.ndarray, c: float, pmax: float) -> Game:
-    """Consumers ``max a_i d − ½ b_i d² − p d`` over ``d ≥ 0`` only; leader ``max (p − c) Σ d``."""
-    followers = []
-    for i, (ai, bi) in enumerate(zip(a, b)):
-        price = cp.Parameter(name="price")
-        d = cp.Variable(name="d")
-        followers.append(Follower(f"consumer{i}", cp.Minimize(-(ai * d - 0.5 * bi * cp.square(d)) + price * d),
-                                  [d >= 0], {"price": price}, {"demand": d}))
-    profit = LeaderObjective("profit", bilinear=(Bilinear("price", "demand"),),
-                             cost=lambda s, agg: -c * agg["demand"], sense="max")
-    return Game(Leader([Signal("price", (), c, pmax)], objectives=[profit]), followers, name="monopoly")
-
-
 DEGENERATE = BilevelProblem(
     "toy-degenerate", "a follower indifferent over [0, 1]", 1, 1, f_star=-2.0, cx=[-1.0], cy=[-1.0], xl=0.0, xu=1.0,
     dy=[0.0], yl=0.0, yu=1.0, tags=("linear", "degenerate"))
@@ -162,7 +149,7 @@ def test_kkt_matches_the_closed_form_of_analytic_stackelberg() -> None:
     np.testing.assert_allclose(result.signals["price"], case.reference.signals["price"], atol=1e-3)
 
 
-def test_kkt_monopoly_with_only_nonnegative_demand() -> None:
+def test_kkt_monopoly_with_only_nonnegative_demand(make_monopoly) -> None:
     """Consumers with only ``d ≥ 0``: p* = (Σ a_i/b_i + c Σ 1/b_i) / (2 Σ 1/b_i) when all buy.
 
     a = (10, 12, 9), b = (1, 2, 0.5), c = 2: Σ a/b = 10 + 6 + 18 = 34, Σ 1/b = 1 + 0.5 + 2 = 3.5,
@@ -171,7 +158,7 @@ def test_kkt_monopoly_with_only_nonnegative_demand() -> None:
     a, b, c = np.array([10.0, 12.0, 9.0]), np.array([1.0, 2.0, 0.5]), 2.0
     p_star = (np.sum(a / b) + c * np.sum(1 / b)) / (2 * np.sum(1 / b))
     profit = (p_star - c) * np.sum((a - p_star) / b)
-    result = gamecore.solve(monopoly(a, b, c, 20.0), "kkt", progress=False)
+    result = gamecore.solve(make_monopoly(a, b, c, 20.0), "kkt", progress=False)
     assert result.status == "converged", result.message
     assert float(result.signals["price"]) == pytest.approx(p_star, abs=1e-3)   # flat optimum, see above
     assert -result.objective == pytest.approx(profit, rel=1e-6)
