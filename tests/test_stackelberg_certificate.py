@@ -210,3 +210,14 @@ def test_nan_answers_fail_the_certificate(market_case: gamecore.Case) -> None:
     assert not np.isfinite(cert.best_response_gap) and not np.isfinite(cert.coupling_residual)
     assert result.status == "failed" and "not certified" in result.message
     assert "follower_infeasibility" in cert.unchecked    # no canonical point reported: not checked, not passed
+
+
+@pytest.mark.parametrize("strategy", ["kkt", "admm", "nsga-qp"])
+def test_every_stackelberg_strategy_on_the_nonnegative_demand_monopoly(make_monopoly, strategy: str) -> None:
+    """Same closed form as above (p* = 41/7): every Stackelberg strategy within 1e-4 of the profit, none refused."""
+    a, b, c = np.array([10.0, 12.0, 9.0]), np.array([1.0, 2.0, 0.5]), 2.0
+    p_star = (np.sum(a / b) + c * np.sum(1 / b)) / (2 * np.sum(1 / b))
+    profit = (p_star - c) * np.sum((a - p_star) / b)
+    result = gamecore.solve(make_monopoly(a, b, c, 20.0), strategy, progress=False)
+    assert result.status == "converged", result.message
+    assert -result.objective == pytest.approx(profit, rel=1e-4)
