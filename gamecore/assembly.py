@@ -28,12 +28,14 @@ Cone = Union[str, tuple[str, int]]
 
 @dataclass
 class ConicSolution:
-    """``status`` (gamecore status string), ``x`` (None unless solved) and the objective value."""
+    """``status`` (gamecore status string), ``x`` (None unless solved), the objective value and
+    the dual objective (a lower bound on the optimum by weak duality, up to solver tolerance)."""
 
     status: str
     x: np.ndarray | None
     objective: float | None
     solve_time: float = 0.0
+    dual_objective: float | None = None
 
 
 @dataclass
@@ -78,6 +80,25 @@ class ConicProgram:
             self._soc.append((rows, b))
         else:
             self._rows[cone].append((rows, b))
+
+    def add_clarabel_rows(self, cols: np.ndarray, A: sp.spmatrix, b: np.ndarray, cones: Sequence[Any]) -> None:
+        """Rows ``A v + s = b`` on the block ``v = x[cols]`` with Clarabel cone objects (zero,
+        nonnegative, second-order) listed in row order."""
+        A = sp.csr_matrix(A)
+        b = np.asarray(b, dtype=float)
+        start = 0
+        for cone in cones:
+            size = int(cone.dim)
+            if isinstance(cone, clarabel.ZeroConeT):
+                kind: Cone = "zero"
+            elif isinstance(cone, clarabel.NonnegativeConeT):
+                kind = "nonneg"
+            elif isinstance(cone, clarabel.SecondOrderConeT):
+                kind = ("soc", size)
+            else:
+                raise ValueError(f"unsupported cone {cone!r}")
+            self.add_rows([(cols, A[start:start + size])], b[start:start + size], kind)
+            start += size
 
     def add_program_rows(self, cols: np.ndarray, program: CanonicalProgram, sigma: np.ndarray) -> None:
         """A compiled program's own rows ``A x + s = b(σ), s ∈ K`` on the block ``x = x[cols]``."""
@@ -128,7 +149,7 @@ class ConicProgram:
         if status not in ("optimal", "optimal_inaccurate"):
             return ConicSolution(status, None, None, float(sol.solve_time))
         return ConicSolution(status, np.asarray(sol.x, dtype=float), float(sol.obj_val) + self.constant,
-                             float(sol.solve_time))
+                             float(sol.solve_time), float(sol.obj_val_dual) + self.constant)
 
 
 @dataclass

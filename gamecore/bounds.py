@@ -7,7 +7,10 @@ In order of preference:
    (``kkt``: the branch-and-bound dual bound, valid at any time limit);
 3. ``kkt`` run by the certificate, when every follower qualifies and the game has at most
    :data:`KKT_BOUND_MAX_PAIRS` complementarity pairs (time limit :data:`KKT_BOUND_TIME_S`);
-   its proven dual bound is valid even when the time limit stops it.
+   its proven dual bound is valid even when the time limit stops it;
+4. otherwise the optimum of the first-round McCormick relaxation over the declared signal
+   box (:func:`mccormick_bound`): valid, usually weaker, so a good answer can still fail
+   the regret tolerance against it ("not certified", never a false pass).
 
 Without any, the leader regret is unchecked and the answer is not certified.
 """
@@ -15,6 +18,8 @@ Without any, the leader regret is unchecked and the answer is not certified.
 from __future__ import annotations
 
 from typing import Any, Mapping
+
+import numpy as np
 
 from gamecore.certificate import LeaderBound
 from gamecore.game import Game
@@ -43,13 +48,75 @@ def leader_bound(game: Game, reference: Any, extra: Mapping[str, Any] | None = N
         return LeaderBound(float(proven["value"]), str(proven.get("source", "strategy")))
     from gamecore.kkt import KKTModel, kkt_applicable
 
-    if kkt_applicable(game) is not None:
+    if kkt_applicable(game) is None:
+        model = KKTModel(game)
+        if model.pairs <= max_pairs:
+            solution = model.solve(time_limit=time_limit)
+            if solution.bound is not None:
+                how = "proven optimal" if solution.status == "optimal" else f"{solution.status}: dual bound"
+                return LeaderBound(float(solution.bound), f"kkt ({how}, certificate run)")
+    return mccormick_bound(game, time_limit)
+
+
+def mccormick_bound(game: Game, time_limit: float = KKT_BOUND_TIME_S) -> LeaderBound | None:
+    """The optimum of the first-round McCormick relaxation over the declared signal box, or None.
+
+    Every follower's strong-duality reformulation with McCormick envelopes on its products
+    (:class:`gamecore.bilevel.FollowerRelaxation`, factor bounds derived from the data by
+    :func:`gamecore.bilevel.complete_bounds`), all sharing σ, plus the leader's compiled cost
+    and constraints: one convex program whose optimum is at most the leader's optimum (every
+    bilevel-feasible point, lifted by its products and a dual, is feasible in it). The dual
+    objective less a margin is returned, so solver error cannot make the bound invalid. None
+    when a follower is outside the reformulation (exponential/PSD/power cones), a factor has
+    no finite bound, a signal box is infinite, or the solve fails.
+    """
+    import scipy.sparse as sp
+
+    from gamecore.assembly import ConicProgram, symmetric
+    from gamecore.bilevel import FollowerRelaxation, complete_bounds, leader_bilinear_costs
+    from gamecore.errors import GameError
+
+    layout = game.layout
+    lo, hi = layout.lower(), layout.upper()
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         return None
-    model = KKTModel(game)
-    if model.pairs > max_pairs:
+    objective = game.leader.objectives[0]
+    try:
+        w_costs, u_terms = leader_bilinear_costs(game, objective)
+        relaxations = [FollowerRelaxation(f.name, f.program, game.signal_index[i], w_costs[i], u_terms[i],
+                                          signal_box=(lo, hi)) for i, f in enumerate(game.followers)]
+        complete_bounds(game, relaxations, time_limit)
+        leader = game.leader_program(0)
+    except (GameError, ValueError):
         return None
-    solution = model.solve(time_limit=time_limit)
-    if solution.bound is None:
+    problem = ConicProgram()
+    sigma = problem.variables(layout.size)
+    problem.add_rows([(sigma, sp.eye(layout.size))], hi, "nonneg")
+    problem.add_rows([(sigma, -sp.eye(layout.size))], -lo, "nonneg")
+    blocks = []
+    for rel in relaxations:
+        xi = problem.variables(rel.N)
+        blocks.append(xi)
+        A, b, cones = rel.system(lo[rel.local], hi[rel.local])
+        problem.add_clarabel_rows(xi, A, b, cones)
+        if rel.S:
+            problem.add_rows([(xi[rel.isig:rel.isig + rel.S], sp.eye(rel.S)), (sigma[rel.local], -sp.eye(rel.S))],
+                             np.zeros(rel.S), "zero")
+        problem.add_objective(xi, q=rel.cost)
+    w = problem.variables(leader.program.n)
+    problem.add_rows([(w[leader.sigma_cols], sp.eye(layout.size)), (sigma, -sp.eye(layout.size))],
+                     np.zeros(layout.size), "zero")
+    for o, cols in leader.agg_cols.items():
+        parts = [(w[cols], sp.eye(cols.size))]
+        parts += [(blocks[i][f.program.outputs[o][0]], -sp.eye(cols.size))
+                  for i, f in enumerate(game.followers) if o in f.output_shapes]
+        problem.add_rows(parts, np.zeros(cols.size), "zero")
+    problem.add_program_rows(w, leader.program, np.zeros(0))
+    problem.add_objective(w, symmetric(leader.program.P), leader.program.q0)
+    problem.constant += leader.program.d0
+    solution = problem.solve()
+    if solution.x is None or solution.dual_objective is None or solution.objective is None:
         return None
-    how = "proven optimal" if solution.status == "optimal" else f"{solution.status}: dual bound"
-    return LeaderBound(float(solution.bound), f"kkt ({how}, certificate run)")
+    value = min(solution.objective, solution.dual_objective)
+    value -= 1e-7 * max(1.0, abs(value))
+    return LeaderBound(float(value), "McCormick relaxation (first round, declared signal box)")

@@ -221,3 +221,29 @@ def test_every_stackelberg_strategy_on_the_nonnegative_demand_monopoly(make_mono
     result = gamecore.solve(make_monopoly(a, b, c, 20.0), strategy, progress=False)
     assert result.status == "converged", result.message
     assert -result.objective == pytest.approx(profit, rel=1e-4)
+
+
+def test_mccormick_bound_is_valid_and_used_when_kkt_does_not_apply() -> None:
+    """The first-round McCormick relaxation bounds the leader's optimum from below.
+
+    On analytic-stackelberg (closed form) it lies below the optimum. With second-order-cone
+    followers (``‖d‖ ≤ 8``: kkt does not apply) the certificate falls back to it: the regret
+    is computed (not unchecked) and, the bound being weak, the answer is honestly not certified.
+    """
+    from gamecore.bounds import mccormick_bound
+
+    case = gamecore.make_case("analytic-stackelberg", agents=3, periods=2, seed=1)
+    bound = mccormick_bound(case.game)
+    assert bound is not None and bound.value <= case.reference.objective
+    followers = []
+    for i, (a, b) in enumerate([(10.0, 1.0), (12.0, 2.0)]):
+        price, d = cp.Parameter(2, name="price"), cp.Variable(2)
+        followers.append(Follower(f"c{i}", cp.Minimize(-(a * cp.sum(d) - 0.5 * b * cp.sum_squares(d)) + price @ d),
+                                  [d >= 0, cp.norm(d) <= 8], {"price": price}, {"demand": d}))
+    profit = LeaderObjective("profit", bilinear=(Bilinear("price", "demand"),),
+                             cost=lambda s, agg: -2 * cp.sum(agg["demand"]), sense="max")
+    game = Game(Leader([Signal("price", (2,), 2.0, 15.0)], objectives=[profit]), followers)
+    result = gamecore.solve(game, "nsga-qp", progress=False)
+    cert = result.certificate
+    assert cert.bound_source.startswith("McCormick") and cert.leader_bound <= result.objective
+    assert cert.leader_regret is not None and "leader_regret" not in cert.unchecked
