@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gamecore
-from gamecore import Follower, Game, GameDefinitionError, Leader, Signal
+from gamecore import Bilinear, Follower, Game, GameDefinitionError, Leader, LeaderObjective, Signal
 from gamecore.cases.bilevel.build import build_case
 from gamecore.cases.bilevel.problem import BilevelProblem
 from gamecore.certificate import Certificate, required_measures
