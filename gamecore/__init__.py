@@ -8,6 +8,7 @@ Quick start::
     print(result.certificate.summary())
 """
 
+from gamecore.bounds import BoundOptions
 from gamecore.canonical import Prox, Response
 from gamecore.cases import CASES, Case, Reference, make_case
 from gamecore.certificate import Certificate
@@ -25,7 +26,7 @@ from gamecore.strategy import IterativeStrategy, Outcome, SolveContext, Strategy
 __version__ = "0.1.0"
 
 __all__ = [
-    "Bilinear", "CASES", "Case", "Certificate", "Follower", "FollowerPool", "FollowerSolveError", "Game",
+    "Bilinear", "BoundOptions", "CASES", "Case", "Certificate", "Follower", "FollowerPool", "FollowerSolveError", "Game",
     "GameDefinitionError", "GameError", "IterativeStrategy", "Leader", "LeaderObjective", "MarketCoupling",
     "Outcome", "Prox", "Reference", "Response", "Result", "Signal", "SolveContext", "Strategy", "StrategyError",
     "available_strategies", "get_strategy", "make_case", "solve", "solve_centralized",

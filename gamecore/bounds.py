@@ -17,6 +17,7 @@ Without any, the leader regret is unchecked and the answer is not certified.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
@@ -30,8 +31,29 @@ KKT_BOUND_MAX_PAIRS = 2000
 KKT_BOUND_TIME_S = 60.0
 
 
+@dataclass(frozen=True)
+class BoundOptions:
+    """How the certificate may look for a leader bound (``gamecore.solve(..., bound=...)``).
+
+    Attributes:
+        kkt_max_pairs: largest number of follower complementarity pairs for which the
+            certificate runs ``kkt`` (0: never).
+        kkt_time_limit: seconds of that run (its proven dual bound is valid at any stop).
+        mccormick: fall back to the first-round McCormick relaxation.
+    """
+
+    kkt_max_pairs: int = KKT_BOUND_MAX_PAIRS
+    kkt_time_limit: float = KKT_BOUND_TIME_S
+    mccormick: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kkt_max_pairs < 0 or not self.kkt_time_limit > 0:
+            raise ValueError(f"BoundOptions: kkt_max_pairs must be >= 0 and kkt_time_limit > 0, got "
+                             f"{self.kkt_max_pairs}, {self.kkt_time_limit}")
+
+
 def leader_bound(game: Game, reference: Any, extra: Mapping[str, Any] | None = None,
-                 max_pairs: int = KKT_BOUND_MAX_PAIRS, time_limit: float = KKT_BOUND_TIME_S) -> LeaderBound | None:
+                 options: BoundOptions | None = None) -> LeaderBound | None:
     """The best available lower bound on the leader's first objective (minimisation form), or None.
 
     Args:
@@ -39,8 +61,9 @@ def leader_bound(game: Game, reference: Any, extra: Mapping[str, Any] | None = N
         reference: the case's :class:`~gamecore.cases.base.Reference` (or None).
         extra: the strategy's ``Outcome.extra``; a ``"leader_bound"`` entry (``{"value",
             "source"}``) there is a bound the strategy proved.
-        max_pairs, time_limit: size limit and time limit of the certificate's own ``kkt`` run.
+        options: size and time limits of the certificate's own ``kkt`` run, McCormick fallback.
     """
+    options = options or BoundOptions()
     if reference is not None and getattr(reference, "kind", None) == "stackelberg":
         return LeaderBound(float(reference.objective), f"reference ({reference.source})")
     proven = (extra or {}).get("leader_bound")
@@ -50,12 +73,12 @@ def leader_bound(game: Game, reference: Any, extra: Mapping[str, Any] | None = N
 
     if kkt_applicable(game) is None:
         model = KKTModel(game)
-        if model.pairs <= max_pairs:
-            solution = model.solve(time_limit=time_limit)
+        if model.pairs <= options.kkt_max_pairs:
+            solution = model.solve(time_limit=options.kkt_time_limit)
             if solution.bound is not None:
                 how = "proven optimal" if solution.status == "optimal" else f"{solution.status}: dual bound"
                 return LeaderBound(float(solution.bound), f"kkt ({how}, certificate run)")
-    return mccormick_bound(game, time_limit)
+    return mccormick_bound(game, options.kkt_time_limit) if options.mccormick else None
 
 
 def mccormick_bound(game: Game, time_limit: float = KKT_BOUND_TIME_S) -> LeaderBound | None:

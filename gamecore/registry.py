@@ -50,11 +50,12 @@ def get_strategy(name: str, options: Any = None, **overrides: Any) -> Strategy:
 
 def solve(game: Game | Case, strategy: str | Strategy = "admm", *, n_jobs: int = 1, backend: str = "loky",
           progress: bool | None = None, seed: int | None = 0, reference: Reference | None = None,
-          pool: Any = None, **options: Any) -> Result:
+          pool: Any = None, bound: Any = None, **options: Any) -> Result:
     """Solve ``game`` with ``strategy`` (a registry name or a Strategy object).
 
     Keyword ``options`` go to the strategy's ``Options`` (unknown names raise
-    :class:`StrategyError` listing the valid ones).
+    :class:`StrategyError` listing the valid ones). ``bound``: a
+    :class:`~gamecore.bounds.BoundOptions` for the certificate's leader bound.
     """
     if isinstance(strategy, str):
         strategy_obj = get_strategy(strategy, **options)
@@ -65,4 +66,4 @@ def solve(game: Game | Case, strategy: str | Strategy = "admm", *, n_jobs: int =
     else:
         raise StrategyError(f"strategy must be a name or a Strategy instance, got {type(strategy).__name__}")
     return strategy_obj.solve(game, n_jobs=n_jobs, backend=backend, progress=progress, seed=seed,
-                              reference=reference, pool=pool)
+                              reference=reference, pool=pool, bound=bound)

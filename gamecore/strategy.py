@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from gamecore.canonical import Prox, Response
 from gamecore.cases.base import Case, Reference
 from gamecore.centralized import solve_centralized
-from gamecore.bounds import leader_bound
+from gamecore.bounds import BoundOptions, leader_bound
 from gamecore.certificate import Certificate, certify, coupling_residual, required_measures
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
 from gamecore.game import SUPPLY, Game
@@ -190,7 +190,8 @@ class Strategy(ABC, Generic[Opts]):
 
     # ------------------------------------------------------------------------ driver
     def solve(self, game: Game | Case, *, n_jobs: int = 1, backend: str = "loky", pool: FollowerPool | None = None,
-              progress: bool | None = None, seed: int | None = 0, reference: Reference | None = None) -> Result:
+              progress: bool | None = None, seed: int | None = 0, reference: Reference | None = None,
+              bound: BoundOptions | None = None) -> Result:
         """Solve ``game`` and certify the answer.
 
         Args:
@@ -201,6 +202,9 @@ class Strategy(ABC, Generic[Opts]):
             seed: seeds every random choice of the strategy.
             reference: an independent optimum to report ``gap_to_reference`` and leader regret
                 against; market games default to the centralized optimum.
+            bound: where the certificate may look for a leader bound when no reference is
+                given (:class:`~gamecore.bounds.BoundOptions`: size/time limit of its own
+                ``kkt`` run, McCormick fallback).
         """
         if isinstance(game, Case):
             reference = reference or game.reference
@@ -228,7 +232,7 @@ class Strategy(ABC, Generic[Opts]):
         if outcome.status != "failed":
             cert_start = time.perf_counter()
             try:
-                self._finish(result, game, pool, outcome, reference)
+                self._finish(result, game, pool, outcome, reference, bound)
             except (FollowerSolveError, GameError) as err:
                 result.status, result.message = "failed", f"certificate: {err}"
             result.certificate_s = time.perf_counter() - cert_start
@@ -257,7 +261,7 @@ class Strategy(ABC, Generic[Opts]):
         result.message = f"not certified: {'; '.join(problems)}; strategy: {result.message}"
 
     def _finish(self, result: Result, game: Game, pool: FollowerPool, outcome: Outcome,
-                reference: Reference | None) -> None:
+                reference: Reference | None, bound_options: BoundOptions | None = None) -> None:
         vector = np.clip(outcome.signal_vector, game.layout.lower(), game.layout.upper())
         own = outcome.certificate is not None
         stackelberg = self.equilibrium_for(game) != "market"
@@ -277,7 +281,7 @@ class Strategy(ABC, Generic[Opts]):
             if not cert.required:
                 cert.required = required_measures(game, notion)
         else:
-            lb = leader_bound(game, reference, outcome.extra) if notion == "stackelberg" else None
+            lb = leader_bound(game, reference, outcome.extra, bound_options) if notion == "stackelberg" else None
             cert = certify(game, vector, reported, best, outcome.supplies, bound, notion=notion, leader_bound=lb)
         signals = game.layout.unpack(vector)
         result.certificate = cert

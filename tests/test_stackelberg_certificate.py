@@ -247,3 +247,16 @@ def test_mccormick_bound_is_valid_and_used_when_kkt_does_not_apply() -> None:
     cert = result.certificate
     assert cert.bound_source.startswith("McCormick") and cert.leader_bound <= result.objective
     assert cert.leader_regret is not None and "leader_regret" not in cert.unchecked
+
+
+def test_bound_options_choose_where_the_certificate_looks() -> None:
+    """Without a reference: kkt by default; McCormick when kkt is switched off; unchecked with neither."""
+    game = build_case(coupled_problem()).game
+    default = gamecore.solve(game, "kkt", progress=False)
+    assert default.certificate.bound_source.startswith("kkt")
+    relaxed = gamecore.solve(game, "nsga-qp", progress=False, bound=gamecore.BoundOptions(kkt_max_pairs=0))
+    assert relaxed.certificate.bound_source.startswith("McCormick")
+    assert relaxed.certificate.leader_bound <= 1e-6          # below the optimum F* = 0
+    none = gamecore.solve(game, "nsga-qp", progress=False,
+                          bound=gamecore.BoundOptions(kkt_max_pairs=0, mccormick=False))
+    assert "leader_regret" in none.certificate.unchecked and none.status != "converged"
