@@ -15,13 +15,17 @@ Usage: reserve variable blocks (:meth:`variables`), add objective terms on block
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence, Union
+from typing import TYPE_CHECKING, Any, Sequence, Union
 
 import clarabel
 import numpy as np
 import scipy.sparse as sp
 
 from gamecore.canonical import _STATUS, CanonicalProgram
+
+if TYPE_CHECKING:
+    from gamecore.game import Game
+    from gamecore.upper_level import LeaderProgram
 
 Cone = Union[str, tuple[str, int]]
 
@@ -99,6 +103,31 @@ class ConicProgram:
                 raise ValueError(f"unsupported cone {cone!r}")
             self.add_rows([(cols, A[start:start + size])], b[start:start + size], kind)
             start += size
+
+    def add_leader(self, leader: "LeaderProgram", game: "Game", blocks: Sequence[np.ndarray], *,
+                   sigma_cols: np.ndarray | None = None, sigma_value: np.ndarray | None = None) -> np.ndarray:
+        """The leader's compiled program (:meth:`gamecore.game.Game.leader_program`) on a new block w.
+
+        ``w[σ]`` is tied to the signal columns ``sigma_cols`` (σ a variable) or fixed to
+        ``sigma_value``; ``w[agg_o] = Σ_i x_i[output o]`` over the follower blocks ``blocks``
+        (one column block per follower, in game order, each the follower's canonical x first);
+        then the program's own rows, its objective and constant. Returns the columns of w.
+        """
+        w = self.variables(leader.program.n)
+        size = leader.sigma_cols.size
+        if sigma_cols is not None:
+            self.add_rows([(w[leader.sigma_cols], sp.eye(size)), (sigma_cols, -sp.eye(size))], np.zeros(size), "zero")
+        else:
+            self.add_rows([(w[leader.sigma_cols], sp.eye(size))], np.asarray(sigma_value, dtype=float), "zero")
+        for o, cols in leader.agg_cols.items():
+            parts = [(w[cols], sp.eye(cols.size))]
+            parts += [(blocks[i][f.program.outputs[o][0]], -sp.eye(cols.size))
+                      for i, f in enumerate(game.followers) if o in f.output_shapes]
+            self.add_rows(parts, np.zeros(cols.size), "zero")
+        self.add_program_rows(w, leader.program, np.zeros(0))
+        self.add_objective(w, symmetric(leader.program.P), leader.program.q0)
+        self.constant += leader.program.d0
+        return w
 
     def add_program_rows(self, cols: np.ndarray, program: CanonicalProgram, sigma: np.ndarray) -> None:
         """A compiled program's own rows ``A x + s = b(σ), s ∈ K`` on the block ``x = x[cols]``."""

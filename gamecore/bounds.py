@@ -95,7 +95,7 @@ def mccormick_bound(game: Game, time_limit: float = KKT_BOUND_TIME_S) -> LeaderB
     """
     import scipy.sparse as sp
 
-    from gamecore.assembly import ConicProgram, symmetric
+    from gamecore.assembly import ConicProgram
     from gamecore.bilevel import FollowerRelaxation, complete_bounds, leader_bilinear_costs
     from gamecore.errors import GameError
 
@@ -126,17 +126,7 @@ def mccormick_bound(game: Game, time_limit: float = KKT_BOUND_TIME_S) -> LeaderB
             problem.add_rows([(xi[rel.isig:rel.isig + rel.S], sp.eye(rel.S)), (sigma[rel.local], -sp.eye(rel.S))],
                              np.zeros(rel.S), "zero")
         problem.add_objective(xi, q=rel.cost)
-    w = problem.variables(leader.program.n)
-    problem.add_rows([(w[leader.sigma_cols], sp.eye(layout.size)), (sigma, -sp.eye(layout.size))],
-                     np.zeros(layout.size), "zero")
-    for o, cols in leader.agg_cols.items():
-        parts = [(w[cols], sp.eye(cols.size))]
-        parts += [(blocks[i][f.program.outputs[o][0]], -sp.eye(cols.size))
-                  for i, f in enumerate(game.followers) if o in f.output_shapes]
-        problem.add_rows(parts, np.zeros(cols.size), "zero")
-    problem.add_program_rows(w, leader.program, np.zeros(0))
-    problem.add_objective(w, symmetric(leader.program.P), leader.program.q0)
-    problem.constant += leader.program.d0
+    problem.add_leader(leader, game, blocks, sigma_cols=sigma)
     solution = problem.solve()
     if solution.x is None or solution.dual_objective is None or solution.objective is None:
         return None

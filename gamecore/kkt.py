@@ -538,18 +538,7 @@ class KKTModel:
                 problem.add_objective(x, -2.0 * c * P if prog.is_quadratic else None, -c * prog.q0)
                 problem.add_objective(z, q=-c * prog.b0)
         if self.leader is not None:
-            part = self.leader.program
-            w = problem.variables(part.n)
-            problem.add_rows([(w[self.leader.sigma_cols], sp.eye(layout.size)), (sig, -sp.eye(layout.size))],
-                             np.zeros(layout.size), "zero")
-            for o, cols in self.leader.agg_cols.items():
-                parts = [(w[cols], sp.eye(cols.size))]
-                parts += [(xs[i][f.program.outputs[o][0]], -sp.eye(cols.size))
-                          for i, f in enumerate(game.followers) if o in f.output_shapes]
-                problem.add_rows(parts, np.zeros(cols.size), "zero")
-            problem.add_program_rows(w, part, np.zeros(0))
-            problem.add_objective(w, symmetric(part.P), part.q0)
-            problem.constant += part.d0
+            problem.add_leader(self.leader, game, xs, sigma_cols=sig)
         found = problem.solve(tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
         if found.x is None or found.objective is None:
             return None

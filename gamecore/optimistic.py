@@ -30,7 +30,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from gamecore.assembly import ConicProgram, symmetric
+from gamecore.assembly import ConicProgram
 from gamecore.canonical import CanonicalProgram, Response, cone_violation
 from gamecore.errors import GameDefinitionError
 from gamecore.game import Game
@@ -171,15 +171,7 @@ def optimistic_selection(game: Game, signal_vector: np.ndarray, best: Sequence[R
         for i in game.senders(term.output, term.followers):
             out_cols = game.followers[i].program.outputs[term.output][0]
             problem.add_objective(cols[i][out_cols], q=leader.sign * term.weight * price)
-    w = problem.variables(leader.program.n)
-    problem.add_rows([(w[leader.sigma_cols], sp.eye(layout.size))], sigma, "zero")
-    for o, agg_cols in leader.agg_cols.items():
-        parts = [(w[agg_cols], sp.eye(agg_cols.size))]
-        parts += [(cols[i][f.program.outputs[o][0]], -sp.eye(agg_cols.size))
-                  for i, f in enumerate(game.followers) if o in f.output_shapes]
-        problem.add_rows(parts, np.zeros(agg_cols.size), "zero")
-    problem.add_program_rows(w, leader.program, np.zeros(0))
-    problem.add_objective(w, symmetric(leader.program.P), leader.program.q0)
+    problem.add_leader(leader, game, cols, sigma_value=sigma)
     solution = problem.solve()
     if solution.x is None:
         return OptimisticSelection(None, None, solution.status)
