@@ -38,6 +38,8 @@ def run(agents: list[int], periods: int, strategies: list[str], time_limit: floa
                          "certified": result.certificate.certified, "leader_regret": result.certificate.leader_regret,
                          "gap_to_reference": result.gap_to_reference, "iterations": result.iterations,
                          "wall_s": result.wall_s, "solver_s": result.solver_s, "message": result.message})
+            print(f"{n} followers, {name}: {result.status}, regret {result.certificate.leader_regret}, "
+                  f"wall {result.wall_s:.1f} s", flush=True)
     frame = pd.DataFrame(rows)
     kkt = frame[frame.strategy == "kkt"].set_index("followers")["wall_s"] if "kkt" in strategies else None
     if kkt is not None:
