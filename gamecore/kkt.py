@@ -28,7 +28,11 @@ are compiled by cvxpy once per game (:meth:`gamecore.game.Game.leader_program`) 
 linear / quadratic / second-order-cone rows.
 
 SCIP proves optimality within ``mip_gap``; at a time limit the incumbent and the proven
-dual bound (a valid lower bound on the leader's optimum) are returned.
+dual bound (a valid lower bound on the leader's optimum) are returned. Quadratic objective
+terms get one epigraph per group of terms sharing variables (:func:`_epigraph_objective`);
+SCIP's (multi-)aggregation presolving is off in every model (it returned wrong "optimal"
+values on these SOS1 models). A proven optimum is polished (:meth:`KKTModel.polish`): its
+complementarity piece is re-solved exactly as one convex program where that piece is convex.
 
 Bounds over the KKT set (:meth:`KKTModel.expression_bounds`): min / max of any affine
 expression of (σ, x_i, z_i) over the same rows (one SOS1 MIP per side, SCIP's proven dual
