@@ -696,11 +696,11 @@ class FollowerRelaxation:
 
 
 #: seconds per SOS1 MIP of :func:`complete_bounds`
-KKT_BOUND_TIME_S = 30.0
+FACTOR_MIP_TIME_S = 30.0
 
 
 def complete_bounds(game: Game, relaxations: Sequence[FollowerRelaxation | None],
-                    time_limit: float = KKT_BOUND_TIME_S) -> int:
+                    time_limit: float = FACTOR_MIP_TIME_S) -> int:
     """Finite initial bounds for every product factor: conic bounds, then bounds over the KKT set.
 
     Where a factor's bound over its follower's primal and dual feasible sets
