@@ -49,6 +49,13 @@ class Signal:
                     "leader", f"{where}.{label}", f"shape {arr.shape} does not broadcast to {shape}"
                 ) from None
             object.__setattr__(self, f"{label}_array", arr)
+        if int(np.prod(shape, dtype=int)) == 0:
+            raise GameDefinitionError("leader", f"{where}.shape", f"shape {shape} has no entries")
+        for label, arr, wrong in (("lower", self.lower_array, np.inf), ("upper", self.upper_array, -np.inf)):
+            hit = np.flatnonzero(arr.ravel() == wrong)
+            if hit.size:
+                raise GameDefinitionError("leader", f"{where}.{label}",
+                                          f"is {wrong} at index {int(hit[0])}: no value of the signal satisfies it")
         bad = np.flatnonzero(self.lower_array.ravel() > self.upper_array.ravel())
         if bad.size:
             i = int(bad[0])

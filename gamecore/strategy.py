@@ -209,6 +209,7 @@ class Strategy(ABC, Generic[Opts]):
         if isinstance(game, Case):
             reference = reference or game.reference
             game = game.game
+        check_seed(seed)
         self.check(game)
         own_pool = pool is None
         pool = pool or FollowerPool(game, n_jobs=n_jobs, backend=backend)
@@ -360,6 +361,14 @@ class IterativeStrategy(Strategy[Opts]):
         # else: the strategy's own outcome() decides (``"converged"``, or ``"max_iter"`` when it
         # stopped on a budget of its own, e.g. ADMM's outer rounds)
         return outcome
+
+
+def check_seed(seed: Any) -> None:
+    """Raise :class:`StrategyError` unless ``seed`` is None or a non-negative integer."""
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise StrategyError(f"seed must be None or a non-negative integer, got {seed!r}")
 
 
 def build_options(strategy: str, cls: type, options: Any, overrides: Mapping[str, Any]) -> Any:

@@ -191,7 +191,13 @@ def check_bilevel(game: Game) -> None:
 
     (Finite bounds on the product factors are derived when the solve starts:
     :func:`gamecore.bilevel.complete_bounds`; a factor without one is refused there.)
+    A leader with several objectives is refused: ADMM optimises one (use ``nsga-qp`` for a
+    Pareto set, or a scalarised single objective).
     """
+    if len(game.leader.objectives) > 1:
+        names = [o.name for o in game.leader.objectives]
+        raise StrategyError(f"strategy 'admm': the leader has {len(names)} objectives {names}; ADMM optimises one. "
+                            "Use 'nsga-qp' for the Pareto set, or give the leader one (scalarised) objective")
     with _as_strategy_error():
         for f in game.followers:
             check_reformulable(f.name, f.program)

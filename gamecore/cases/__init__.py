@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
+
 from gamecore.cases import analytic_market, analytic_stackelberg, ieh
 from gamecore.cases.bilevel import PROBLEMS as BILEVEL_PROBLEMS
 from gamecore.cases.bilevel.build import build_case as _bilevel_case
@@ -49,10 +51,11 @@ def make_case(name: str, agents: int | None = None, periods: int | None = None, 
     if name not in CASES:
         raise UnknownCaseError(f"unknown case '{name}'; available: {', '.join(sorted(CASES))}")
     spec = CASES[name]
-    if agents is not None and agents < 1:
-        raise ValueError(f"agents must be >= 1, got {agents}")
-    if periods is not None and periods < 1:
-        raise ValueError(f"periods must be >= 1, got {periods}")
+    for label, value in (("agents", agents), ("periods", periods)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+            raise ValueError(f"case '{name}': {label} must be an integer >= 1, got {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"case '{name}': seed must be a non-negative integer, got {seed!r}")
     return spec.build(agents=agents or spec.default_agents, periods=periods or spec.default_periods, seed=seed)
 
 
