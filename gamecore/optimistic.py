@@ -23,7 +23,7 @@ objective as seen by that follower given by :class:`LeaderModel` (:class:`TieBre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 import cvxpy as cp
@@ -309,7 +309,7 @@ class LeaderModel:
     at many points, with the tie-break objectives they induce on the followers.
 
     Exact mode (``exact=True``): the objective's ``cost`` and the leader constraints are
-    compiled once (:func:`~gamecore.canonical.compile_program`) over z = (σ, a), a the
+    the game's compiled leader program (:meth:`~gamecore.game.Game.leader_program`) over z = (σ, a), a the
     aggregated outputs; when every auxiliary variable cvxpy introduces is fixed by equality
     rows, they are eliminated and the cost becomes the explicit quadratic
     ``½ zᵀQz + rᵀz + f0`` and the constraints explicit conic rows ``h − G z ∈ K`` (checked
@@ -328,8 +328,6 @@ class LeaderModel:
     """
 
     def __init__(self, game: Game, objective: int = 0, *, check_points: int = 2, seed: int = 0) -> None:
-        from dataclasses import replace
-
         self.game = game
         self.objective = objective
         obj = game.leader.objectives[objective]
@@ -358,38 +356,31 @@ class LeaderModel:
 
     # ------------------------------------------------------------------ compilation
     def _compile(self, check_points: int, seed: int) -> bool:
-        from gamecore.canonical import compile_program
-
-        game, obj = self.game, self._obj
-        layout, shapes = game.layout, game.output_shapes
-        sigma = cp.Variable(layout.size, name="sigma")
-        aggs = {o: cp.Variable(int(np.prod(shapes[o], dtype=int)), name=f"agg_{o}") for o in self.outputs}
-        signals, agg = leader_arguments(layout, sigma, aggs, shapes)
-        expr: cp.Expression = cp.Constant(0.0)
-        if obj.cost is not None:
-            expr = self.sign * cp.sum(cp.Expression.cast_to_const(obj.cost(signals, agg)))
-            if not expr.is_convex():
-                self.reason = "the cost is not convex (DCP) in signals and aggregates"
-                return False
-        constraints = game.leader_constraints.build(sigma, aggs) if game.leader_constraints is not None else []
-        outputs: dict[str, cp.Expression] = {"__sigma": sigma}
-        outputs.update({f"__agg_{o}": v for o, v in aggs.items()})
-        anchor = [v == v for v in outputs.values()]
-        prog = compile_program(f"{game.leader.name}.model", cp.Minimize(expr), list(constraints) + anchor, {}, outputs)
+        game = self.game
+        layout = game.layout
+        compiled = game.leader_program(self.objective)     # compiled once per game, shared with kkt
+        prog = compiled.program
         d = prog.dims
         if d.exp or d.psd or d.p3d:
             self.reason = "exponential/PSD/power cones"
             return False
-        zc = np.concatenate([prog.outputs["__sigma"][0]] + [prog.outputs[f"__agg_{o}"][0] for o in self.outputs])
+        # z = (σ, a): column of the program per entry of z, or −1 (an output the cost and
+        # constraints do not use has no column: its entries do not move F)
+        zc = np.full(self.n_sigma + self.n_agg, -1, dtype=int)
+        zc[: self.n_sigma] = compiled.sigma_cols
+        for o, cols in compiled.agg_cols.items():
+            sl = self.agg_slices[o]
+            zc[self.n_sigma + sl.start: self.n_sigma + sl.stop] = cols
+        present = np.flatnonzero(zc >= 0)
         n, N = prog.n, zc.size
-        uc = np.setdiff1d(np.arange(n), zc)
+        uc = np.setdiff1d(np.arange(n), zc[present])
         if n > 3000 or n * prog.A.shape[0] > 2e7:
             self.reason = f"{n} canonical variables, {prog.A.shape[0]} rows (too many to eliminate densely)"
             return False
         A = sp.csr_matrix(prog.A).toarray()
         A_eq, b_eq = A[: d.zero], prog.b0[: d.zero]
         E = np.zeros((n, N))
-        E[zc, np.arange(N)] = 1.0
+        E[zc[present], present] = 1.0
         e0 = np.zeros(n)
         if uc.size:
             A_u = A_eq[:, uc]
@@ -397,7 +388,7 @@ class LeaderModel:
                 self.reason = "auxiliary variables not fixed by equality rows (epigraph form)"
                 return False
             pinv = np.linalg.pinv(A_u)
-            E[uc] = -pinv @ A_eq[:, zc]
+            E[uc] = -pinv @ A_eq @ E
             e0[uc] = pinv @ b_eq
         P = sp.csr_matrix(prog.P)
         P_full = (P + P.T - sp.diags(P.diagonal())).toarray()
@@ -412,17 +403,16 @@ class LeaderModel:
         rows = np.concatenate([keep_eq, np.arange(d.zero, A.shape[0])]).astype(int)
         self.G, self.h = G[rows], h[rows]
         self.n_zero, self.n_nonneg, self.soc = int(keep_eq.size), int(d.nonneg), tuple(d.soc)
-        # check against cvxpy at random points
+        # check against the objective's own (cvxpy) evaluation at random points
+        cost_only = replace(self._obj, bilinear=())
         rng = np.random.default_rng(seed)
         lo, hi = layout.lower(), layout.upper()
         for _ in range(check_points):
             boxed = np.isfinite(lo) & np.isfinite(hi)
             s = np.where(boxed, lo + rng.random(lo.size) * np.where(boxed, hi - lo, 0.0), rng.normal(size=lo.size))
             a = rng.normal(size=self.n_agg) * 3.0
-            sigma.value = s
-            for o, v in aggs.items():
-                v.value = a[self.agg_slices[o]]
-            want = float(expr.value)
+            aggregates = {o: a[self.agg_slices[o]].reshape(game.output_shapes[o]) for o in self.outputs}
+            want = cost_only.minimized(layout.unpack(s), aggregates)
             got = self._cost(np.concatenate([s, a]))
             if not abs(got - want) <= 1e-8 * max(1.0, abs(want)):
                 self.reason = f"compiled cost differs from cvxpy's value ({got!r} vs {want!r})"
