@@ -173,12 +173,14 @@ class ExpressionBound:
 
 @dataclass
 class _SCIPModel:
-    """What :meth:`KKTModel._model` builds: the model, σ, and per modelled follower its x and z."""
+    """What :meth:`KKTModel._model` builds: the model, σ, and per modelled follower its x, z and
+    the slacks of its nonnegative rows."""
 
     model: Any
     sigma: list[Any]
     xs: dict[int, list[Any]]
     zs: dict[int, list[Any]]
+    slacks: dict[int, list[Any]]
     objective_terms: list[Any]
     linearised: list[str]
 
@@ -266,7 +268,7 @@ class KKTModel:
         objective_terms: list[Any] = []
         xs_vars: dict[int, list[Any]] = {}
         zs_vars: dict[int, list[Any]] = {}
-        self._duals: list[tuple[list[Any], list[Any]]] = []
+        slacks: dict[int, list[Any]] = {}
         linearised: list[str] = []
         which = range(game.n_followers) if followers is None else sorted({int(i) for i in followers})
         for i in which:
@@ -277,11 +279,11 @@ class KKTModel:
             xs_vars[i] = x
             z, s = self._follower_rows(model, quicksum, prog, x, [sig[g] for g in idx], i)
             zs_vars[i] = z
-            self._duals.append((z, s))
+            slacks[i] = s
             objective_terms += self._bilinear_terms(i, prog, x, z, sig, idx, linearised)
         if self.leader is not None and len(xs_vars) == game.n_followers:
             objective_terms += self._leader_rows(model, quicksum, sig, [xs_vars[i] for i in range(game.n_followers)])
-        return _SCIPModel(model, sig, xs_vars, zs_vars, objective_terms, linearised)
+        return _SCIPModel(model, sig, xs_vars, zs_vars, slacks, objective_terms, linearised)
 
     def expression_bounds(self, expressions: Sequence[AffineExpression], time_limit: float = 60.0,
                           feastol: float = 1e-7, followers: Sequence[int] | None = None,
@@ -473,8 +475,10 @@ class KKTModel:
         sol = model.getBestSol()
         vector = np.array([model.getSolVal(sol, v) for v in sig])
         xs = [np.array([model.getSolVal(sol, v) for v in x]) for x in xs_vars]
-        active = [np.array([model.getSolVal(sol, sv) <= model.getSolVal(sol, zv) for zv, sv in zip(z[len(z) - len(sl):], sl)],
-                           dtype=bool) for z, sl in self._duals]
+        n_followers = self.game.n_followers
+        active = [np.array([model.getSolVal(sol, sv) <= model.getSolVal(sol, zv)     # row tight: s ≤ z (SOS1)
+                            for zv, sv in zip(built.zs[i][len(built.zs[i]) - len(built.slacks[i]):], built.slacks[i])],
+                           dtype=bool) for i in range(n_followers)]
         value = float(model.getSolObjVal(sol))
         gap = float(model.getGap()) if bound_ok else None
         result = KKTSolution(status, value, bound if bound_ok else None, vector, xs, int(model.getNNodes()), solve_s,
