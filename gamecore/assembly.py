@@ -21,7 +21,7 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
-from gamecore.canonical import _STATUS, CanonicalProgram
+from gamecore.canonical import _STATUS, CanonicalProgram, symmetric
 
 if TYPE_CHECKING:
     from gamecore.game import Game
@@ -192,9 +192,3 @@ class _Triplets:
 
     def matrix(self, n: int) -> sp.csr_matrix:
         return sp.csr_matrix((self.data, (self.row, self.col)), shape=(self.size, n))
-
-
-def symmetric(P: sp.spmatrix) -> sp.csr_matrix:
-    """Full symmetric matrix from a canonical program's upper triangle."""
-    P = sp.csr_matrix(P)
-    return sp.csr_matrix(P + P.T - sp.diags(P.diagonal()))

@@ -89,7 +89,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
-from gamecore.canonical import _STATUS, OK_STATUSES, CanonicalProgram
+from gamecore.canonical import _STATUS, OK_STATUSES, CanonicalProgram, symmetric
 from gamecore.errors import FollowerSolveError, StrategyError
 from gamecore.game import Game
 from gamecore.leader import LeaderObjective
@@ -200,12 +200,6 @@ def _add_term(prog: CanonicalProgram, signal: str, output: str, sl: slice, coef:
             return
     for e in range(size):
         u_terms.append((sl.start + e, int(out_cols[e]), coef))
-
-
-def _sym(P: sp.spmatrix) -> sp.csc_matrix:
-    """Full symmetric matrix from an upper-triangular one."""
-    P = sp.csc_matrix(P)
-    return sp.csc_matrix(P + P.T - sp.diags(P.diagonal()))
 
 
 def _psd_factor(P_sym: sp.csc_matrix, name: str) -> np.ndarray:
@@ -358,7 +352,7 @@ class FollowerRelaxation:
         prog, n, m, N = self.prog, self.n, self.m, self.N
         d = prog.dims
         rows = _Rows()
-        P_sym = _sym(prog.P)
+        P_sym = sp.csc_matrix(symmetric(prog.P))
         # stationarity: P x + A^T z + Qs σ = -q0
         Qloc = sp.csr_matrix((n, self.S))
         if self.nJ:

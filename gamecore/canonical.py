@@ -86,6 +86,12 @@ class ConeDims:
         return self.exp == 0 and not self.psd and not self.p3d
 
 
+def symmetric(P: sp.spmatrix) -> sp.csr_matrix:
+    """The full symmetric matrix of a canonical program's upper-triangular ``P``."""
+    P = sp.csr_matrix(P)
+    return sp.csr_matrix(P + P.T - sp.diags(P.diagonal()))
+
+
 def cone_violation(residual: np.ndarray, zero: int, nonneg: int, soc: Sequence[int]) -> float:
     """Largest violation of ``residual ∈ {0}^zero × R₊^nonneg × SOC(soc[0]) × …`` (0 inside).
 

@@ -52,8 +52,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from gamecore.bilevel import leader_bilinear_costs
-from gamecore.assembly import ConicProgram, symmetric
-from gamecore.canonical import CanonicalProgram
+from gamecore.assembly import ConicProgram
+from gamecore.canonical import CanonicalProgram, symmetric
 from gamecore.errors import GameDefinitionError, StrategyError
 from gamecore.game import Game
 from gamecore.upper_level import LeaderProgram
@@ -609,8 +609,7 @@ class KKTModel:
         AT = sp.csr_matrix(prog.A.T)
         Bs = sp.csr_matrix(prog.Bs)
         Qs = sp.csr_matrix(prog.Qs)
-        P = sp.csr_matrix(prog.P)
-        P = sp.csr_matrix(P + P.T - sp.diags(P.diagonal()))
+        P = symmetric(prog.P)
         z = [model.addVar(f"z{i}_{r}", lb=None if r < d.zero else 0.0, ub=None) for r in range(m)]
         s = [model.addVar(f"s{i}_{r}", lb=0.0, ub=None) for r in range(d.zero, m)]
         for r in range(m):

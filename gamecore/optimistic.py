@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gamecore.assembly import ConicProgram
-from gamecore.canonical import CanonicalProgram, Response, cone_violation
+from gamecore.canonical import CanonicalProgram, Response, cone_violation, symmetric
 from gamecore.errors import GameDefinitionError
 from gamecore.game import Game
 from gamecore.upper_level import leader_arguments
@@ -94,8 +94,7 @@ class _OptimalSetBlocks:
 def _used_rows(prog: CanonicalProgram) -> sp.csr_matrix | None:
     """The non-empty rows of the symmetric P (None for an LP), computed once per program."""
     def build() -> sp.csr_matrix | None:
-        P = sp.csr_matrix(prog.P)
-        P = sp.csr_matrix(P + P.T - sp.diags(P.diagonal()))
+        P = symmetric(prog.P)
         used = np.flatnonzero(np.diff(P.indptr) > 0)
         return P[used] if used.size else None
     return prog.memo("optimal_set.P_rows", build)
@@ -225,8 +224,7 @@ def outputs_unique(prog: CanonicalProgram) -> bool:
     """
     from scipy.sparse.linalg import lsqr
 
-    P = sp.csr_matrix(prog.P)
-    P = sp.csr_matrix(P + P.T - sp.diags(P.diagonal()))
+    P = symmetric(prog.P)
     M = sp.vstack([P, sp.csr_matrix(prog.A)[: prog.dims.zero]], format="csr")
     if M.nnz == 0:
         return output_columns(prog).size == 0
@@ -390,8 +388,7 @@ class LeaderModel:
             pinv = np.linalg.pinv(A_u)
             E[uc] = -pinv @ A_eq @ E
             e0[uc] = pinv @ b_eq
-        P = sp.csr_matrix(prog.P)
-        P_full = (P + P.T - sp.diags(P.diagonal())).toarray()
+        P_full = symmetric(prog.P).toarray()
         self.Q = E.T @ P_full @ E
         self.Q = 0.5 * (self.Q + self.Q.T)
         self.r = E.T @ (P_full @ e0 + prog.q0)
