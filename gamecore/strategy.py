@@ -265,8 +265,9 @@ class Strategy(ABC, Generic[Opts]):
                 reference: Reference | None, bound_options: BoundOptions | None = None) -> None:
         vector = np.clip(outcome.signal_vector, game.layout.lower(), game.layout.upper())
         own = outcome.certificate is not None
-        stackelberg = self.equilibrium_for(game) != "market"
-        best = pool.respond(vector, keep_x=True) if not own or outcome.responses is None or stackelberg else None
+        notion = self.equilibrium_for(game)
+        best = pool.respond(vector, keep_x=True) if not own or outcome.responses is None or notion != "market" \
+            else None
         reported = outcome.responses if outcome.responses is not None else best
         bound = None
         if game.is_market and not own:
@@ -275,7 +276,6 @@ class Strategy(ABC, Generic[Opts]):
             except GameError:
                 bound = None
         ref_leader = reference.objective if reference is not None and reference.kind == "stackelberg" else None
-        notion = self.equilibrium_for(game)
         if own:
             cert = outcome.certificate
             bound = cert.centralized_bound
@@ -295,7 +295,7 @@ class Strategy(ABC, Generic[Opts]):
             supplies = outcome.supplies or {c.name: game.suppliers[c.name].solve(signals[c.signal].ravel())
                                             for c in game.leader.couplings}
             result.supplies = {name: r.outputs[SUPPLY] for name, r in supplies.items()}
-        if self.equilibrium_for(game) == "market":
+        if notion == "market":
             result.objective = cert.welfare_cost
             ref = reference.objective if reference is not None and reference.kind == "market" else bound
         else:
