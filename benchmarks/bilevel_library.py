@@ -45,9 +45,17 @@ def run(strategies: list[str], names: list[str], time_limit: float, seed: int) -
             rows.append({**row, "objective": result.objective, "error": error, "status": result.status,
                          "certified": cert.certified, "unchecked": " ".join(cert.unchecked),
                          "optimistic_gap": cert.optimistic_gap, "leader_regret": cert.leader_regret,
-                         "iterations": result.iterations, "wall_s": result.wall_s, "solver_s": result.solver_s,
+                         "iterations": result.iterations, "evaluations": _evaluations(result.extra),
+                         "wall_s": result.wall_s, "solver_s": result.solver_s,
                          "certificate_s": result.certificate_s, "message": result.message})
     return pd.DataFrame(rows)
+
+
+def _evaluations(extra: dict) -> int | None:
+    """Upper-level evaluations (signal vectors whose followers were solved) of ``nsga-qp``: GA + polish."""
+    if "evaluations" not in extra:
+        return None
+    return int(extra["evaluations"]) + int(extra.get("polish_evaluations", 0))
 
 
 def summary(frame: pd.DataFrame) -> pd.DataFrame:
