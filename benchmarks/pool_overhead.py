@@ -46,13 +46,14 @@ except ImportError:  # pragma: no cover - depends on the environment
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cvxpy as cp  # noqa: E402
-from joblib import Parallel, delayed  # noqa: E402
+from joblib import Parallel, cpu_count, delayed  # noqa: E402
 
+from gamecore.canonical import CanonicalProgram  # noqa: E402
 from gamecore.cases import make_case  # noqa: E402
 from gamecore.follower import Follower  # noqa: E402
 from gamecore.game import Game  # noqa: E402
 from gamecore.leader import Leader, MarketCoupling  # noqa: E402
-from gamecore.pool import FollowerPool  # noqa: E402
+from gamecore.pool import FollowerPool, plan_workers  # noqa: E402
 from gamecore.signals import Signal  # noqa: E402
 
 MS = 1e3
@@ -204,10 +205,16 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def measure_pool(game: Game, n_jobs: int, warmup: list[np.ndarray], vectors: list[np.ndarray],
-                 batch: bool, worker_pids: list[int]) -> list[dict[str, Any]]:
+                 batch: bool) -> list[dict[str, Any]]:
     """``respond`` on each warm-up vector (the first one timed alone), then one timed ``respond``
-    per vector and, if ``batch``, one timed ``respond_many`` over all of them."""
+    per vector and, if ``batch``, one timed ``respond_many`` over all of them.
+
+    The rows' ``n_jobs`` is the pool's worker count (``FollowerPool.workers``: ``n_jobs`` capped
+    at the followers and CPUs). Its loky workers are (re)spawned before the first timed call."""
     pool = FollowerPool(game, n_jobs=n_jobs, backend="loky")
+    if pool.note:
+        print(f"    {pool.note}", flush=True)
+    pids = start_workers(pool.workers)[1] if pool.parallel else []
     try:
         start = time.perf_counter()
         pool.respond(warmup[0])
@@ -215,7 +222,6 @@ def measure_pool(game: Game, n_jobs: int, warmup: list[np.ndarray], vectors: lis
         for vector in warmup[1:]:
             pool.respond(vector)
         reships_warm = pool.stats.reshipped_shards
-        pids = worker_pids if pool.parallel else []
         measured = []
         load = load_average()
         before = pool.stats.snapshot()
@@ -238,7 +244,7 @@ def measure_pool(game: Game, n_jobs: int, warmup: list[np.ndarray], vectors: lis
             cpu = cpu_seconds(pids) - cpu0
             iters = sum(r.iterations for row in batches for r in row)
             measured.append(("respond_many", pool.stats.since(before), iters, outside, cpu, load))
-        return [_pool_row(call, n_jobs, d, first_call, reships_warm, iters, outside, cpu, load)
+        return [_pool_row(call, pool.workers, d, first_call, reships_warm, iters, outside, cpu, load)
                 for call, d, iters, outside, cpu, load in measured]
     finally:
         pool.close()
@@ -260,6 +266,18 @@ def _pool_row(call: str, n_jobs: int, d: Any, first_call: float, reships_warm: i
         "cpu_ms": cpu / d.solves * MS,
         "load1": load,
     }
+
+
+def updated_solver(prog: CanonicalProgram, sigma: np.ndarray) -> Any:
+    """``prog``'s cached Clarabel solver updated to the plain problem at ``sigma``, not yet solved.
+
+    The data-update half of ``CanonicalProgram.solve`` (built on first use, updated in place
+    afterwards), through its private helpers ``_data`` and ``_solver``: the only place this
+    benchmark touches gamecore internals (``tests/test_hostile_pool.py`` runs it, so a signature
+    change fails a test instead of the documented commands).
+    """
+    key, P, q, b = prog._data(np.asarray(sigma, dtype=float), None)
+    return prog._solver(key, P, q, b, None)
 
 
 def measure_routes(model: str, build: Callable[[int, int, int], tuple[Game, PlainFactory]], sample: int,
@@ -287,13 +305,12 @@ def measure_routes(model: str, build: Callable[[int, int, int], tuple[Game, Plai
             g_iters += resp.iterations
             g_out[i, r] = resp.outputs["demand"]
     # -- gamecore, decomposed: data update | the Clarabel solve() call ----------------------------
-    # (uses the private CanonicalProgram._solver to time solve() alone)
     upd, call = 0.0, 0.0
     for i, f in enumerate(game.followers):
         prog = f.program
         for r in range(repeats):
             t_a = time.perf_counter()
-            solver = prog._solver(np.asarray(sigmas[i][r], dtype=float), None)
+            solver = updated_solver(prog, sigmas[i][r])
             t_b = time.perf_counter()
             solver.solve()
             t_c = time.perf_counter()
@@ -429,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pool overhead benchmark: models={args.models} agents={args.agents} T={args.periods} "
           f"jobs=1,{args.jobs} cpus={os.cpu_count()} (clarabel {meta['clarabel']}, cvxpy {meta['cvxpy']})", flush=True)
     meta["load1_start"] = load_average()
-    meta["worker_start_s"], pids = start_workers(args.jobs)
+    meta["worker_start_s"], pids = start_workers(plan_workers(args.jobs, "loky", max(args.agents), cpu_count())[0])
     meta["worker_pids"] = len(pids)
     print(f"loky workers started and gamecore imported in {meta['worker_start_s']:.2f} s "
           f"({len(pids)} distinct workers); 1-min load average {meta['load1_start']:.2f}", flush=True)
@@ -454,9 +471,8 @@ def main(argv: list[str] | None = None) -> int:
             warm, timed = vectors[:args.warmup], vectors[args.warmup:]
             print(f"[{model}] N={agents}: built in {build_s:.2f} s; timing {calls} calls x {agents} followers ...", flush=True)
             base = {"model": model, "agents": agents, "periods": args.periods, "compile_ms": build_s / agents * MS}
-            rows1 = measure_pool(game, 1, warm, timed, not args.no_batch, [])
-            _, pids = start_workers(args.jobs)   # (re)spawn workers outside the timed region
-            rows2 = measure_pool(game, args.jobs, warm, timed, not args.no_batch, pids)
+            rows1 = measure_pool(game, 1, warm, timed, not args.no_batch)
+            rows2 = measure_pool(game, args.jobs, warm, timed, not args.no_batch)
             by_call = {r["call"]: r for r in rows1}
             for r in rows1:
                 r["speedup"] = 1.0

@@ -13,7 +13,8 @@ from gamecore.canonical import Prox, Response
 from gamecore.cases import CASES, Case, Reference, make_case
 from gamecore.certificate import Certificate
 from gamecore.centralized import solve_centralized
-from gamecore.errors import FollowerSolveError, GameDefinitionError, GameError, StrategyError
+from gamecore.errors import (FollowerSolveError, GameDefinitionError, GameDefinitionWarning, GameError,
+                             ResourceLimitError, StrategyError, WorkerLostError)
 from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Bilinear, Leader, LeaderObjective, MarketCoupling
@@ -27,7 +28,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Bilinear", "BoundOptions", "CASES", "Case", "Certificate", "Follower", "FollowerPool", "FollowerSolveError", "Game",
-    "GameDefinitionError", "GameError", "IterativeStrategy", "Leader", "LeaderObjective", "MarketCoupling",
-    "Outcome", "Prox", "Reference", "Response", "Result", "Signal", "SolveContext", "Strategy", "StrategyError",
-    "available_strategies", "get_strategy", "make_case", "solve", "solve_centralized",
+    "GameDefinitionError", "GameDefinitionWarning", "GameError", "IterativeStrategy", "Leader", "LeaderObjective",
+    "MarketCoupling", "Outcome", "Prox", "Reference", "ResourceLimitError", "Response", "Result", "Signal",
+    "SolveContext", "Strategy", "StrategyError", "WorkerLostError", "available_strategies", "get_strategy",
+    "make_case", "solve", "solve_centralized",
 ]

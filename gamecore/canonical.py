@@ -22,6 +22,8 @@ directly comparable.
 
 from __future__ import annotations
 
+import difflib
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -217,13 +219,9 @@ class CanonicalProgram:
 
     # -- solving --------------------------------------------------------------------------
     def _settings(self) -> Any:
-        s = clarabel.DefaultSettings()
-        s.verbose = False
-        s.presolve_enable = False      # keeps data updates allowed
-        s.equilibrate_enable = False   # no scaling state kept between solves (see `_solver`)
-        for key, value in self.settings.items():
-            setattr(s, key, value)
-        return s
+        """Fresh Clarabel settings of this program (:func:`clarabel_settings`; the options were
+        checked when the program was compiled)."""
+        return clarabel_settings(self.settings)
 
     def _data(self, sigma: np.ndarray, prox: Prox | None) -> tuple[Any, sp.csc_matrix, np.ndarray, np.ndarray]:
         """``(cache key, P, q, b)`` of the problem at ``sigma`` (with the proximal term, if any)."""
@@ -348,6 +346,133 @@ class CanonicalProgram:
 
 
 # ------------------------------------------------------------------------------------------
+# Solver settings
+# ------------------------------------------------------------------------------------------
+
+#: settings gamecore fixes on every follower's solver before the follower's own options:
+#: quiet; no presolve (it would forbid the in-place data updates between solves); no
+#: equilibration (see :attr:`CanonicalProgram._reusable`; a follower may turn it on)
+BASE_SETTINGS: dict[str, Any] = {"verbose": False, "presolve_enable": False, "equilibrate_enable": False}
+#: option -> (lowest, highest, lowest allowed, highest allowed) beyond "a non-negative number":
+#: ranges Clarabel itself does not enforce but misbehaves outside of (stops at once, or
+#: NumericalError / InsufficientProgress on every solve)
+_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "max_iter": (1, float("inf"), True, False),
+    "time_limit": (0.0, float("inf"), False, True),                 # seconds; inf = no limit
+    "max_step_fraction": (0.0, 1.0, False, True),
+    "linesearch_backtrack_step": (0.0, 1.0, False, False),
+    "min_switch_step_length": (0.0, 1.0, False, True),
+    "min_terminate_step_length": (0.0, 1.0, False, True),
+    "equilibrate_min_scaling": (0.0, float("inf"), False, False),
+    "equilibrate_max_scaling": (0.0, float("inf"), False, False),
+}
+
+
+def _setting_names() -> tuple[str, ...]:
+    """The settable fields of ``clarabel.DefaultSettings`` (sorted)."""
+    template = clarabel.DefaultSettings()
+    return tuple(sorted(n for n in dir(template) if not n.startswith("_") and not callable(getattr(template, n))))
+
+
+def _bad_setting(agent: str, key: str, problem: str) -> GameDefinitionError:
+    return GameDefinitionError(agent, f"solver_options['{key}']", problem)
+
+
+def _setting_value(agent: str, key: str, value: Any, default: Any) -> Any:
+    """``value`` checked against the kind of Clarabel's default for ``key`` (and :data:`_RANGES`)."""
+    if isinstance(default, bool):
+        if not isinstance(value, (bool, np.bool_)):
+            raise _bad_setting(agent, key, f"must be True or False, got {value!r}")
+        value = bool(value)
+        if key == "presolve_enable" and value:
+            raise _bad_setting(agent, key, "must stay False: gamecore updates each follower's solver data "
+                                           "between solves, which Clarabel forbids once its presolve is on")
+        return value
+    if isinstance(default, (int, float)):
+        integral = isinstance(default, int)
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer) if integral
+                                                                  else (int, float, np.integer, np.floating)):
+            kind = "an integer" if integral else "a number"
+            raise _bad_setting(agent, key, f"must be {kind}, got {value!r} ({type(value).__name__})")
+        low, high, low_ok, high_ok = _RANGES.get(key, (0, float("inf"), True, False))
+        if integral:   # Clarabel's own integer range (u32 / usize) is checked when the value is set
+            value = int(value)
+            if value < low:
+                raise _bad_setting(agent, key, f"must be an integer >= {low:g}, got {value!r}")
+            return value
+        value = float(value)
+        if (math.isnan(value) or value < low or (value == low and not low_ok) or value > high
+                or (value == high and not high_ok)):
+            if high == float("inf"):
+                allowed = f"{'>=' if low_ok else '>'} {low:g}" + (" (inf allowed)" if high_ok else " and finite")
+            else:
+                allowed = f"in {'[' if low_ok else '('}{low:g}, {high:g}{']' if high_ok else ')'}"
+            raise _bad_setting(agent, key, f"must be {allowed}, got {value!r}")
+        return value
+    if isinstance(default, str) and not isinstance(value, str):
+        raise _bad_setting(agent, key, f"must be a string, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def clarabel_settings(options: Mapping[str, Any] | None = None) -> Any:
+    """The ``clarabel.DefaultSettings`` of a follower's solver: :data:`BASE_SETTINGS`, then
+    ``options`` (already checked by :func:`check_solver_options`). Every solver of a
+    :class:`CanonicalProgram` gets its settings here."""
+    settings = clarabel.DefaultSettings()
+    for key, value in {**BASE_SETTINGS, **(options or {})}.items():
+        setattr(settings, key, value)
+    return settings
+
+
+def check_solver_options(agent: str, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A follower's ``solver_options`` checked against Clarabel's settings, so that nothing can
+    fail later inside a worker; returns them as a plain dict with values of the settings' kinds.
+
+    Called when the follower is compiled (:class:`~gamecore.follower.Follower` construction).
+    Checks:
+
+    * the key is a field of ``clarabel.DefaultSettings`` (else the close matches and every
+      valid key are listed);
+    * the value has the field's kind: bools for switches (``presolve_enable`` must stay False);
+      integers (not bools) for counts, e.g. ``max_iter`` >= 1, within Clarabel's integer range;
+      numbers for tolerances and factors, non-negative and not NaN, finite except
+      ``time_limit`` (seconds, > 0, ``inf`` = none), with the ranges of :data:`_RANGES`;
+      strings for the methods, which Clarabel checks only when a solver is built (so a
+      one-row solver is built once with the settings).
+
+    Raises:
+        GameDefinitionError: naming ``agent``, ``solver_options['key']`` and what is wrong.
+    """
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise GameDefinitionError(agent, "solver_options",
+                                  f"must be a mapping of Clarabel settings, got {type(options).__name__}")
+    names = _setting_names()
+    template = clarabel.DefaultSettings()
+    checked: dict[str, Any] = {}
+    for key, value in options.items():
+        if not isinstance(key, str) or key not in names:
+            close = difflib.get_close_matches(str(key), names, n=3)
+            hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+            raise _bad_setting(agent, str(key), f"not a Clarabel setting; {hint}valid settings: {', '.join(names)}")
+        checked[key] = value = _setting_value(agent, key, value, getattr(template, key))
+        try:
+            setattr(template, key, value)
+        except OverflowError:
+            raise _bad_setting(agent, key, f"{value!r} is outside Clarabel's integer range") from None
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise _bad_setting(agent, key, f"rejected by Clarabel: {exc}") from None
+    if checked:
+        try:   # Clarabel checks its string settings (e.g. direct_solve_method) only when a solver is built
+            clarabel.DefaultSolver(sp.csc_matrix((1, 1)), np.zeros(1), sp.csc_matrix(np.ones((1, 1))), np.ones(1),
+                                   [clarabel.ZeroConeT(1)], clarabel_settings({**checked, "verbose": False}))
+        except Exception as exc:   # noqa: BLE001 - Clarabel raises a bare Exception("Bad settings: ...")
+            raise GameDefinitionError(agent, "solver_options", f"rejected by Clarabel: {exc}") from None
+    return checked
+
+
+# ------------------------------------------------------------------------------------------
 # Compilation from cvxpy
 # ------------------------------------------------------------------------------------------
 
@@ -364,8 +489,10 @@ def compile_program(
     Parameters that are not signals are frozen at their current values. Raises
     :class:`GameDefinitionError` naming ``name`` and the field for: non-DCP/non-DPP programs,
     a signal that multiplies a variable inside a constraint or a quadratic term, NaN/inf data,
-    non-affine or parameter-dependent outputs.
+    non-affine or parameter-dependent outputs, solver ``settings`` Clarabel would refuse or
+    misbehave with (:func:`check_solver_options`; checked first).
     """
+    settings = check_solver_options(name, settings)
     sign = 1.0
     if isinstance(objective, cp.Maximize):
         sign = -1.0
@@ -418,7 +545,7 @@ def compile_program(
         name=name, P=_upper_with_output_diagonals(sp.csc_matrix(P_full), all_out_cols), q0=np.asarray(q0, float), Qs=sp.csr_matrix(Qs), d0=d0,
         ds=ds, A=A_solver, b0=b0, Bs=Bs, dims=ConeDims.from_cvxpy(data["dims"]),
         signal_names=tuple(signals), signal_shapes={nm: tuple(p.shape) for nm, p in signals.items()},
-        outputs=out_cols, settings=dict(settings or {}))
+        outputs=out_cols, settings=settings)
     return compiled
 
 

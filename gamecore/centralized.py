@@ -48,6 +48,32 @@ class CentralizedSolution:
     iterations: int
 
 
+def prices_outside_box(game: Game, signal_vector: np.ndarray, rtol: float = 1e-6) -> str | None:
+    """Where the market-clearing prices leave the leader's signal box, in words (None if nowhere).
+
+    The welfare problem's balance duals are the clearing prices whatever the box; when they
+    lie outside it (beyond ``rtol`` relative to ``max(1, |bound|)``), no price in the box
+    clears the market, and clipping them gives no equilibrium.
+    """
+    lower, upper = game.layout.lower(), game.layout.upper()
+    slack = rtol * np.maximum(1.0, np.maximum(np.abs(np.where(np.isfinite(lower), lower, 0)),
+                                              np.abs(np.where(np.isfinite(upper), upper, 0))))
+    parts = []
+    for coupling in game.leader.couplings:
+        sl = game.layout.slices[coupling.signal]
+        p, lo, hi, tol = signal_vector[sl], lower[sl], upper[sl], slack[sl]
+        bad = np.flatnonzero((p < lo - tol) | (p > hi + tol))
+        if bad.size:
+            k = int(bad[np.argmax(np.maximum(lo[bad] - p[bad], p[bad] - hi[bad]))])
+            parts.append(f"coupling '{coupling.name}': price '{coupling.signal}' clears at {p[k]:.6g} in entry {k} "
+                         f"({bad.size} of {p.size} entries outside the box), outside the leader's box "
+                         f"[{lo[k]:.6g}, {hi[k]:.6g}]")
+    if not parts:
+        return None
+    return ("; ".join(parts) + ": no price in the box clears the market (widen the signal box, or bound "
+            "the supply so that its marginal cost lies inside it)")
+
+
 def _zero_price_q(prog: CanonicalProgram) -> tuple[np.ndarray, float]:
     sigma = np.zeros(prog.k)
     return prog.q(sigma), prog.d0

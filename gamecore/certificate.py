@@ -55,6 +55,15 @@ TOLERANCES: dict[str, float] = {
 }
 #: measures that also fail when clearly negative (they compare with a valid bound)
 TWO_SIDED = ("duality_gap", "leader_regret")
+#: per notion, the measures that say the answer is a feasible point of the game, as opposed
+#: to how good it is. Market: every follower's point inside its feasible set and every
+#: coupling cleared make a feasible allocation of the welfare problem (welfare cost ≥ P*),
+#: best responses or not. Stackelberg: a bilevel-feasible point needs the followers at best
+#: responses inside their feasible sets and the leader's constraints held (leader value ≥ F*).
+FEASIBILITY: dict[str, tuple[str, ...]] = {
+    "market": ("follower_infeasibility", "coupling_residual"),
+    "stackelberg": ("best_response_gap", "follower_infeasibility", "leader_violation"),
+}
 #: ``within()`` keyword -> measure (the short names of earlier versions are kept)
 _KEYWORDS = {"best_response": "best_response_gap", "feasibility": "follower_infeasibility",
              "coupling": "coupling_residual", "duality": "duality_gap", "leader": "leader_violation",
@@ -98,6 +107,7 @@ class Certificate:
     welfare_cost: float | None = None
     required: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    notion: Literal["market", "stackelberg"] | None = None
 
     def summary(self) -> dict[str, Any]:
         """Every measure (None where not computed) and ``certified``."""
@@ -121,13 +131,29 @@ class Certificate:
         """Every required measure computed and within its default tolerance."""
         return self.within()
 
-    def failures(self, **tolerances: float) -> list[str]:
-        """Why :meth:`within` is False (empty when it is True), one phrase per measure."""
+    @property
+    def feasible(self) -> bool:
+        """The required :data:`FEASIBILITY` measures of the certificate's notion computed and
+        within their default tolerances: the answer is a feasible point of the game (though
+        maybe not a good one). False when the notion is not known."""
+        if self.notion is None or not self.required:
+            return False
+        return not self.failures(measures=FEASIBILITY[self.notion])
+
+    def failures(self, measures: Sequence[str] | None = None, **tolerances: float) -> list[str]:
+        """Why :meth:`within` is False (empty when it is True), one phrase per measure.
+
+        Args:
+            measures: judge only these of the required measures (default: all of them).
+            tolerances: per-measure overrides (keywords of :meth:`within` or measure names).
+        """
         tols = _tolerances(tolerances)
         out = []
         if not self.required:
             out.append("no measure was required (nothing was certified)")
         for m in self.required:
+            if measures is not None and m not in measures:
+                continue
             v = getattr(self, m)
             if v is None:
                 out.append(f"{m} unchecked")
@@ -213,7 +239,7 @@ def certify(game: Game, signal_vector: np.ndarray, reported: Sequence[Response],
         leader_bound: a lower bound on the leader's optimum (Stackelberg).
     """
     notion = notion or ("market" if game.is_market else "stackelberg")
-    cert = Certificate(required=required_measures(game, notion))
+    cert = Certificate(required=required_measures(game, notion), notion=notion)
     gaps, infeasible = [], []
     for i, (rep, br) in enumerate(zip(reported, best)):
         sigma = game.follower_signals(i, signal_vector)

@@ -1,8 +1,10 @@
 """Command-line interface: ``gamecore strategies | cases | solve | demo | reconfigure``.
 
-Exit codes: 0 success; 1 the strategy failed (status ``failed``) or crashed; 2 usage
-errors (unknown case or strategy, bad option, strategy not applicable to the case). Same for
-``reconfigure`` (1: reconfiguration ``failed`` or crashed; 2: unknown feeder / method / periods).
+Exit codes: 0 success; 1 the strategy failed (status ``failed``) or crashed, or an ``--out``
+file could not be written; 2 usage errors (unknown case or strategy, bad option, strategy not
+applicable to the case, ``--out`` not a writable directory, dask scheduler unreachable), found
+before the solve; 130 interrupted (Ctrl-C). Same for ``reconfigure`` (1: reconfiguration
+``failed`` or crashed; 2: unknown feeder / method / periods, bad ``--time-limit``).
 Errors print one line on stderr, without a traceback (set ``GAMECORE_DEBUG=1`` to get
 the traceback of an unexpected exception).
 
@@ -12,12 +14,17 @@ with rich only when rich is installed.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import json
+import logging
 import math
 import os
+import signal
 import sys
+import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -57,12 +64,30 @@ CERTIFICATE_LABELS: dict[str, str] = {
 #: the two cases ``gamecore demo`` runs
 DEMO_CASES: tuple[str, ...] = ("analytic-market", "analytic-stackelberg")
 
+#: seconds ``--scheduler`` may take to answer (``--connect-timeout``)
+DEFAULT_CONNECT_TIMEOUT: float = 5.0
+#: seconds each of the dask client and cluster gets to close
+DASK_CLOSE_TIMEOUT: float = 10.0
+#: seconds the LocalCluster's worker processes get to be forked, then to connect
+WORKER_SPAWN_TIMEOUT: float = 10.0
+WORKER_START_TIMEOUT: float = 120.0
+#: seconds the LocalCluster's workers get to silence their logging before they are closed
+WORKER_SILENCE_TIMEOUT: float = 2.0
+#: ``gamecore reconfigure --time-limit`` default, s
+DEFAULT_TIME_LIMIT: float = 600.0
+
 
 # ------------------------------------------------------------------------------ helpers
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``message`` on stderr and exit with ``code`` (no traceback)."""
     typer.echo(f"gamecore: error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def flag(help_text: str, *names: str) -> Any:
+    """A typer on/off option: ``False`` unless one of ``names`` is given (it takes no value);
+    the help shows the bare flag, not a ``<bool>`` value."""
+    return typer.Option(False, *names, metavar="", help=help_text)
 
 
 def parse_value(text: str) -> bool | int | float | str:
@@ -194,14 +219,42 @@ def solve_command(
                                 "multiprocessing or dask"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="with --backend dask: address of a dask "
                                             "scheduler (default: a LocalCluster of --n-jobs single-thread workers)"),
+    connect_timeout: Optional[float] = typer.Option(
+        None, "--connect-timeout", metavar="<seconds>",
+        help=f"with --scheduler: seconds to reach the scheduler before giving up with exit 2 "
+             f"(default {DEFAULT_CONNECT_TIMEOUT:g})"),
     out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                       help="write result.json, history.csv and convergence.png to this directory"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the summary"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+                                       help="write result.json, history.csv and convergence.png to this directory "
+                                            "(checked before solving; files appear complete or not at all)"),
+    as_json: bool = flag("print one JSON object instead of the summary", "--json"),
+    quiet: bool = flag("no progress bar", "--quiet", "-q"),
     option: Optional[list[str]] = typer.Option(None, "--option", "-O", metavar="KEY=VALUE",
                                                help="strategy option (repeatable), e.g. -O max_iter=200 -O tol=1e-6"),
 ) -> None:
-    """Solve CASE with one strategy, print the result and its certificate."""
+    """Solve CASE with one strategy, print the result and its certificate.
+
+    Ctrl-C stops the solve, shuts the dask cluster (if any) down quietly and exits 130.
+    """
+    check_solve_usage(case, n_jobs, backend, scheduler, connect_timeout)
+    if out is not None:
+        prepare_out_dir(out)
+    try:
+        with contextlib.ExitStack() as stack:
+            if scheduler is not None:  # fail fast, before the case is built
+                stack.enter_context(scheduler_client(scheduler, connect_timeout or DEFAULT_CONNECT_TIMEOUT))
+            strategy_obj, built = build_solve(case, strategy, agents, periods, seed, backend, option or [])
+            stack.enter_context(dask_client(backend, None, n_jobs) if scheduler is None else contextlib.nullcontext())
+            result = run_solve(strategy_obj, built, strategy, n_jobs=n_jobs, backend=backend, quiet=quiet, seed=seed)
+    except KeyboardInterrupt:  # the dask client / cluster are closed by now
+        fail("interrupted", code=130)
+    report_solve(built, result, periods or CASES[case].default_periods, as_json, out)
+
+
+def check_solve_usage(case: str, n_jobs: int, backend: str, scheduler: str | None,
+                      connect_timeout: float | None) -> None:
+    """Exit 2 (:func:`fail`) on a usage error of ``gamecore solve`` that needs no case or solver:
+    unknown case, ``--n-jobs`` 0 or < -1, ``--scheduler`` without ``--backend dask``, dask with
+    ``-j 1``, ``--connect-timeout`` without ``--scheduler`` or not a finite number > 0."""
     if case not in CASES:
         fail(f"unknown case '{case}'; available: {', '.join(sorted(CASES))}")
     if n_jobs == 0 or n_jobs < -1:
@@ -210,59 +263,338 @@ def solve_command(
         fail("--scheduler needs --backend dask")
     if backend == "dask" and n_jobs == 1:
         fail("--backend dask needs --n-jobs > 1 or -1 (with -j 1 the followers are solved in-process)")
+    if connect_timeout is not None:
+        if scheduler is None:
+            fail("--connect-timeout needs --scheduler")
+        check_seconds("--connect-timeout", connect_timeout)
+
+
+def check_seconds(name: str, value: float) -> float:
+    """``value`` if it is a finite number of seconds > 0; else exit 2 naming option ``name``."""
+    if not (math.isfinite(value) and value > 0):
+        fail(f"{name} must be a finite number of seconds > 0, got {value:g}")
+    return value
+
+
+def build_solve(case: str, strategy: str, agents: int | None, periods: int | None, seed: int, backend: str,
+                option: Sequence[str]) -> tuple[Strategy, Case]:
+    """The strategy (with its ``--option`` values) and the built case; exit 2 on any
+    :class:`GameError` / ``ValueError`` (bad backend or option, strategy not applicable)."""
     try:
         check_backend(backend)
-        options = parse_options(option or [])
-        strategy_obj = get_strategy(strategy, **options)
+        strategy_obj = get_strategy(strategy, **parse_options(option))
         built = make_case(case, agents, periods, seed)
         strategy_obj.check(built.game)
     except (GameError, ValueError) as err:
         fail(str(err))
+    return strategy_obj, built
+
+
+def run_solve(strategy_obj: Strategy, built: Case, name: str, *, n_jobs: int, backend: str, quiet: bool,
+              seed: int) -> Result:
+    """``strategy_obj.solve(built, ...)``; an exception (not Ctrl-C) -> "strategy '<name>' crashed:
+    ...", exit 1 (re-raised with ``GAMECORE_DEBUG`` set)."""
     try:
-        with dask_client(backend, scheduler, n_jobs):
-            result = strategy_obj.solve(built, n_jobs=n_jobs, backend=backend, progress=show_progress(quiet),
-                                        seed=seed)
+        return strategy_obj.solve(built, n_jobs=n_jobs, backend=backend, progress=show_progress(quiet), seed=seed)
     except Exception as err:  # a strategy bug must not end in a traceback for the user
         if os.environ.get("GAMECORE_DEBUG"):
             raise
-        fail(f"strategy '{strategy}' crashed: {type(err).__name__}: {err}", code=1)
+        fail(f"strategy '{name}' crashed: {type(err).__name__}: {err}", code=1)
+
+
+def report_solve(built: Case, result: Result, periods: int, as_json: bool, out: Path | None) -> None:
+    """Print the summary (or the JSON object), write ``--out`` files; exit 1 when the status
+    is ``failed`` or a file cannot be written (no partial file is left, see :func:`write_outputs`)."""
     if as_json:
-        periods_used = periods or CASES[case].default_periods
-        typer.echo(json.dumps(_finite(result_payload(built, result, periods_used)), allow_nan=False,
+        typer.echo(json.dumps(_finite(result_payload(built, result, periods)), allow_nan=False,
                               default=_json_default))
     else:
         typer.echo(format_summary(built, result))
     if out is not None:
         try:
             written = write_outputs(result, out)
-        except OSError as err:
-            fail(f"cannot write to {out}: {err}", code=1)
+        except Exception as err:  # disk full, permissions changed since the check, a plotting failure, ...
+            fail(f"cannot write to --out {out}: {type(err).__name__}: {err}", code=1)
         if not as_json:
             typer.echo("wrote " + ", ".join(str(p) for p in written))
     if result.status == "failed":
         raise typer.Exit(1)
 
 
+def prepare_out_dir(out: Path) -> None:
+    """Create directory ``out`` (with its parents) and check that a file can be created in it.
+
+    Exits 2 naming ``--out`` when ``out`` is an existing non-directory or cannot be created or
+    written. Called before the case is built, so a bad ``--out`` costs no solve.
+    """
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=out, prefix=".gamecore-write-check-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as err:
+        fail(f"--out {out} is not a writable directory: {err.strerror or err}")
+
+
+# --------------------------------------------------------------------------------- dask
 @contextlib.contextmanager
-def dask_client(backend: str, scheduler: str | None, n_jobs: int) -> Iterator[None]:
-    """With ``backend="dask"``: a ``dask.distributed.Client`` for the solve — connected to
-    ``scheduler`` or to a ``LocalCluster`` of ``n_jobs`` single-thread workers (all cores for
-    -1) — closed afterwards. Other backends: nothing."""
+def dask_client(backend: str, scheduler: str | None, n_jobs: int,
+                connect_timeout: float = DEFAULT_CONNECT_TIMEOUT) -> Iterator[None]:
+    """With ``backend="dask"``: a ``dask.distributed.Client`` for the block — connected to
+    ``scheduler`` (see :func:`scheduler_client`) or to a ``LocalCluster`` of ``n_jobs``
+    single-thread workers (all cores for -1, see :func:`local_cluster`) — closed afterwards,
+    quietly. Other backends: nothing."""
     if backend != "dask":
         yield
         return
+    with scheduler_client(scheduler, connect_timeout) if scheduler is not None else local_cluster(n_jobs):
+        yield
+
+
+def _import_dask_client() -> Any:
+    """``dask.distributed`` (exit 2 with the install hint when dask is missing)."""
     try:
-        from dask.distributed import Client, LocalCluster
+        import dask.distributed
     except ImportError:
         fail('--backend dask needs dask: pip install -e ".[dask]"')
-    if scheduler is not None:
-        with Client(scheduler):
-            yield
-        return
+    return dask.distributed
+
+
+@contextlib.contextmanager
+def local_cluster(n_jobs: int) -> Iterator[None]:
+    """A ``LocalCluster`` of ``n_jobs`` single-thread worker processes (all cores for -1) and a
+    client on it for the block; both closed quietly afterwards, also on Ctrl-C.
+
+    The worker processes ignore SIGINT (see :func:`spawn_ignoring_sigint`): a Ctrl-C on the
+    terminal, sent to the whole process group, then reaches only this process, which shuts the
+    cluster down, instead of printing a traceback from every worker. A Ctrl-C during the start-up
+    takes effect as soon as the cluster is in a state that can be closed cleanly.
+
+    A start-up failure (e.g. the workers not connecting within :data:`WORKER_START_TIMEOUT` s)
+    exits 1 with "cannot start a dask LocalCluster ..." (re-raised with ``GAMECORE_DEBUG`` set).
+
+    Raises:
+        KeyboardInterrupt: Ctrl-C during the start-up (whatever came up is closed first).
+    """
+    distributed = _import_dask_client()
     workers = n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster):
+    started: list[Any] = []  # cluster, then client, as they come up
+    try:
+        try:
+            with sigint_deferred() as interrupted:
+                start_local_cluster(distributed, workers, started, interrupted)
+        except Exception as err:
+            if os.environ.get("GAMECORE_DEBUG"):
+                raise
+            fail(f"cannot start a dask LocalCluster of {workers} workers: {type(err).__name__}: {err}", code=1)
         yield
+    finally:
+        if len(started) == 2:  # workers still busy (Ctrl-C) would log cancelled tasks and a scheduler gone
+            silence_workers(started[1], WORKER_SILENCE_TIMEOUT)
+        close_quietly(*reversed(started))
+
+
+def start_local_cluster(distributed: Any, workers: int, started: list[Any], interrupted: threading.Event) -> None:
+    """Start a scheduler-only ``LocalCluster``, add ``workers`` worker processes (with SIGINT
+    ignored) and connect a client; append the cluster and the client to ``started`` as soon as
+    each exists (so the caller can close whatever came up). Returns early once ``interrupted``
+    is set.
+
+    Raises:
+        TimeoutError: the workers did not all connect within :data:`WORKER_START_TIMEOUT` s.
+    """
+    cluster = distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True, dashboard_address=None)
+    started.append(cluster)
+    spawn_ignoring_sigint(lambda: cluster.scale(workers), workers, WORKER_SPAWN_TIMEOUT)
+    client = distributed.Client(cluster)
+    started.append(client)
+    deadline = time.monotonic() + WORKER_START_TIMEOUT
+    while not interrupted.is_set():
+        try:
+            client.wait_for_workers(workers, timeout=0.25)
+            return
+        except TimeoutError:  # asyncio's and dask's TimeoutError are this one (Python >= 3.11)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the {workers} dask workers did not start within {WORKER_START_TIMEOUT:g} s")
+
+
+def spawn_ignoring_sigint(start: Callable[[], Any], count: int, timeout: float) -> None:
+    """Call ``start()`` (which starts ``count`` child processes in the background) with SIGINT
+    ignored, and keep it ignored until ``count`` new child processes exist or ``timeout`` s have
+    passed: a child inherits "ignore SIGINT" from the moment it is forked (through ``exec``).
+
+    Only this short window ignores SIGINT (a Ctrl-C in it is lost); the children's start-up
+    (imports, registration) runs with Ctrl-C working again. Needs ``psutil`` (a dependency of
+    dask.distributed); without it, ``start()`` is called and the children keep default SIGINT.
+    """
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - distributed depends on psutil
+        start()
+        return
+    me = psutil.Process()
+    before = {child.pid for child in me.children(recursive=True)}
+    deadline = time.monotonic() + timeout
+    with sigint_ignored():
+        start()
+        while time.monotonic() < deadline:
+            new = [c for c in me.children(recursive=True) if c.pid not in before and not _is_resource_tracker(c)]
+            if len(new) >= count:
+                return
+            time.sleep(0.01)
+
+
+def silence_workers(client: Any, timeout: float) -> None:
+    """Make every worker of ``client`` emit no more log records (``logging.disable`` run on the
+    workers), waiting at most ``timeout`` s; best effort: failures and unresponsive workers are
+    ignored. Only for workers this process owns (a LocalCluster), just before closing them."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            client.run(logging.disable, logging.CRITICAL, on_error="ignore")
+
+    worker = threading.Thread(target=run, name="gamecore-silence-workers", daemon=True)
+    worker.start()
+    worker.join(timeout)
+
+
+def _is_resource_tracker(process: Any) -> bool:
+    """Whether a psutil process is multiprocessing's resource tracker (started with the first worker)."""
+    import psutil
+
+    try:
+        return any("resource_tracker" in part for part in process.cmdline())
+    except psutil.Error:  # gone, or not ours to inspect
+        return False
+
+
+@contextlib.contextmanager
+def scheduler_client(address: str, timeout: float) -> Iterator[None]:
+    """A client connected to the dask scheduler at ``address`` for the block, closed quietly after.
+
+    The scheduler must answer dask's handshake and an ``identity`` request within ``timeout``
+    seconds (:func:`check_scheduler`); otherwise — nothing listening, a server that does not
+    speak dask (HTTP, ...), not a scheduler — exit 2 with "cannot reach the dask scheduler at
+    <address>: <reason>", after at most about ``timeout`` seconds.
+    """
+    distributed = _import_dask_client()
+    try:
+        check_scheduler(address, timeout)
+        with dask_config({"distributed.comm.timeouts.connect": timeout}), distributed_silenced():
+            client = distributed.Client(address, timeout=timeout)
+    except Exception as err:  # noqa: BLE001 - whatever the server did, the answer is the same message
+        fail(f"cannot reach the dask scheduler at {address}: {unreachable_reason(err, timeout)}")
+    try:
+        yield
+    finally:
+        close_quietly(client)
+
+
+def check_scheduler(address: str, timeout: float) -> None:
+    """Connect to ``address``, do dask's handshake and ask the server's identity, all within
+    ``timeout`` s (dask bounds only the TCP connect, not the handshake: an HTTP server would
+    make it wait forever, and an HTTP answer is read as a frame length of exabytes).
+
+    Raises:
+        TimeoutError: no complete answer within ``timeout``.
+        OSError: the connection failed (nothing listening, refused, unknown host).
+        ValueError: a bad address, or the server is a dask server but not a scheduler.
+        Exception: anything else from reading an answer that is not dask's protocol.
+    """
+    from distributed.comm import connect
+
+    async def identity() -> dict[str, Any]:
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    with distributed_silenced():
+        info = asyncio.run(asyncio.wait_for(identity(), timeout))
+    kind = info.get("type") if isinstance(info, dict) else None
+    if kind != "Scheduler":
+        raise ValueError(f"the server there is not a dask scheduler (identity type {kind!r})")
+
+
+def unreachable_reason(err: BaseException, timeout: float) -> str:
+    """One line saying why :func:`check_scheduler` / the client failed (for the error message)."""
+    if isinstance(err, TimeoutError):
+        return f"no dask handshake within {timeout:g} s (is it a dask scheduler?)"
+    if isinstance(err, (OSError, ValueError)):
+        root = err
+        while root.__cause__ is not None:  # dask wraps e.g. ConnectionRefusedError twice
+            root = root.__cause__
+        return str(err) + (f" ({type(root).__name__}: {root})" if root is not err else "")
+    return f"its answer is not dask's protocol (reading it failed with {type(err).__name__})"
+
+
+@contextlib.contextmanager
+def dask_config(settings: dict[str, Any]) -> Iterator[None]:
+    """``dask.config.set(settings)`` for the block, restored afterwards."""
+    import dask
+
+    with dask.config.set(settings):
+        yield
+
+
+@contextlib.contextmanager
+def distributed_silenced() -> Iterator[None]:
+    """No log record of this process (distributed, tornado, asyncio, ...) is emitted in the block;
+    the previous ``logging.disable`` level is restored afterwards."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+
+
+@contextlib.contextmanager
+def sigint_deferred() -> Iterator[threading.Event]:
+    """In the block, Ctrl-C (SIGINT) only sets the yielded event; when the block ends normally
+    with the event set, ``KeyboardInterrupt`` is raised there. The previous handler is restored.
+    When SIGINT is ignored already, or outside the main thread: a plain block (event never set)."""
+    interrupted = threading.Event()
+    try:
+        ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        previous = None if ignored else signal.signal(signal.SIGINT, lambda _signum, _frame: interrupted.set())
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        yield interrupted
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted.is_set():
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in the block (child processes started meanwhile inherit the "ignore"),
+    the previous handler restored afterwards. Outside the main thread: no change."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def close_quietly(*resources: Any, timeout: float = DASK_CLOSE_TIMEOUT) -> None:
+    """``close(timeout=...)`` each dask client / cluster in order, with logging silenced and
+    Ctrl-C ignored (a second Ctrl-C must not leave workers behind); close errors are dropped."""
+    with sigint_ignored(), distributed_silenced():
+        for resource in resources:
+            with contextlib.suppress(Exception):
+                resource.close(timeout=timeout)
 
 
 def result_payload(case: Case, result: Result, periods: int | None = None) -> dict[str, Any]:
@@ -328,15 +660,40 @@ def format_summary(case: Case, result: Result) -> str:
 
 
 def write_outputs(result: Result, directory: Path) -> list[Path]:
-    """Write ``result.json``, ``history.csv`` and ``convergence.png`` into ``directory``."""
+    """Write ``result.json``, ``history.csv`` and ``convergence.png`` into ``directory`` (created
+    if missing); return their paths.
+
+    Each file is first written under a temporary name in ``directory`` and the three are moved
+    into place (``os.replace``) only once all are complete: when a write fails, the temporary
+    files are removed and files of an earlier run are left as they were (never truncated).
+    """
     from gamecore.plotting import plot_convergence
 
+    writers: dict[str, Callable[[Path], Any]] = {
+        "result.json": result.to_json,
+        "history.csv": lambda path: result.history_frame().to_csv(path, index=False),
+        "convergence.png": lambda path: plot_convergence(result, path),
+    }
     directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / "result.json", directory / "history.csv", directory / "convergence.png"]
-    result.to_json(paths[0])
-    result.history_frame().to_csv(paths[1], index=False)
-    plot_convergence(result, paths[2])
-    return paths
+    temporary: dict[str, Path] = {}
+    try:
+        for name, write in writers.items():
+            temporary[name] = _temporary_path(directory, name)
+            write(temporary[name])
+        for name, path in temporary.items():
+            os.replace(path, directory / name)
+    finally:
+        for path in temporary.values():
+            path.unlink(missing_ok=True)
+    return [directory / name for name in writers]
+
+
+def _temporary_path(directory: Path, name: str) -> Path:
+    """A new empty file in ``directory`` named like ``.name.XXXX.suffix`` (same suffix, so
+    writers that infer the format from it still work)."""
+    handle, path = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=Path(name).suffix)
+    os.close(handle)
+    return Path(path)
 
 
 # -------------------------------------------------------------------------- reconfigure
@@ -349,9 +706,13 @@ def reconfigure_command(
                                                 help="limit on switching operations over the day, counted "
                                                      "from the initial configuration (default: none)"),
     method: str = typer.Option("highs", "--method", "-m",
-                               help="highs (outer approximation, HiGHS MILP + SOCP) or ecos_bb (MISOCP)"),
-    time_limit: float = typer.Option(600.0, "--time-limit", help="budget of the mixed-integer solve, s"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the summary"),
+                               help="highs (outer approximation, HiGHS MILP + SOCP) or ecos_bb (MISOCP, "
+                                    "no time limit)"),
+    time_limit: Optional[float] = typer.Option(
+        None, "--time-limit", metavar="<seconds>",
+        help=f"budget of the mixed-integer solve, s: finite, > 0 (default {DEFAULT_TIME_LIMIT:g}); highs only, "
+             "refused with --method ecos_bb (ECOS_BB has no time limit)"),
+    as_json: bool = flag("print one JSON object instead of the summary", "--json"),
 ) -> None:
     """Loss-minimising reconfiguration of a distribution feeder (DistFlow SOCP, AC-checked).
 
@@ -364,20 +725,12 @@ def reconfigure_command(
     periods; null for ecos_bb), ``status``, ``message``, ``wall_s``. Exit 1 when the status is
     ``failed``; ``suboptimal`` (not proven optimal) exits 0 with the status in the output.
     """
-    from gamecore.network.data import FEEDERS, load_profile
-    from gamecore.network.reconfiguration import METHODS, reconfigure
+    from gamecore.network.reconfiguration import reconfigure
 
-    if feeder not in FEEDERS:
-        fail(f"unknown feeder '{feeder}'; available: {', '.join(sorted(FEEDERS))}")
-    if method not in METHODS:
-        fail(f"unknown method '{method}'; available: {', '.join(METHODS)}")
-    try:
-        load_profile(periods)
-    except ValueError as err:
-        fail(str(err))
+    budget = check_reconfigure_usage(feeder, periods, method, time_limit)
     try:
         result = reconfigure(feeder, periods=periods, max_switching=max_switching, method=method,
-                             time_limit=time_limit)
+                             time_limit=budget)
     except Exception as err:  # a solver crash must not end in a traceback for the user
         if os.environ.get("GAMECORE_DEBUG"):
             raise
@@ -389,6 +742,30 @@ def reconfigure_command(
         typer.echo(format_reconfiguration(payload))
     if result.status == "failed":
         raise typer.Exit(1)
+
+
+def check_reconfigure_usage(feeder: str, periods: int, method: str, time_limit: float | None) -> float:
+    """Exit 2 (:func:`fail`) on an unknown feeder or method, bad ``--periods``, a ``--time-limit``
+    that is not a finite number > 0, or ``--time-limit`` with ``--method ecos_bb`` (ECOS_BB has no
+    time limit, so it would be silently ignored); return the time budget in seconds."""
+    from gamecore.network.data import FEEDERS, load_profile
+    from gamecore.network.reconfiguration import METHODS
+
+    if feeder not in FEEDERS:
+        fail(f"unknown feeder '{feeder}'; available: {', '.join(sorted(FEEDERS))}")
+    if method not in METHODS:
+        fail(f"unknown method '{method}'; available: {', '.join(METHODS)}")
+    try:
+        load_profile(periods)
+    except ValueError as err:
+        fail(str(err))
+    if time_limit is None:
+        return DEFAULT_TIME_LIMIT
+    check_seconds("--time-limit", time_limit)
+    if method == "ecos_bb":
+        fail("--time-limit cannot be used with --method ecos_bb: ECOS_BB has no time limit "
+             "(use --method highs for a bounded run)")
+    return time_limit
 
 
 def format_reconfiguration(payload: dict[str, Any]) -> str:
@@ -495,7 +872,7 @@ class _StreamTable:
 def demo_command(
     agents: int = typer.Option(10, "--agents", "-n", min=1, help="followers per case"),
     periods: int = typer.Option(24, "--periods", "-t", min=1, help="periods per case"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the tables"),
+    as_json: bool = flag("print one JSON object instead of the tables", "--json"),
 ) -> None:
     """Solve the two analytic cases with every applicable strategy and compare to the closed forms."""
     registry = available_strategies()

@@ -56,3 +56,44 @@ def _short(values: np.ndarray, limit: int = 6) -> str:
     flat = np.asarray(values, dtype=float).ravel()
     body = ", ".join(f"{v:.4g}" for v in flat[:limit])
     return f"[{body}{', ...' if flat.size > limit else ''}]"
+
+
+class GameDefinitionWarning(UserWarning):
+    """A game that is valid but probably not what was meant (e.g. an output nobody uses)."""
+
+
+class WorkerLostError(GameError, RuntimeError):
+    """A worker process of the follower pool died (e.g. killed, out of memory, segfault) while
+    solving a batch, and died again when the batch was retried once on fresh workers.
+
+    Attributes:
+        followers: names of the followers of the lost batch (every follower whose answer was
+            still outstanding when the worker died; the retry runs exactly these again).
+        detail: the backend's own account of the last loss (e.g. the workers' exit codes).
+    """
+
+    def __init__(self, followers: list[str], detail: str = "") -> None:
+        self.followers = list(followers)
+        self.detail = detail
+        shown = ", ".join(f"'{name}'" for name in self.followers[:8])
+        more = f", ... ({len(self.followers)} followers)" if len(self.followers) > 8 else ""
+        extra = f" ({detail})" if detail else ""
+        super().__init__(f"follower pool: a worker process died while solving followers {shown}{more}, "
+                         f"and again when they were retried on fresh workers{extra}")
+
+
+class ResourceLimitError(GameError, ValueError):
+    """A request (a case's size, a strategy's population...) would need more memory than the
+    limit of :mod:`gamecore.limits`; refused before anything is allocated.
+
+    Attributes:
+        what: the request, e.g. ``"case 'ieh' with agents=10000000, periods=24"``.
+        estimate_bytes: its estimated memory (bytes).
+        limit_bytes: the limit it exceeds (bytes).
+    """
+
+    def __init__(self, what: str, estimate_bytes: float, limit_bytes: int, message: str) -> None:
+        self.what = what
+        self.estimate_bytes = estimate_bytes
+        self.limit_bytes = limit_bytes
+        super().__init__(message)

@@ -24,7 +24,11 @@ class Follower:
             leader's signal).
         outputs: output name -> affine expression of the follower's variables: what it
             sends back to the leader (e.g. net purchase per period, shape ``(T,)``).
-        solver_options: Clarabel settings (e.g. ``{"tol_gap_rel": 1e-9}``).
+        solver_options: Clarabel settings (e.g. ``{"tol_gap_rel": 1e-9}``), checked here against
+            ``clarabel.DefaultSettings`` (:func:`gamecore.canonical.check_solver_options`): an
+            unknown key, a value of the wrong kind or out of range (e.g. ``max_iter=-1``,
+            ``tol_gap_rel="x"``, ``presolve_enable=True``) is a :class:`GameDefinitionError`
+            naming this follower and ``solver_options['key']``.
 
     Only the outputs and the objective value leave the agent; its data are compiled once
     into a :class:`~gamecore.canonical.CanonicalProgram` that the pool ships to workers.
@@ -48,9 +52,11 @@ class Follower:
         if not outputs:
             raise GameDefinitionError(name, "outputs", "a follower must send at least one output")
         self.signal_params: dict[str, cp.Parameter] = dict(signals)
+        #: the constraints as written (error messages name them by index)
+        self.constraints: list[cp.Constraint] = list(constraints)
         self.output_exprs: dict[str, cp.Expression] = dict(outputs)
         self.program: CanonicalProgram = compile_program(
-            name, objective, list(constraints), self.signal_params, self.output_exprs, solver_options)
+            name, objective, self.constraints, self.signal_params, self.output_exprs, solver_options)
 
     @property
     def signal_names(self) -> tuple[str, ...]:

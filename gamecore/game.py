@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Mapping, Sequence
 
 import cvxpy as cp
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
 from gamecore.canonical import CanonicalProgram, Response, compile_program
-from gamecore.errors import GameDefinitionError
+from gamecore.errors import GameDefinitionError, GameDefinitionWarning
 from gamecore.follower import Follower
 from gamecore.leader import Leader, MarketCoupling
 from gamecore.signals import SignalLayout
-from gamecore.upper_level import LeaderConstraints, LeaderProgram, compile_leader
+from gamecore.upper_level import LeaderConstraints, LeaderProgram, compile_leader, cost_outputs
 
 SUPPLY = "supply"
 
@@ -28,15 +30,22 @@ class Game:
         leader: the leader (signals, objectives, couplings).
         followers: the followers; names must be unique.
         name: label used in tables.
+        reported_outputs: outputs the followers send for the caller only (e.g. a storage
+            state read by a rolling horizon), which no coupling, leader objective or leader
+            constraint uses; any other unused output draws a :class:`GameDefinitionWarning`.
 
     Raises:
         GameDefinitionError: naming the agent and the field, for unknown or mis-shaped
             signals, outputs a coupling needs but nobody sends, followers whose objective
-            does not pay ``price @ output`` for a market coupling, duplicate names.
+            does not pay ``price @ output`` for a market coupling, a coupling price in a
+            follower's constraints or in the objective of a follower that does not send the
+            coupling's output, duplicate names.
     """
 
-    def __init__(self, leader: Leader, followers: Sequence[Follower], name: str = "game") -> None:
+    def __init__(self, leader: Leader, followers: Sequence[Follower], name: str = "game",
+                 reported_outputs: Sequence[str] = ()) -> None:
         self.name = name
+        self.reported_outputs = tuple(reported_outputs)
         self.leader = leader
         self.followers = list(followers)
         if not self.followers:
@@ -56,7 +65,9 @@ class Game:
             if leader.constraints is not None else None)
         self._leader_programs: dict[int | None, LeaderProgram] = {}
         for coupling in leader.couplings:
+            self._check_prices(coupling)
             self._check_payments(coupling)
+        self._warn_unused_outputs()
 
     # ----------------------------------------------------------------------------- kinds
     @property
@@ -144,6 +155,58 @@ class Game:
                         raise GameDefinitionError(self.followers[i].name, f"outputs['{term.output}']",
                                                   f"shape differs from signal '{term.signal}' {shape}")
 
+    def _check_prices(self, coupling: MarketCoupling) -> None:
+        """A coupling's price enters a follower only as the payment for what it sends.
+
+        Refused (naming the follower): the price in a follower's constraints — its feasible
+        set would move with the price, and the market equilibrium would no longer be the dual
+        of the welfare problem that the market strategies and the certificate rely on — and
+        the price in the objective of a follower that does not send the coupling's output (a
+        payment for a quantity the balance never sees, e.g. an output name misspelt).
+        """
+        senders = set(self.senders(coupling.output, coupling.followers))
+        for i, f in enumerate(self.followers):
+            if coupling.signal not in f.signal_names:
+                continue
+            cols = _signal_slice(f.program, coupling.signal)
+            if _nonzero(f.program.Bs[:, cols]):
+                param = f.signal_params[coupling.signal]
+                where = [k for k, con in enumerate(f.constraints) if any(p.id == param.id for p in con.parameters())]
+                raise GameDefinitionError(
+                    f.name, f"constraints[{where[0]}]" if where else "constraints",
+                    f"depends on price '{coupling.signal}' of market coupling '{coupling.name}'; in a market game "
+                    "a price may enter a follower only through its objective (the payment price @ output), "
+                    "so that the market equilibrium is the dual of the welfare problem")
+            if i not in senders and _nonzero(f.program.Qs[:, cols]):
+                why = (f"it is not among the coupling's followers {list(coupling.followers)}"
+                       if coupling.followers is not None and f.name not in coupling.followers
+                       else f"it sends {sorted(f.output_shapes)}")
+                raise GameDefinitionError(
+                    f.name, "outputs",
+                    f"pays price '{coupling.signal}' of market coupling '{coupling.name}' in its objective but "
+                    f"does not send output '{coupling.output}' to it ({why}): the balance would not see "
+                    "the quantity it pays for")
+
+    def _warn_unused_outputs(self) -> None:
+        """Warn (:class:`GameDefinitionWarning`) about follower outputs that no coupling, leader
+        objective or leader constraint uses: the leader never sees them (often a misspelt name)."""
+        leader = self.leader
+        used = set(self.reported_outputs) | {c.output for c in leader.couplings}
+        used |= {t.output for obj in leader.objectives for t in obj.bilinear}
+        for obj in leader.objectives:
+            used |= set(cost_outputs(obj, self.layout, self.output_shapes, leader.name))
+        if self.leader_constraints is not None:
+            used |= set(self.leader_constraints.outputs)
+        unused: dict[str, list[str]] = {}
+        for f in self.followers:
+            for o in sorted(set(f.output_shapes) - used):
+                unused.setdefault(o, []).append(f.name)
+        for o, names in unused.items():
+            who = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            warnings.warn(f"game '{self.name}': output '{o}' (sent by {who}) is used by no coupling, leader objective "
+                          "or leader constraint; pass Game(..., reported_outputs=['" + o + "']) if it is sent "
+                          "for the caller only", GameDefinitionWarning, stacklevel=3)
+
     def _compile_supply(self, coupling: MarketCoupling) -> CanonicalProgram:
         shape = self.leader.signal(coupling.signal).shape
         price = cp.Parameter(shape, name=coupling.signal)
@@ -167,14 +230,8 @@ class Game:
             f = self.followers[i]
             prog = f.program
             w = rng.standard_normal(self.leader.signal(coupling.signal).size)
-            offset = 0
-            for nm in prog.signal_names:
-                size = int(np.prod(prog.signal_shapes[nm], dtype=int))
-                if nm == coupling.signal:
-                    break
-                offset += size
             sens = np.zeros(prog.k)
-            sens[offset:offset + w.size] = w
+            sens[_signal_slice(prog, coupling.signal)] = w
             v = np.asarray(prog.Qs @ sens).ravel()
             cols, _ = prog.outputs[coupling.output]
             v[cols] -= w
@@ -241,3 +298,19 @@ class Game:
         kind = "+".join(k for k, flag in (("market", self.is_market), ("stackelberg", self.is_stackelberg)) if flag)
         return (f"Game({self.name!r}, {kind}, followers={self.n_followers}, "
                 f"signals={ {n: s.shape for n, s in self.layout.signals.items()} })")
+
+
+def _signal_slice(program: CanonicalProgram, name: str) -> slice:
+    """Columns of signal ``name`` in ``program``'s own signal vector (``signal_names`` order)."""
+    offset = 0
+    for nm in program.signal_names:
+        size = int(np.prod(program.signal_shapes[nm], dtype=int))
+        if nm == name:
+            return slice(offset, offset + size)
+        offset += size
+    raise KeyError(name)
+
+
+def _nonzero(matrix: sp.spmatrix) -> bool:
+    """True when a sparse matrix has an entry that is not exactly zero."""
+    return bool(np.any(matrix.data != 0)) if matrix.nnz else False

@@ -10,6 +10,18 @@ the worker and updated in place on every solve.
 
 With ``n_jobs=1`` everything runs in-process (no pickling, no joblib).
 
+The worker count actually used is capped (:func:`plan_workers`): never more workers than
+followers, and for process backends never more than CPUs, so ``n_jobs=1000`` does not start a
+thousand processes; the pool says so in :attr:`FollowerPool.note`. A capped count of one runs
+in-process.
+
+A loky worker that dies mid-call (killed, out of memory, segfault) breaks that joblib call;
+the pool then runs the lost shards once more on a fresh executor, shipping the programs again
+(fresh workers have empty caches), and raises :class:`~gamecore.errors.WorkerLostError`, naming
+the followers of those shards, only if the retry dies too. dask reschedules the tasks of a lost
+worker itself. joblib's ``"multiprocessing"`` backend never notices a lost worker and waits
+forever: use ``"loky"`` (the default) where workers may be killed.
+
 Backends are joblib's, selected through ``joblib.parallel_config`` (which also registers
 ``"dask"``): with ``backend="dask"`` the shards run on the workers of the active
 ``dask.distributed.Client`` (a ``LocalCluster`` or a remote scheduler), and each dask worker
@@ -26,11 +38,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed, parallel_config
+from joblib import Parallel, cpu_count, delayed, parallel_config
+from joblib.externals.loky.process_executor import TerminatedWorkerError
 from joblib.parallel import BACKENDS, EXTERNAL_BACKENDS
 
 from gamecore.canonical import CanonicalProgram, Prox, Response
-from gamecore.errors import FollowerSolveError
+from gamecore.errors import FollowerSolveError, WorkerLostError
 from gamecore.game import Game
 
 if TYPE_CHECKING:
@@ -42,6 +55,8 @@ _WORKER_SHARDS: "OrderedDict[str, tuple[list[CanonicalProgram], list[np.ndarray]
 _WORKER_CACHE_LIMIT = 4   # pools per worker; a pool's entry holds every compiled follower
 _WORKER_LOCK = threading.Lock()   # dask (and threaded) workers run several tasks per process
 _MISSING = "__gamecore_missing_shard__"
+#: joblib backends whose workers are processes of this machine (capped at its CPU count)
+_PROCESS_BACKENDS = ("loky", "multiprocessing")
 
 #: One request: the game's flat signal vector and, optionally, a proximal term per follower.
 Request = tuple[np.ndarray, "Sequence[Prox | None] | None"]
@@ -60,6 +75,7 @@ class PoolStats:
     wall_s: float = 0.0        # wall seconds inside pool calls
     calls: int = 0
     reshipped_shards: int = 0  # tasks that had to carry the programs again after the first call
+    retried_shards: int = 0    # tasks run again because a worker process died during their call
 
     def snapshot(self) -> "PoolStats":
         return PoolStats(**self.__dict__)
@@ -149,17 +165,60 @@ def check_backend(backend: str) -> None:
         raise ValueError(f"backend must be one of {known}, got {backend!r}")
 
 
+def plan_workers(n_jobs: int, backend: str, followers: int, cpus: int,
+                 dask_threads: int | None = None) -> tuple[int, str | None]:
+    """The worker count a pool uses for a request, and a one-line note if it was capped.
+
+    ``n_jobs=-1`` asks for the machine: ``cpus``, or for ``"dask"`` the cluster's
+    ``dask_threads`` (``cpus`` when unknown). The count is then capped at ``followers`` (more
+    workers than followers would idle) and, for the process backends (``"loky"``,
+    ``"multiprocessing"``), at ``cpus``; for ``"dask"`` at ``dask_threads`` when known (the
+    workers are the cluster's, not this machine's). The result is at least 1.
+
+    Returns:
+        ``(workers, note)``: ``note`` is None unless ``workers`` is below the request, e.g.
+        ``"n_jobs=1000 capped to 2 workers (4 followers, 2 CPUs)"``.
+    """
+    limits = [(followers, "followers")]
+    if backend in _PROCESS_BACKENDS:
+        limits.append((cpus, "CPUs"))
+    elif backend == "dask" and dask_threads:
+        limits.append((dask_threads, "dask worker threads"))
+    machine = (dask_threads or cpus) if backend == "dask" else cpus
+    requested = n_jobs if n_jobs > 0 else machine
+    workers = max(1, min([requested] + [limit for limit, _ in limits]))
+    if workers >= requested:
+        return workers, None
+    why = ", ".join(f"{limit} {what if limit != 1 else what[:-1]}" for limit, what in limits)
+    return workers, f"n_jobs={n_jobs} capped to {workers} worker{'s' if workers > 1 else ''} ({why})"
+
+
+def _dask_threads() -> int | None:
+    """Worker threads of the active ``dask.distributed`` client, or None without one."""
+    try:
+        from distributed import default_client
+
+        return sum(default_client().nthreads().values()) or None
+    except (ImportError, ValueError):   # dask not installed / no client yet
+        return None
+
+
 @dataclass
 class FollowerPool:
     """Evaluates a game's followers in parallel.
 
     Args:
         game: the game whose followers are evaluated.
-        n_jobs: worker count (``1`` = in-process; ``-1`` = all cores).
+        n_jobs: requested worker count (``1`` = in-process; ``-1`` = all cores). The count
+            used is :attr:`workers` (capped, see :func:`plan_workers`).
         backend: a joblib backend name: ``"loky"`` (processes, default), ``"threading"``,
             ``"multiprocessing"``, or ``"dask"`` (runs on the active ``dask.distributed.Client``;
             ``n_jobs=-1`` = all of its worker threads).
-        shards: number of follower shards (default: ``n_jobs``; more shards balance better).
+        shards: number of follower shards (default: :attr:`workers`; more shards balance better).
+
+    Attributes:
+        workers: the worker count every joblib call of this pool uses (1 = in-process).
+        note: a one-line note when ``n_jobs`` was capped to :attr:`workers`, else None.
     """
 
     game: Game
@@ -167,6 +226,8 @@ class FollowerPool:
     backend: str = "loky"
     shards: int | None = None
     stats: PoolStats = field(default_factory=PoolStats)
+    workers: int = field(init=False)
+    note: str | None = field(init=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.n_jobs, int) or self.n_jobs == 0 or self.n_jobs < -1:
@@ -174,8 +235,10 @@ class FollowerPool:
         check_backend(self.backend)
         self._key = uuid.uuid4().hex
         self.programs = [f.program for f in self.game.followers]
-        workers = self.n_jobs if self.n_jobs > 0 else _cpu_count()
-        count = max(1, min(self.shards or workers, len(self.programs)))
+        threads = _dask_threads() if self.backend == "dask" and self.n_jobs != 1 else None
+        self.workers, self.note = plan_workers(self.n_jobs, self.backend, len(self.programs),
+                                               max(1, cpu_count()), threads)
+        count = max(1, min(self.shards or self.workers, len(self.programs)))
         bounds = np.linspace(0, len(self.programs), count + 1).astype(int)
         self._shards = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
         self._shipped = False
@@ -184,7 +247,8 @@ class FollowerPool:
 
     @property
     def parallel(self) -> bool:
-        return self.n_jobs != 1
+        """Whether calls go through joblib (more than one worker) rather than in-process."""
+        return self.workers > 1
 
     def respond(self, signal_vector: np.ndarray, proxes: Sequence[Prox | None] | None = None,
                 keep_x: bool = False) -> list[Response]:
@@ -193,12 +257,17 @@ class FollowerPool:
         Raises:
             FollowerSolveError: for the first follower whose program fails (infeasible,
                 unbounded, solver error), naming it and the signal values.
+            WorkerLostError: a worker process died during the call and again during its one
+                retry on fresh workers (names the followers whose answers were lost).
         """
         return self.respond_many([np.asarray(signal_vector, dtype=float)], [proxes], keep_x)[0]
 
     def respond_many(self, signal_vectors: Sequence[np.ndarray], proxes: Sequence[Sequence[Prox | None] | None] | None = None,
                      keep_x: bool = False, raise_on_failure: bool = True) -> list[list[Response]]:
-        """Responses for a batch of signal vectors: ``result[b][i]`` is follower ``i`` at vector ``b``."""
+        """Responses for a batch of signal vectors: ``result[b][i]`` is follower ``i`` at vector ``b``.
+
+        Raises as :meth:`respond` (``FollowerSolveError`` only with ``raise_on_failure``).
+        """
         start = time.perf_counter()
         vectors = [np.asarray(v, dtype=float) for v in signal_vectors]
         requests: list[Request] = list(zip(vectors, proxes if proxes is not None else [None] * len(vectors)))
@@ -245,10 +314,21 @@ class FollowerPool:
             pending = list(range(len(self._shards)))
             ship = not self._shipped
             payload = (self.programs, list(index))
+            retried = False
             for _ in range(8):
                 tasks = [delayed(worker)(self._key, payload if ship else None, a, b, requests, keep_x)
                          for a, b in (self._shards[s] for s in pending)]
-                answers = self._run(tasks)
+                try:
+                    answers = self._run(tasks)
+                except TerminatedWorkerError as err:
+                    # joblib returns nothing of a broken call: every pending shard is lost.
+                    # The next call gets a fresh executor, whose workers cache nothing yet.
+                    if retried:
+                        lost = [f.name for s in pending for f in self.game.followers[slice(*self._shards[s])]]
+                        raise WorkerLostError(lost, _loss_detail(err)) from err
+                    retried, ship = True, True
+                    self.stats.retried_shards += len(pending)
+                    continue
                 missing = []
                 for s, answer in zip(pending, answers):
                     if isinstance(answer, str) and answer == _MISSING:
@@ -270,7 +350,7 @@ class FollowerPool:
 
     def _run(self, tasks: list[Any]) -> list[Any]:
         """Run joblib tasks on this pool's backend (``parallel_config`` registers ``"dask"``)."""
-        with parallel_config(backend=self.backend, n_jobs=self.n_jobs):
+        with parallel_config(backend=self.backend, n_jobs=self.workers):
             return Parallel()(tasks)
 
     def _account(self, requests: list[Request], rows: list[list[Response]], wall: float) -> None:
@@ -303,7 +383,7 @@ class FollowerPool:
         self.close()
 
 
-def _cpu_count() -> int:
-    import os
-
-    return max(1, os.cpu_count() or 1)
+def _loss_detail(err: BaseException) -> str:
+    """The informative line of a lost-worker error (loky: the workers' exit codes)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return next((line for line in lines if "exit code" in line), lines[0] if lines else type(err).__name__)

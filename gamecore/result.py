@@ -32,12 +32,19 @@ class Result:
         objectives: every leader objective (minimisation form), for multi-objective leaders.
         reference_objective / gap_to_reference: the reference optimum (closed form or
             centralized) and ``(objective − reference) / max(1, |reference|)``; positive = worse.
+            The gap is reported only for a feasible answer (``certificate.feasible``: followers
+            at best responses inside their feasible sets, couplings cleared, leader
+            constraints held), where it is ≥ 0 up to tolerances (clearly negative: the
+            reference is wrong); otherwise it is None, since an infeasible point can undercut
+            any optimum.
         certificate: see :mod:`gamecore.certificate`.
         history: one dict per iteration (residuals, objective, step data, signals).
         messages / floats: leader <-> follower messages and floats exchanged by the strategy
             (the certificate's audit re-solve is not counted).
         wall_s: wall seconds of the strategy (without the certificate); solver_s: seconds
             inside solvers (followers + leader-side programs).
+        workers: follower pool workers used; workers_note: why fewer than ``n_jobs`` asked
+            for (capped at the followers and CPUs, see :func:`gamecore.pool.plan_workers`), else None.
         extra: strategy-specific data (e.g. Pareto set of NSGA-III).
     """
 
@@ -62,6 +69,8 @@ class Result:
     wall_s: float = 0.0
     solver_s: float = 0.0
     certificate_s: float = 0.0
+    workers: int = 1
+    workers_note: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -79,6 +88,7 @@ class Result:
             "certificate": self.certificate.summary(),
             "certificate_detail": self.certificate.to_dict(),
             "messages": self.messages, "floats": self.floats,
+            "workers": self.workers, "workers_note": self.workers_note,
             "signals": self.signals, "supplies": self.supplies,
             "follower_objectives": self.follower_objectives,
             "extra": self.extra,

@@ -228,8 +228,10 @@ class Strategy(ABC, Generic[Opts]):
         result = Result(game=game.name, strategy=self.name, equilibrium=self.equilibrium_for(game), status=outcome.status,
                         message=outcome.message, iterations=outcome.iterations, history=outcome.history,
                         messages=traffic.messages, floats=traffic.floats, wall_s=wall,
-                        solver_s=traffic.solver_s + ctx.leader_solver_s, extra=outcome.extra)
-        result.certificate = Certificate(required=required_measures(game, result.equilibrium))  # type: ignore[arg-type]
+                        solver_s=traffic.solver_s + ctx.leader_solver_s, workers=pool.workers,
+                        workers_note=pool.note, extra=outcome.extra)
+        result.certificate = Certificate(required=required_measures(game, result.equilibrium),  # type: ignore[arg-type]
+                                         notion=result.equilibrium)  # type: ignore[arg-type]
         if outcome.status != "failed":
             cert_start = time.perf_counter()
             try:
@@ -281,6 +283,7 @@ class Strategy(ABC, Generic[Opts]):
             bound = cert.centralized_bound
             if not cert.required:
                 cert.required = required_measures(game, notion)
+            cert.notion = notion
         else:
             lb = leader_bound(game, reference, outcome.extra, bound_options) if notion == "stackelberg" else None
             cert = certify(game, vector, reported, best, outcome.supplies, bound, notion=notion, leader_bound=lb)
@@ -310,7 +313,8 @@ class Strategy(ABC, Generic[Opts]):
             ref = None   # the certificate's bound is not a reference for an answer it did not certify
         if ref is not None and result.objective is not None:
             result.reference_objective = float(ref)
-            result.gap_to_reference = float((result.objective - ref) / max(1.0, abs(ref)))
+            if cert.feasible:   # an infeasible point can undercut any optimum: no gap to report
+                result.gap_to_reference = float((result.objective - ref) / max(1.0, abs(ref)))
 
 
 class IterativeStrategy(Strategy[Opts]):
@@ -394,9 +398,10 @@ def build_options(strategy: str, cls: type, options: Any, overrides: Mapping[str
             if not isinstance(value, (bool, np.bool_)):
                 raise StrategyError(f"strategy '{strategy}': option {key} must be a bool, got {value!r}")
         elif isinstance(default, (int, float)) and not isinstance(default, bool):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                    or not np.isfinite(value):
-                raise StrategyError(f"strategy '{strategy}': option {key} must be a finite number, got {value!r}")
+            number = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+            if not number or not abs(value) < 2 ** 63:    # NaN, ±inf and huge integers fail the bound
+                raise StrategyError(f"strategy '{strategy}': option {key} must be a finite number below 2**63, "
+                                    f"got {value!r}")
             if isinstance(default, int) and not float(value).is_integer():
                 raise StrategyError(f"strategy '{strategy}': option {key} must be an integer, got {value!r}")
             if isinstance(default, int):

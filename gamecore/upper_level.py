@@ -53,6 +53,31 @@ def leader_arguments(layout: SignalLayout, sigma: cp.Expression,
     return signals, agg
 
 
+def cost_outputs(objective: LeaderObjective, layout: SignalLayout,
+                 output_shapes: Mapping[str, tuple[int, ...]], agent: str = "leader") -> list[str]:
+    """The outputs whose aggregate ``objective.cost`` uses (built once over placeholder variables).
+
+    Raises:
+        GameDefinitionError: naming the leader and the objective's cost when it uses an
+            unknown signal or output name or raises.
+    """
+    if objective.cost is None:
+        return []
+    where = f"objectives['{objective.name}'].cost"
+    sigma = cp.Variable(layout.size, name="signals")
+    aggs = {o: cp.Variable(int(np.prod(s, dtype=int)), name=f"agg_{o}") for o, s in output_shapes.items()}
+    signals, agg = leader_arguments(layout, sigma, aggs, output_shapes)
+    try:
+        expr = cp.Expression.cast_to_const(objective.cost(signals, agg))
+    except KeyError as err:
+        raise GameDefinitionError(agent, where, f"uses unknown name {err}; signals: {layout.names}, "
+                                  f"outputs: {sorted(output_shapes)}") from None
+    except Exception as err:  # the user's callable: report it with the agent named
+        raise GameDefinitionError(agent, where, f"raised {type(err).__name__}: {err}") from None
+    used = {v.id for v in expr.variables()}
+    return [o for o, v in aggs.items() if v.id in used]
+
+
 def _relative(violation: np.ndarray, constraint: cp.Constraint) -> float:
     """Largest violation of one constraint relative to ``max(1, |sides|)``; NaN/inf -> inf."""
     v = np.asarray(violation, dtype=float)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gamecore.centralized import solve_centralized
+from gamecore.centralized import prices_outside_box, solve_centralized
 from gamecore.strategy import Outcome, SolveContext, Strategy
 
 
@@ -37,6 +37,10 @@ class Centralized(Strategy[CentralizedOptions]):
         tol = ctx.options.tol
         sol = solve_centralized(ctx.game, {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol})
         ctx.leader_solver_s += sol.solve_time
+        outside = prices_outside_box(ctx.game, sol.signal_vector)
+        if outside is not None:
+            return Outcome("failed", outside, sol.iterations, sol.signal_vector,
+                           extra={"centralized_objective": sol.objective})
         return Outcome("converged", f"Clarabel {sol.status} in {sol.iterations} interior-point iterations",
                        sol.iterations, sol.signal_vector, sol.responses, sol.supplies,
                        history=[{"iteration": sol.iterations, "objective": sol.objective}],

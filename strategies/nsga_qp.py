@@ -84,6 +84,7 @@ reported responses were chosen).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,13 +101,28 @@ from pymoo.util.ref_dirs import get_reference_directions
 from tqdm.auto import tqdm
 
 from gamecore.canonical import Response
-from gamecore.errors import StrategyError
+from gamecore.errors import ResourceLimitError, StrategyError
 from gamecore.game import Game
+from gamecore.limits import check_memory
 from gamecore.optimistic import LeaderModel, optimistic_selection, outputs_unique
 from gamecore.strategy import Outcome, SolveContext, Strategy
 
 #: leader-constraint violation (relative) below which an individual counts as feasible
 LEADER_TOL = 1e-9
+
+#: memory model of a GA run (bytes), checked by :meth:`NSGAQP.check` against
+#: :mod:`gamecore.limits` before anything is allocated. Measured once (peak RSS, 2–40
+#: followers, 2–96 signals, populations 400–6400, two generations): pymoo's pairwise
+#: matrices over parents + offspring (duplicate elimination, constrained non-dominated
+#: sorting) grow as pop² (≈ 18 B × pop² measured), the rest linearly: per individual its
+#: pymoo ``Individual`` and bookkeeping, its signal vector (population, offspring, archive
+#: copies) and one ``Response`` per follower with its outputs. Rounded up.
+MEMORY_PER_PAIR = 24            # bytes per pop²
+MEMORY_PER_INDIVIDUAL = 2048    # bytes per individual
+MEMORY_PER_SIGNAL = 64          # bytes per individual per signal entry
+MEMORY_PER_RESPONSE = 1024      # bytes per individual per follower
+MEMORY_PER_OUTPUT = 16          # bytes per individual per follower output entry
+MEMORY_PER_ARCHIVED_SIGNAL = 8  # bytes per individual per generation per signal entry (the archive)
 
 
 @dataclass
@@ -312,6 +328,10 @@ class NSGAQP(Strategy[NSGAQPOptions]):
     Options = NSGAQPOptions
 
     def check(self, game: Game) -> None:
+        """Also refuses: an unbounded signal; ``pop_size`` below NSGA-III's reference directions;
+        a population (``pop_size``, or the automatic one, which ``partitions`` drives with several
+        objectives) whose estimated memory (:func:`memory_estimate`) exceeds the limit of
+        :mod:`gamecore.limits` (``GAMECORE_MAX_MEMORY_GB``, default half the machine's memory)."""
         super().check(game)
         for sig in game.layout.signals.values():
             if not sig.bounded:
@@ -319,12 +339,34 @@ class NSGAQP(Strategy[NSGAQPOptions]):
                                     f"has an infinite bound (lower {np.min(sig.lower_array):g}, upper "
                                     f"{np.max(sig.upper_array):g}); give it finite lower and upper bounds")
         n_obj = len(game.leader.objectives)
+        self._check_memory(game, n_obj)
         if n_obj > 1 and self.options.pop_size:
-            n_dirs = len(get_reference_directions("das-dennis", n_obj, n_partitions=self.options.partitions))
+            n_dirs = _n_directions(n_obj, self.options.partitions)
             if self.options.pop_size < n_dirs:
                 raise StrategyError(f"strategy '{self.name}': pop_size={self.options.pop_size} is below the "
                                     f"{n_dirs} NSGA-III reference directions of {n_obj} objectives with "
                                     f"partitions={self.options.partitions}; raise pop_size or lower partitions")
+
+    def _check_memory(self, game: Game, n_obj: int) -> None:
+        """:class:`StrategyError` naming ``pop_size`` (and ``partitions``) and the limit when the
+        run's estimated memory exceeds it."""
+        opts: NSGAQPOptions = self.options
+        n_var = game.layout.size
+        pop = _population_size(opts, n_obj, n_var)
+        outputs = [sum(int(np.prod(shape, dtype=np.int64)) for shape in f.output_shapes.values())
+                   for f in game.followers]
+        if opts.pop_size:
+            what = f"pop_size={opts.pop_size}"
+        else:
+            drivers = f" from partitions={opts.partitions} with {n_obj} objectives" if n_obj > 1 else ""
+            what = f"pop_size=0 (automatic: {pop}{drivers})"
+        try:
+            check_memory(memory_estimate(pop, n_var, outputs, opts.max_iter),
+                         f"strategy '{self.name}' with {what}, {n_var} signals and {len(outputs)} followers "
+                         f"sending {sum(outputs)} outputs", keyword=None,
+                         remedy="lower pop_size" + (" or partitions" if n_obj > 1 else ""))
+        except ResourceLimitError as err:
+            raise StrategyError(str(err)) from err
 
     def run(self, ctx: SolveContext) -> Outcome:
         self.check(ctx.game)
@@ -456,14 +498,40 @@ def _counters_dict(c: _Counters) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- GA helpers
-def _sizes(opts: NSGAQPOptions, n_obj: int, n_var: int) -> tuple[int, np.ndarray | None]:
-    """Population size and (several objectives) the Das–Dennis reference directions (n_dirs, m)."""
+def _n_directions(n_obj: int, partitions: int) -> int:
+    """Number of Das–Dennis reference directions of ``n_obj`` objectives, counted without
+    generating them: C(partitions + n_obj − 1, n_obj − 1)."""
+    return math.comb(partitions + n_obj - 1, n_obj - 1)
+
+
+def _population_size(opts: NSGAQPOptions, n_obj: int, n_var: int) -> int:
+    """The population size: ``pop_size``, or the automatic ``clip(n_var, 20, 50)`` (made even;
+    several objectives: at least the reference directions, rounded up to a multiple of 4)."""
+    if opts.pop_size:
+        return opts.pop_size
     auto = int(np.clip(n_var, 20, 50))
     if n_obj == 1:
-        return opts.pop_size or auto + auto % 2, None
+        return auto + auto % 2
+    return -(-max(auto, _n_directions(n_obj, opts.partitions)) // 4) * 4
+
+
+def memory_estimate(pop: int, n_signals: int, output_sizes: list[int], generations: int) -> float:
+    """Estimated peak memory (bytes) of a GA run: ``pop`` individuals over ``n_signals`` signal
+    entries, followers sending ``output_sizes`` output entries each, ``generations`` generations
+    (the archive of evaluated signal vectors); see :data:`MEMORY_PER_PAIR` and the figures after it."""
+    per_individual = (MEMORY_PER_INDIVIDUAL + MEMORY_PER_SIGNAL * n_signals
+                      + sum(MEMORY_PER_RESPONSE + MEMORY_PER_OUTPUT * m for m in output_sizes)
+                      + MEMORY_PER_ARCHIVED_SIGNAL * n_signals * generations)
+    size = float(min(pop, 10**100))   # beyond any limit already; keeps float() from overflowing
+    return MEMORY_PER_PAIR * size * size + float(per_individual) * size
+
+
+def _sizes(opts: NSGAQPOptions, n_obj: int, n_var: int) -> tuple[int, np.ndarray | None]:
+    """Population size and (several objectives) the Das–Dennis reference directions (n_dirs, m)."""
+    if n_obj == 1:
+        return _population_size(opts, n_obj, n_var), None
     ref_dirs = get_reference_directions("das-dennis", n_obj, n_partitions=opts.partitions)
-    pop = opts.pop_size or int(np.ceil(max(auto, len(ref_dirs)) / 4) * 4)
-    return pop, ref_dirs
+    return _population_size(opts, n_obj, n_var), ref_dirs
 
 
 def _algorithm(opts: NSGAQPOptions, pop_size: int, ref_dirs: np.ndarray | None, sample: np.ndarray) -> Algorithm:

@@ -224,12 +224,10 @@ def test_follower_feasibility_depends_on_signal() -> None:
     assert "erin" in str(err) and "infeasible" in str(err) and "40" in str(err)
 
 
-def test_infeasible_follower_fails_the_solve_naming_it() -> None:
-    game = Game(market_leader(), [consumer("alice"), rhs_follower("erin")])
-    result = gamecore.solve(game, "bisection", progress=False)   # starts at the midpoint price 50
-    assert result.status == "failed"
-    assert "erin" in result.message and "infeasible" in result.message
-    assert not result.success
+def test_price_in_a_follower_constraint_is_refused_in_a_market_game() -> None:
+    """A price-dependent feasible set breaks the duality every market strategy relies on."""
+    with pytest.raises(GameDefinitionError, match=r"erin: constraints\[0\]: depends on price 'price'"):
+        Game(market_leader(), [consumer("alice"), rhs_follower("erin")])
 
 
 def test_infeasible_follower_at_every_signal() -> None:

@@ -1,18 +1,18 @@
 """Registered cases: closed-form games now, the seed energy systems later.
 
-``make_case(name, agents=None, periods=None, seed=0)`` builds one; ``CASES`` lists them.
+``make_case(name, agents=None, periods=None, seed=0, max_memory_gb=None)`` builds one;
+``CASES`` lists them. Sizes whose estimated memory exceeds the limit of
+:mod:`gamecore.limits` are refused before any data is drawn.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
-import numpy as np
-
 from gamecore.cases import analytic_market, analytic_stackelberg, ieh
 from gamecore.cases.bilevel import PROBLEMS as BILEVEL_PROBLEMS
 from gamecore.cases.bilevel.build import build_case as _bilevel_case
-from gamecore.cases.base import Case, CaseSpec, Reference
+from gamecore.cases.base import Case, CaseSpec, Reference, case_arguments
 from gamecore.errors import GameError
 
 CASES: dict[str, CaseSpec] = {
@@ -28,8 +28,10 @@ CASES: dict[str, CaseSpec] = {
 }
 
 
-def _bilevel_builder(name: str, agents: int = 1, periods: int = 1, seed: int = 0) -> Case:
-    """Builder of one library problem (fixed size: ``agents``, ``periods`` and ``seed`` do not apply)."""
+def _bilevel_builder(name: str, agents: int = 1, periods: int = 1, seed: int = 0,
+                     max_memory_gb: float | None = None) -> Case:
+    """Builder of one library problem (fixed size: ``agents``, ``periods``, ``seed`` and
+    ``max_memory_gb`` do not apply)."""
     return _bilevel_case(BILEVEL_PROBLEMS[name])
 
 
@@ -46,17 +48,28 @@ class UnknownCaseError(GameError, KeyError):
         return str(self.args[0])
 
 
-def make_case(name: str, agents: int | None = None, periods: int | None = None, seed: int = 0) -> Case:
-    """Build the case ``name`` with ``agents`` followers and ``periods`` periods from ``seed``."""
+def make_case(name: str, agents: int | None = None, periods: int | None = None, seed: int = 0,
+              max_memory_gb: float | None = None) -> Case:
+    """Build the case ``name`` with ``agents`` followers and ``periods`` periods from ``seed``.
+
+    ``agents`` / ``periods`` default to the case's own (``CASES[name]``). Every argument is
+    checked before any data is drawn (:func:`gamecore.cases.base.case_arguments`).
+
+    Raises:
+        UnknownCaseError: no case ``name``.
+        ValueError: ``agents`` / ``periods`` not an integer >= 1, ``seed`` not a non-negative
+            integer (bools are refused), the message naming the argument.
+        ResourceLimitError: (a ``ValueError``) the case's estimated memory at this size exceeds
+            ``max_memory_gb`` (GB = 10⁹ bytes; default: the environment variable
+            ``GAMECORE_MAX_MEMORY_GB``, else half this machine's memory, see :mod:`gamecore.limits`).
+    """
     if name not in CASES:
         raise UnknownCaseError(f"unknown case '{name}'; available: {', '.join(sorted(CASES))}")
     spec = CASES[name]
-    for label, value in (("agents", agents), ("periods", periods)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
-            raise ValueError(f"case '{name}': {label} must be an integer >= 1, got {value!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"case '{name}': seed must be a non-negative integer, got {seed!r}")
-    return spec.build(agents=agents or spec.default_agents, periods=periods or spec.default_periods, seed=seed)
+    agents, periods, seed = case_arguments(name, spec.default_agents if agents is None else agents,
+                                           spec.default_periods if periods is None else periods, seed,
+                                           max_memory_gb=max_memory_gb)   # the builder checks the memory
+    return spec.build(agents=agents, periods=periods, seed=seed, max_memory_gb=max_memory_gb)
 
 
 __all__ = ["CASES", "Case", "CaseSpec", "Reference", "make_case", "UnknownCaseError"]

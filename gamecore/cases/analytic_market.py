@@ -12,6 +12,10 @@ demand E(p) = Σ_i clip((a_it − p)/b_i, 0, dmax_i) − clip((p − c1)/c2, 0, 
 non-increasing and piecewise linear in p; its root is found exactly from its kinks.
 Capacities are drawn so that it binds in the peak periods (price above the supplier's
 marginal cost, supply = cap) and is slack elsewhere (price = marginal cost).
+
+Cost: drawing the data and the closed form take ``O(N log N)`` per period (the root is
+bracketed by bisection over the kinks). Memory: see :data:`BYTES_PER_AGENT` and
+:data:`BYTES_PER_AGENT_PERIOD`; larger sizes are refused up front (:mod:`gamecore.limits`).
 """
 
 from __future__ import annotations
@@ -19,11 +23,21 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from gamecore.cases.base import Case, Reference, piecewise_linear_root
+from gamecore.cases.base import Case, Reference, case_arguments, piecewise_linear_root
 from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Leader, MarketCoupling
 from gamecore.signals import Signal
+
+#: memory of a built case (bytes) per consumer and per consumer × period: its compiled
+#: follower program, cvxpy objects and data (peak RSS of ``build`` measured at 100–400
+#: consumers × 4–400 periods: ≈ 9 kB + 230 B per period per consumer; rounded up)
+BYTES_PER_AGENT = 12_000
+BYTES_PER_AGENT_PERIOD = 300
+#: memory of :func:`market_data` alone (bytes): a handful of ``(N, T)`` float arrays and
+#: temporaries, and ``(N,)`` ones
+DATA_BYTES_PER_AGENT = 200
+DATA_BYTES_PER_AGENT_PERIOD = 64
 
 
 def load_profile(periods: int) -> np.ndarray:
@@ -45,8 +59,17 @@ def quadratic_consumer(name: str, a: np.ndarray, b: float, dmax: float) -> Follo
                     signals={"price": price}, outputs={"demand": d})
 
 
-def market_data(agents: int, periods: int, seed: int) -> dict[str, np.ndarray]:
-    """Draw consumer and supplier parameters (see module docstring)."""
+def market_data(agents: int, periods: int, seed: int, max_memory_gb: float | None = None) -> dict[str, np.ndarray]:
+    """Draw consumer and supplier parameters (see module docstring).
+
+    Raises:
+        ValueError: bad ``agents`` / ``periods`` / ``seed``, or (``ResourceLimitError``) data too
+            large for the memory limit (:func:`gamecore.cases.base.case_arguments`).
+    """
+    agents, periods, seed = case_arguments("analytic-market", agents, periods, seed,
+                                           bytes_per_agent=DATA_BYTES_PER_AGENT,
+                                           bytes_per_agent_period=DATA_BYTES_PER_AGENT_PERIOD,
+                                           max_memory_gb=max_memory_gb)
     rng = np.random.default_rng(seed)
     profile = load_profile(periods)
     a = rng.uniform(40.0, 60.0, agents)[:, None] * profile[None, :]        # $/MWh
@@ -86,8 +109,19 @@ def closed_form(data: dict[str, np.ndarray]) -> tuple[np.ndarray, float, np.ndar
     return prices, cost, binding
 
 
-def build(agents: int = 10, periods: int = 24, seed: int = 0) -> Case:
-    data = market_data(agents, periods, seed)
+def build(agents: int = 10, periods: int = 24, seed: int = 0, max_memory_gb: float | None = None) -> Case:
+    """The case with ``agents`` consumers over ``periods`` periods, data from ``seed``.
+
+    Raises:
+        ValueError: bad ``agents`` / ``periods`` / ``seed``, or (``ResourceLimitError``) an
+            estimated memory ``agents × (BYTES_PER_AGENT + BYTES_PER_AGENT_PERIOD × periods)``
+            above the limit (``max_memory_gb`` GB, see :mod:`gamecore.limits`); checked first.
+    """
+    agents, periods, seed = case_arguments("analytic-market", agents, periods, seed,
+                                           bytes_per_agent=BYTES_PER_AGENT,
+                                           bytes_per_agent_period=BYTES_PER_AGENT_PERIOD,
+                                           max_memory_gb=max_memory_gb)
+    data = market_data(agents, periods, seed, max_memory_gb)
     followers = [quadratic_consumer(f"consumer{i}", data["a"][i], data["b"][i], data["dmax"][i])
                  for i in range(agents)]
     c1, c2, cap = float(data["c1"]), float(data["c2"]), data["cap"]

@@ -44,7 +44,7 @@ equilibrium λ_t = π_t where the transformer is slack and λ_t > π_t (import l
 
 API
 ---
-``build(agents=15, periods=24, seed=0) -> Case``
+``build(agents=15, periods=24, seed=0, max_memory_gb=None) -> Case``
     The day-ahead game (all periods, day-ahead forecasts). ``reference=None``: the engine's
     centralized solution is the market reference. ``case.params``: ``"scenario"``
     (:class:`~gamecore.cases.ieh_data.Scenario`), ``"states"`` (initial :class:`HubState`
@@ -58,7 +58,7 @@ API
     Fix period t: each hub's report (the :class:`~gamecore.canonical.Response` of its
     follower in ``stage_game(scenario, t, ...)``, or its outputs dict) carries the output
     ``"state"`` = its state after period t; returns the states for period t+1.
-``make_ieh_scenario(agents, periods, seed) -> Scenario``
+``make_ieh_scenario(agents, periods, seed, max_memory_gb=None) -> Scenario``
     The case's data (``ieh_data.make_scenario`` + :func:`calibrate_transformer`).
 ``initial_states(scenario) -> list[HubState]``
 ``hub_follower(hub, state, profile, quadratic_weight=0.0, tie_weight=0.0) -> Follower``
@@ -103,7 +103,7 @@ from typing import Any, Mapping, Sequence
 import cvxpy as cp
 import numpy as np
 
-from gamecore.cases.base import Case
+from gamecore.cases.base import Case, case_arguments
 from gamecore.cases.ieh_data import HubData, HubProfile, Scenario, make_scenario
 from gamecore.centralized import solve_centralized
 from gamecore.energy.storage import (StorageModel, equivalence_condition, storage_model, storage_violations,
@@ -330,7 +330,7 @@ def _game(scenario: Scenario, start: int, followers: Sequence[Follower]) -> Game
     lo, hi = scenario.price_bounds
     leader = Leader([Signal("price", (scenario.periods - start,), lo, hi, unit="yuan/kWh")],
                     couplings=[transformer_coupling(scenario, start)], name="ieh-agent")
-    return Game(leader, followers, name=f"ieh-stage{start}" if start else "ieh")
+    return Game(leader, followers, name=f"ieh-stage{start}" if start else "ieh", reported_outputs=["state"])
 
 
 def stage_game(scenario: Scenario, start: int, states: Sequence[HubState], level: str = "rolling",
@@ -372,13 +372,33 @@ def calibrate_transformer(scenario: Scenario, followers: Sequence[Follower] | No
     return margin * peak
 
 
-def make_ieh_scenario(agents: int = 15, periods: int = 24, seed: int = 0) -> Scenario:
-    """The case's scenario: :func:`~gamecore.cases.ieh_data.make_scenario` + calibrated transformer."""
-    return _calibrated(agents, periods, seed)[0]
+#: memory of the built case (bytes) per hub and per hub × period: its compiled follower program
+#: and cvxpy model (whose size grows with the horizon), the Clarabel solver kept from the
+#: calibration solve, and its scenario data (peak RSS of :func:`build` measured at 10–40 hubs ×
+#: 4–192 periods: 19–29 kB per hub-period; rounded up)
+BYTES_PER_HUB = 20_000
+BYTES_PER_HUB_PERIOD = 25_000
 
 
-def _calibrated(agents: int, periods: int, seed: int) -> tuple[Scenario, list[Follower]]:
-    draft = make_scenario(agents, periods, seed)
+def _case_arguments(agents: object, periods: object, seed: object,
+                    max_memory_gb: float | None) -> tuple[int, int, int]:
+    """:func:`~gamecore.cases.base.case_arguments` with the ``ieh`` case's memory figures."""
+    return case_arguments("ieh", agents, periods, seed, bytes_per_agent=BYTES_PER_HUB,
+                          bytes_per_agent_period=BYTES_PER_HUB_PERIOD, max_memory_gb=max_memory_gb)
+
+
+def make_ieh_scenario(agents: int = 15, periods: int = 24, seed: int = 0,
+                      max_memory_gb: float | None = None) -> Scenario:
+    """The case's scenario: :func:`~gamecore.cases.ieh_data.make_scenario` + calibrated transformer.
+
+    The calibration compiles every hub's follower, so the sizes are checked as in :func:`build`.
+    """
+    return _calibrated(*_case_arguments(agents, periods, seed, max_memory_gb), max_memory_gb)[0]
+
+
+def _calibrated(agents: int, periods: int, seed: int,
+                max_memory_gb: float | None = None) -> tuple[Scenario, list[Follower]]:
+    draft = make_scenario(agents, periods, seed, max_memory_gb=max_memory_gb)
     followers = stage_followers(draft, 0, initial_states(draft), "day-ahead")
     scenario = replace(draft, transformer_cap=calibrate_transformer(draft, followers))
     return scenario, followers
@@ -417,9 +437,16 @@ def advance(scenario: Scenario, t: int, states: Sequence[HubState], reports: Seq
     return out
 
 
-def build(agents: int = 15, periods: int = 24, seed: int = 0) -> Case:
-    """The day-ahead IEH game: ``agents`` hubs, ``periods`` periods, data from ``seed``."""
-    scenario, followers = _calibrated(agents, periods, seed)   # followers do not depend on the cap
+def build(agents: int = 15, periods: int = 24, seed: int = 0, max_memory_gb: float | None = None) -> Case:
+    """The day-ahead IEH game: ``agents`` hubs, ``periods`` periods, data from ``seed``.
+
+    Raises:
+        ValueError: bad ``agents`` / ``periods`` / ``seed``, or (``ResourceLimitError``) an
+            estimated memory ``agents × (BYTES_PER_HUB + BYTES_PER_HUB_PERIOD × periods)`` above
+            the limit (``max_memory_gb`` GB, see :mod:`gamecore.limits`); checked before any data is drawn.
+    """
+    agents, periods, seed = _case_arguments(agents, periods, seed, max_memory_gb)
+    scenario, followers = _calibrated(agents, periods, seed, max_memory_gb)   # followers do not depend on the cap
     game = _game(scenario, 0, followers)
     game.rolling = IEHRolling(scenario)   # the rolling (real-time) operation of the day, see IEHRolling
     return Case("ieh", game, None,

@@ -72,6 +72,7 @@ from typing import Sequence
 
 import numpy as np
 
+from gamecore.cases.base import case_arguments
 from gamecore.energy.storage import Storage
 
 # ------------------------------------------------------------------------- constants
@@ -101,6 +102,11 @@ LOAD_ERROR = {"day-ahead": 0.05, "intra-day": 0.03, "real-time": 0.01}
 CAP_RATIO = 1.0
 #: periods after the current one that use the intra-day forecast in a "rolling" stage
 INTRADAY_WINDOW = 3
+#: memory of a scenario (bytes) per hub and per hub × period, :func:`make_scenario` alone (peak
+#: RSS measured at 2000–20000 hubs × 4–480 periods: ≈ 2.2 kB + 150 B per period per hub;
+#: rounded up). The ``ieh`` case's followers take far more, see ``gamecore.cases.ieh``.
+BYTES_PER_HUB = 4_000
+BYTES_PER_HUB_PERIOD = 200
 
 #: utility real-time price by clock hour [h, h+1) (yuan/kWh): valley 23:00–06:00, morning
 #: ramp 06:00–07:00, high 07:00–23:00 with a late-morning and an evening peak.
@@ -407,18 +413,28 @@ def _forecast(actual: np.ndarray, sigma: float, rng: np.random.Generator) -> np.
 
 
 def make_scenario(hubs: int = 15, periods: int = 24, seed: int = 0,
-                  transformer_cap: float | None = None) -> Scenario:
+                  transformer_cap: float | None = None, max_memory_gb: float | None = None) -> Scenario:
     """Generate a scenario with ``hubs`` energy hubs over ``periods`` periods from ``seed``.
 
     Deterministic: the same arguments give identical arrays. Hub ``i``'s data depend only on
     ``(seed, i, periods)``, so the first hubs of a larger scenario equal a smaller one's; the
     forecast errors depend on ``(seed, hubs, periods)``. ``transformer_cap`` (kW) defaults to
     the provisional ``CAP_RATIO · Σ_h mean_load``; the ``ieh`` case calibrates it instead.
+
+    Raises:
+        ValueError: ``hubs`` / ``periods`` not an integer >= 1, ``seed`` not a non-negative
+            integer, ``transformer_cap`` not > 0; (``ResourceLimitError``) an estimated memory
+            ``hubs × (BYTES_PER_HUB + BYTES_PER_HUB_PERIOD × periods)`` above the limit
+            (``max_memory_gb`` GB, see :mod:`gamecore.limits`). All checked before any data is drawn.
     """
-    if hubs < 1:
-        raise ValueError(f"hubs must be >= 1, got {hubs}")
-    if periods < 1:
-        raise ValueError(f"periods must be >= 1, got {periods}")
+    hubs, periods, seed = case_arguments("ieh", hubs, periods, seed, bytes_per_agent=BYTES_PER_HUB,
+                                         bytes_per_agent_period=BYTES_PER_HUB_PERIOD,
+                                         max_memory_gb=max_memory_gb, agents_label="hubs")
+    if transformer_cap is not None and not (isinstance(transformer_cap, (int, float, np.floating))
+                                            and not isinstance(transformer_cap, bool)
+                                            and np.isfinite(transformer_cap) and transformer_cap > 0):
+        raise ValueError(f"case 'ieh': transformer_cap must be a finite number > 0 (kW) or None, "
+                         f"got {transformer_cap!r}")
     price_rng = np.random.default_rng([seed, 0])
     price = utility_price(periods, price_rng)
     hub_list, ren, elec, heat = [], [], [], []

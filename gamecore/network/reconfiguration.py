@@ -275,7 +275,9 @@ def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching
         method: ``"highs"`` (outer approximation with HiGHS) or ``"ecos_bb"``.
         gap: relative optimality gap at which ``highs`` stops.
         max_iter: OA iteration limit (``highs``).
-        time_limit: wall-time budget of the mixed-integer part, s.
+        time_limit: wall-time budget of the mixed-integer part, s (``highs`` only: ECOS_BB has no
+            time limit, ``ecos_bb_max_iters`` is its only bound; ``gamecore reconfigure`` therefore
+            refuses ``--time-limit`` with ``--method ecos_bb``).
         ecos_bb_max_iters: ECOS_BB branch-and-bound iteration limit.
         ac_check: run pandapower's AC power flow on the base and the chosen configurations.
         load_factor: explicit ``(T,)`` load scaling (overrides ``periods``).

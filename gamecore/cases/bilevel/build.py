@@ -57,7 +57,7 @@ def follower_of(problem: BilevelProblem) -> Follower:
     if up.any():
         constraints.append(y[np.flatnonzero(up)] <= p.yu[up])
     outputs = {f"y{j}": y[j] for j in range(p.n_y)}
-    outputs.update({f"ry{k}": p.R[k] @ y for k in _priced_rows(p)})
+    outputs.update({f"ry{k}": p.R[k] @ y for k in _priced_terms(p)})
     return Follower("follower", cp.Minimize(cost), constraints, signals=xs, outputs=outputs)
 
 
@@ -77,15 +77,26 @@ def _priced_rows(p: BilevelProblem) -> dict[int, float]:
     return out
 
 
+def _joint_hessian(p: BilevelProblem) -> np.ndarray:
+    """The leader objective's Hessian in (x, y)."""
+    return np.block([[p.Hxx, p.Hxy], [p.Hxy.T, p.Hyy]])
+
+
+def _priced_terms(p: BilevelProblem) -> dict[int, float]:
+    """:func:`_priced_rows` where the leader uses them: none when its objective is jointly
+    convex in (x, y) (the cross terms then stay in its convex remainder)."""
+    return {} if _psd(_joint_hessian(p)) else _priced_rows(p)
+
+
 def leader_of(problem: BilevelProblem) -> Leader:
     """The upper level as a gamecore leader (objective ``F``, constraints ``G``)."""
     p = problem
-    H = np.block([[p.Hxx, p.Hxy], [p.Hxy.T, p.Hyy]])
+    H = _joint_hessian(p)
     joint = _psd(H)
     if not joint and not (_psd(p.Hxx) and _psd(p.Hyy)):
         raise ValueError(f"bilevel problem '{p.name}': the leader objective is not convex in x and in y "
                          "(gamecore needs a convex remainder plus x·y bilinear terms)")
-    priced = {} if joint else _priced_rows(p)
+    priced = _priced_terms(p)
     bilinear = () if joint else tuple(
         [Bilinear(f"x{k}", f"ry{k}", alpha) for k, alpha in priced.items()]
         + [Bilinear(f"x{k}", f"y{j}", float(p.Hxy[k, j]))
