@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, NoReturn, Optional, Sequence
 
 import typer
+from joblib import cpu_count
 
 from gamecore.cases import CASES, Case, make_case
 from gamecore.errors import GameError, StrategyError
-from gamecore.pool import check_backend
+from gamecore.pool import check_backend, plan_workers
 from gamecore.registry import available_strategies, get_strategy
 from gamecore.result import Result
 from gamecore.strategy import Strategy
@@ -243,7 +244,8 @@ def solve_command(
             if scheduler is not None:  # fail fast, before the case is built
                 stack.enter_context(scheduler_client(scheduler, connect_timeout or DEFAULT_CONNECT_TIMEOUT))
             strategy_obj, built = build_solve(case, strategy, agents, periods, seed, backend, option or [])
-            stack.enter_context(dask_client(backend, None, n_jobs) if scheduler is None else contextlib.nullcontext())
+            stack.enter_context(dask_client(backend, None, n_jobs, followers=built.game.n_followers)
+                                if scheduler is None else contextlib.nullcontext())
             result = run_solve(strategy_obj, built, strategy, n_jobs=n_jobs, backend=backend, quiet=quiet, seed=seed)
     except KeyboardInterrupt:  # the dask client / cluster are closed by now
         fail("interrupted", code=130)
@@ -341,15 +343,21 @@ def prepare_out_dir(out: Path) -> None:
 # --------------------------------------------------------------------------------- dask
 @contextlib.contextmanager
 def dask_client(backend: str, scheduler: str | None, n_jobs: int,
-                connect_timeout: float = DEFAULT_CONNECT_TIMEOUT) -> Iterator[None]:
+                connect_timeout: float = DEFAULT_CONNECT_TIMEOUT, followers: int | None = None) -> Iterator[None]:
     """With ``backend="dask"``: a ``dask.distributed.Client`` for the block — connected to
     ``scheduler`` (see :func:`scheduler_client`) or to a ``LocalCluster`` of ``n_jobs``
-    single-thread workers (all cores for -1, see :func:`local_cluster`) — closed afterwards,
-    quietly. Other backends: nothing."""
+    single-thread workers (all cores for -1; capped at ``followers`` and the CPUs as a local
+    pool is, :func:`gamecore.pool.plan_workers`; see :func:`local_cluster`) — closed
+    afterwards, quietly. Other backends: nothing."""
     if backend != "dask":
         yield
         return
-    with scheduler_client(scheduler, connect_timeout) if scheduler is not None else local_cluster(n_jobs):
+    if scheduler is not None:
+        with scheduler_client(scheduler, connect_timeout):
+            yield
+        return
+    workers, _ = plan_workers(n_jobs, "loky", followers or cpu_count(), cpu_count())  # local processes
+    with local_cluster(workers):
         yield
 
 
@@ -363,9 +371,9 @@ def _import_dask_client() -> Any:
 
 
 @contextlib.contextmanager
-def local_cluster(n_jobs: int) -> Iterator[None]:
-    """A ``LocalCluster`` of ``n_jobs`` single-thread worker processes (all cores for -1) and a
-    client on it for the block; both closed quietly afterwards, also on Ctrl-C.
+def local_cluster(workers: int) -> Iterator[None]:
+    """A ``LocalCluster`` of ``workers`` single-thread worker processes and a client on it for
+    the block; both closed quietly afterwards, also on Ctrl-C.
 
     The worker processes ignore SIGINT (see :func:`spawn_ignoring_sigint`): a Ctrl-C on the
     terminal, sent to the whole process group, then reaches only this process, which shuts the
@@ -379,7 +387,6 @@ def local_cluster(n_jobs: int) -> Iterator[None]:
         KeyboardInterrupt: Ctrl-C during the start-up (whatever came up is closed first).
     """
     distributed = _import_dask_client()
-    workers = n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
     started: list[Any] = []  # cluster, then client, as they come up
     try:
         try:
