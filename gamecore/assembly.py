@@ -21,7 +21,9 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
-from gamecore.canonical import _STATUS, CanonicalProgram, symmetric
+from gamecore.canonical import CanonicalProgram, symmetric
+from gamecore.solver import ONE_SHOT_SETTINGS
+from gamecore.solver import solve as solve_conic
 
 if TYPE_CHECKING:
     from gamecore.game import Game
@@ -148,7 +150,8 @@ class ConicProgram:
             raise ValueError(f"program '{program.name}': exponential/PSD/power cones are not supported here")
 
     def solve(self, **settings: Any) -> ConicSolution:
-        """Solve with Clarabel (``settings`` override the defaults, e.g. ``tol_gap_rel=1e-10``)."""
+        """Solve with Clarabel, once (no retry): :data:`gamecore.solver.ONE_SHOT_SETTINGS` updated by
+        ``settings`` (e.g. ``tol_gap_rel=1e-10``)."""
         n = self.n
         P = sp.csr_matrix((n, n))
         for cols, M in self._P:
@@ -169,15 +172,11 @@ class ConicProgram:
             cones.append(clarabel.SecondOrderConeT(rows.size))
         A = sp.vstack(parts, format="csc") if parts else sp.csc_matrix((0, n))
         b = np.concatenate(rhs) if rhs else np.zeros(0)
-        s = clarabel.DefaultSettings()
-        s.verbose = False
-        for key, value in settings.items():
-            setattr(s, key, value)
-        sol = clarabel.DefaultSolver(sp.csc_matrix(sp.triu(P)), q, A, b, cones, s).solve()
-        status = _STATUS.get(str(sol.status), "solver_error")
-        if status not in ("optimal", "optimal_inaccurate"):
+        found = solve_conic(sp.csc_matrix(sp.triu(P)), q, A, b, cones, {**ONE_SHOT_SETTINGS, **settings})
+        sol, status = found.raw, found.status
+        if found.x is None:
             return ConicSolution(status, None, None, float(sol.solve_time))
-        return ConicSolution(status, np.asarray(sol.x, dtype=float), float(sol.obj_val) + self.constant,
+        return ConicSolution(status, found.x, float(sol.obj_val) + self.constant,
                              float(sol.solve_time), float(sol.obj_val_dual) + self.constant)
 
 

@@ -37,7 +37,7 @@ McCormick relaxation
 ====================
 The only non-convex parts are w = σ ∘ v and t = σ ∘ r. Over a box σ ∈ [σL, σU] and
 factor bounds each product π = s·f (s a signal entry in [xL, xU], f a factor in [yL, yU])
-is replaced by its McCormick envelope (:mod:`gamecore.relaxations`)::
+is replaced by its McCormick envelope (:func:`gamecore.relaxations.envelope_rows`)::
 
     xL f + yL s − π ≤ xL yL        xU f + yU s − π ≤ xU yU
     π − xU f − yL s ≤ −xU yL       π − xL f − yU s ≤ −xL yU
@@ -89,15 +89,16 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
-from gamecore.canonical import _STATUS, OK_STATUSES, CanonicalProgram, symmetric
+from gamecore.canonical import CanonicalProgram, symmetric
 from gamecore.errors import FollowerSolveError, StrategyError
 from gamecore.game import Game
 from gamecore.leader import LeaderObjective
+from gamecore.relaxations import W_SIGN, envelope_rows
+from gamecore.solver import BASE_SETTINGS, new_solver
+from gamecore.solver import solve as solve_conic
 
-#: Clarabel settings of solvers built here from raw data: updatable in place, and no
-#: equilibration, whose scaling Clarabel computes once at construction (as in
-#: gamecore.canonical: results must not depend on the history of updates)
-SOLVER_SETTINGS = {"verbose": False, "presolve_enable": False, "equilibrate_enable": False}
+# Solvers built here from raw data are updated in place between solves: BASE_SETTINGS (no
+# presolve, no equilibration, as for the compiled followers), one attempt (NO_RETRY).
 
 
 class ReformulationError(StrategyError):
@@ -106,19 +107,6 @@ class ReformulationError(StrategyError):
 
     A :class:`StrategyError`: a method that needs the reformulation cannot handle the game.
     """
-
-
-def solver_settings(**extra: Any) -> Any:
-    """Clarabel settings: :data:`SOLVER_SETTINGS` updated by ``extra``."""
-    s = clarabel.DefaultSettings()
-    for key, value in {**SOLVER_SETTINGS, **extra}.items():
-        setattr(s, key, value)
-    return s
-
-
-def solver_status(sol: Any) -> str:
-    """gamecore status (``"optimal"``, ``"infeasible"``, ...) of a Clarabel solution."""
-    return _STATUS.get(str(sol.status), "solver_error")
 
 
 def check_reformulable(name: str, prog: CanonicalProgram) -> None:
@@ -138,12 +126,11 @@ def primal_dual(prog: CanonicalProgram, sigma: np.ndarray) -> tuple[np.ndarray, 
     Raises :class:`FollowerSolveError` when the program is not solved to optimality.
     """
     sigma = np.asarray(sigma, dtype=float)
-    sol = clarabel.DefaultSolver(sp.csc_matrix(prog.P), prog.q(sigma), prog.A, prog.b(sigma),
-                                 prog.dims.clarabel_cones(), solver_settings()).solve()
-    status = solver_status(sol)
-    if status not in OK_STATUSES:
-        raise FollowerSolveError(prog.name, status, {"sigma": sigma}, "strong-duality reformulation")
-    return np.asarray(sol.x, dtype=float), np.asarray(sol.z, dtype=float)
+    found = solve_conic(sp.csc_matrix(prog.P), prog.q(sigma), prog.A, prog.b(sigma), prog.dims.clarabel_cones(),
+                        BASE_SETTINGS)
+    if found.x is None:
+        raise FollowerSolveError(prog.name, found.status, {"sigma": sigma}, "strong-duality reformulation")
+    return found.x, np.asarray(found.raw.z, dtype=float)
 
 
 def same_on_feasible_set(prog: CanonicalProgram, direction: np.ndarray) -> bool:
@@ -497,21 +484,19 @@ class FollowerRelaxation:
             A.append(sp.vstack(box_rows, format="csr"))
             b.append(np.concatenate(box_b))
             cones.append(clarabel.NonnegativeConeT(int(sum(r.shape[0] for r in box_rows))))
-        A_all = sp.vstack(A, format="csc")
-        solver = clarabel.DefaultSolver(sp.csc_matrix((nv, nv)), np.zeros(nv), A_all, np.concatenate(b), cones,
-                                        solver_settings())
+        A_all, b_all, P0 = sp.vstack(A, format="csc"), np.concatenate(b), sp.csc_matrix((nv, nv))
+        solver = new_solver(P0, np.zeros(nv), A_all, b_all, cones, BASE_SETTINGS)
         for k, dvec in enumerate(dirs):
             q = np.zeros(nv)
             q[: self.n + self.m] = dvec
             for sign, out in ((1.0, lo), (-1.0, hi)):
                 solver.update(q=sign * q)
-                sol = solver.solve()
-                status = solver_status(sol)
-                if status == "infeasible":
+                found = solve_conic(P0, sign * q, A_all, b_all, cones, BASE_SETTINGS, solver=solver)
+                if found.status == "infeasible":
                     raise ReformulationError(f"follower '{self.name}' has no feasible point with its signals in "
                                              "their box (primal or dual infeasible)")
-                if status in OK_STATUSES:
-                    out[k] = sign * min(float(sol.obj_val), float(sol.obj_val_dual))
+                if found.ok:
+                    out[k] = sign * min(float(found.raw.obj_val), float(found.raw.obj_val_dual))
         return lo, hi
 
     def open_factors(self) -> list[int]:
@@ -543,8 +528,8 @@ class FollowerRelaxation:
         if not dirs:
             return 0
         A, b, cones = self.system(sig_lo, sig_hi)
-        solver = clarabel.DefaultSolver(sp.csc_matrix((self.N, self.N)), np.zeros(self.N), A, b, cones,
-                                        solver_settings())
+        P0 = sp.csc_matrix((self.N, self.N))
+        solver = new_solver(P0, np.zeros(self.N), A, b, cones, BASE_SETTINGS)
         lo, hi = self.box_v[0].copy(), self.box_v[1].copy()
         failures = 0
         for k, dvec in enumerate(dirs):
@@ -552,12 +537,12 @@ class FollowerRelaxation:
             q[: self.n + self.m] = dvec
             for sign in (1.0, -1.0):
                 solver.update(q=sign * q)
-                sol = solver.solve()
-                if solver_status(sol) not in OK_STATUSES:
+                found = solve_conic(P0, sign * q, A, b, cones, BASE_SETTINGS, solver=solver)
+                if not found.ok:
                     failures += 1
                     continue
                 # the weaker of the primal and dual objectives, less a margin: stays a valid bound
-                value = sign * min(float(sol.obj_val), float(sol.obj_val_dual))
+                value = sign * min(float(found.raw.obj_val), float(found.raw.obj_val_dual))
                 slack = 1e-7 * max(1.0, abs(value))
                 if sign > 0:
                     lo[k] = max(lo[k], value - slack)
@@ -571,33 +556,34 @@ class FollowerRelaxation:
     def _box_coo(self, sig_lo: np.ndarray, sig_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """McCormick rows of w, u and t, bounds of v / y / r and of σ_loc, as COO triplets + rhs.
 
-        Rows per product as in the module docstring (all ``≤``, nonnegative slack), products
-        ordered w, u, t, then σ_loc ≤ hi and −σ_loc ≤ −lo. The sparsity pattern is fixed;
-        only values change with the box, so rows/cols are computed once and values are
-        vectorised per call.
+        Rows per product: the four envelope rows of :func:`gamecore.relaxations.envelope_rows`
+        (signal s as x, factor f as y), then f ≤ yU and −f ≤ −yL (all ``≤``, nonnegative
+        slack); products ordered w, u, t; then σ_loc ≤ hi and −σ_loc ≤ −lo. The sparsity
+        pattern is fixed; only values change with the box, so rows/cols are computed once and
+        values are vectorised per call.
         """
         vlo, vhi = self.box_v
         if not (np.isfinite(vlo).all() and np.isfinite(vhi).all()):
             self.require_finite_bounds()
         rows, cols, kinds, _ = self._box_pattern
-        # per product: (xL, xU, yL, yU), products ordered w, u, t
+        # per product: signal box (xL, xU) and factor box (yL, yU), products ordered w, u, t
         sloc = self._product_signals()
         xL, xU = sig_lo[sloc], sig_hi[sloc]
         yL, yU = vlo, vhi
-        coef_f = [xL, xU, -xU, -xL, np.ones_like(xL), -np.ones_like(xL)]
-        coef_s = [yL, yU, -yL, -yU]
+        coef_s, coef_env, rhs = envelope_rows(xL, xU, yL, yU)
+        coef_f = np.concatenate([coef_env, np.ones_like(xL)[None, :], -np.ones_like(xL)[None, :]])
         vals = np.empty(rows.size)
         # kinds: 0 = factor entry (value = coef_f[g][r] * V value), 1 = signal entry, 2 = product, 3 = box
         fv, g, r = self._box_values
         mask = kinds == 0
-        vals[mask] = np.stack(coef_f)[g[mask], r[mask]] * fv[mask]
+        vals[mask] = coef_f[g[mask], r[mask]] * fv[mask]
         mask = kinds == 1
-        vals[mask] = np.stack(coef_s)[g[mask], r[mask]]
+        vals[mask] = coef_s[g[mask], r[mask]]
         mask = kinds == 2
-        vals[mask] = np.where(g[mask] < 2, -1.0, 1.0)
+        vals[mask] = W_SIGN[g[mask]]
         mask = kinds == 3
         vals[mask] = np.where(g[mask] == 0, 1.0, -1.0)
-        b = np.concatenate([xL * yL, xU * yU, -xU * yL, -xL * yU, yU, -yL, sig_hi, -sig_lo])
+        b = np.concatenate([rhs.ravel(), yU, -yL, sig_hi, -sig_lo])
         return rows, cols, vals, b
 
     def _product_signals(self) -> np.ndarray:

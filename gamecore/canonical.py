@@ -8,9 +8,8 @@ compiled *once* to Clarabel's standard form::
 
 where σ is the follower's flat signal vector and q, d, b are affine in σ (cvxpy's DPP
 guarantees this). Re-solving for new signals is then a sparse mat-vec plus
-``clarabel.DefaultSolver.update`` — no cvxpy canonicalisation per solve. Measured on a
-24-period storage QP: 0.67 ms per solve through this path vs 1.65 ms through
-``Problem.solve`` (see ``benchmarks/pool_overhead.py``).
+``clarabel.DefaultSolver.update`` — no cvxpy canonicalisation per solve (timings against
+``Problem.solve``: ``benchmarks/pool_overhead.py``, figures in ``benchmarks/README.md``).
 
 Each named output (what a follower sends to the leader) is bound to a fresh variable by an
 equality constraint, so outputs are a column selection of ``x``.
@@ -22,8 +21,6 @@ directly comparable.
 
 from __future__ import annotations
 
-import difflib
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -34,23 +31,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from gamecore.errors import GameDefinitionError
-
-#: Clarabel status string -> gamecore status.
-_STATUS = {
-    "Solved": "optimal",
-    "AlmostSolved": "optimal_inaccurate",
-    "PrimalInfeasible": "infeasible",
-    "AlmostPrimalInfeasible": "infeasible",
-    "DualInfeasible": "unbounded",
-    "AlmostDualInfeasible": "unbounded",
-    "MaxIterations": "max_iter",
-    "MaxTime": "max_time",
-    "NumericalError": "solver_error",
-    "InsufficientProgress": "solver_error",
-}
-OK_STATUSES = ("optimal", "optimal_inaccurate")
-#: statuses retried once with equilibration (numerical stalls, not infeasibility)
-RETRY_STATUSES = ("solver_error", "max_iter")
+from gamecore.solver import (
+    EQUILIBRATE_ONCE,
+    OK_STATUSES,
+    check_solver_options,
+    follower_settings,
+    new_solver,
+)
+from gamecore.solver import solve as solve_conic
 
 
 @dataclass(frozen=True)
@@ -218,10 +206,10 @@ class CanonicalProgram:
         return {name: x[cols].reshape(shape) for name, (cols, shape) in self.outputs.items()}
 
     # -- solving --------------------------------------------------------------------------
-    def _settings(self) -> Any:
-        """Fresh Clarabel settings of this program (:func:`clarabel_settings`; the options were
-        checked when the program was compiled)."""
-        return clarabel_settings(self.settings)
+    def _settings(self) -> dict[str, Any]:
+        """Clarabel settings of this program's solvers (:func:`gamecore.solver.follower_settings`;
+        the options were checked when the program was compiled)."""
+        return follower_settings(self.settings)
 
     def _data(self, sigma: np.ndarray, prox: Prox | None) -> tuple[Any, sp.csc_matrix, np.ndarray, np.ndarray]:
         """``(cache key, P, q, b)`` of the problem at ``sigma`` (with the proximal term, if any)."""
@@ -242,7 +230,7 @@ class CanonicalProgram:
         """The cached solver of ``key`` updated to ``(P, q, b)`` (built on first use)."""
         solver = self._solvers.get(key)
         if solver is None or not self._reusable:
-            solver = clarabel.DefaultSolver(P, q, self.A, b, self.dims.clarabel_cones(), self._settings())
+            solver = new_solver(P, q, self.A, b, self.dims.clarabel_cones(), self._settings())
             self._solvers[key] = solver
         elif prox is None:
             solver.update(q=q, b=b)
@@ -279,24 +267,19 @@ class CanonicalProgram:
         solver = self._solver(key, P, q, b, prox)
         # Clarabel's own sol.solve_time also counts the setup of a solver built earlier and
         # updated since, so the time inside the solver is measured around the call itself.
+        # a stall is retried on a fresh solver (EQUILIBRATE_ONCE), so the answer still depends
+        # only on the current data
         start = time.perf_counter()
-        sol = solver.solve()
-        status = _STATUS.get(str(sol.status), "solver_error")
-        if status in RETRY_STATUSES:
-            # an interior-point stall of the unscaled data (seen on badly scaled blocks): once
-            # more on a fresh solver with Ruiz equilibration, so the answer still depends only on
-            # the current data
-            settings = self._settings()
-            settings.equilibrate_enable = True
-            sol = clarabel.DefaultSolver(P, q, self.A, b, self.dims.clarabel_cones(), settings).solve()
-            status = _STATUS.get(str(sol.status), "solver_error")
+        found = solve_conic(P, q, self.A, b, self.dims.clarabel_cones(), self._settings(), EQUILIBRATE_ONCE,
+                            solver=solver)
         inside = time.perf_counter() - start
-        if status in OK_STATUSES:
-            x = np.asarray(sol.x, dtype=float)
-            return Response(status, self.outputs_of(x), self.objective_at(x, sigma),
-                            inside, int(sol.iterations), x if keep_x else None)
+        iterations = int(found.raw.iterations)    # of the last attempt
+        if found.x is not None:
+            x = found.x
+            return Response(found.status, self.outputs_of(x), self.objective_at(x, sigma),
+                            inside, iterations, x if keep_x else None)
         nan_outputs = {name: np.full(shape, np.nan) for name, (_, shape) in self.outputs.items()}
-        return Response(status, nan_outputs, float("nan"), inside, int(sol.iterations))
+        return Response(found.status, nan_outputs, float("nan"), inside, iterations)
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
         """Data derived from this program, built once by ``build()`` and kept under ``key`` (with
@@ -313,8 +296,9 @@ class CanonicalProgram:
 
         ``P`` is an upper triangle (n, n), ``q`` (n,); ``A`` is this program's ``A`` with the r
         rows ``G`` stacked below it (the caller may keep the stacked matrix between calls), ``h``
-        (r,). The solver is built afresh with the program's settings and the same retry with
-        equilibration as :meth:`solve`. Returns ``(status, x or None, seconds, iterations)``.
+        (r,). The solver is built afresh with the program's settings and the same retry policy as
+        :meth:`solve` (:data:`gamecore.solver.EQUILIBRATE_ONCE`). Returns ``(status, x or None,
+        seconds, iterations summed over the attempts)``.
         """
         sigma = np.asarray(sigma, dtype=float)
         h = np.asarray(h, dtype=float).ravel()
@@ -322,18 +306,9 @@ class CanonicalProgram:
         cones = self.dims.clarabel_cones() + ([clarabel.NonnegativeConeT(int(h.size))] if h.size else [])
         q = np.asarray(q, dtype=float)
         start = time.perf_counter()
-        sol = clarabel.DefaultSolver(P, q, A, b, cones, self._settings()).solve()
-        status = _STATUS.get(str(sol.status), "solver_error")
-        iterations = int(sol.iterations)
-        if status in RETRY_STATUSES:
-            settings = self._settings()
-            settings.equilibrate_enable = True
-            sol = clarabel.DefaultSolver(P, q, A, b, cones, settings).solve()
-            status = _STATUS.get(str(sol.status), "solver_error")
-            iterations += int(sol.iterations)
+        found = solve_conic(P, q, A, b, cones, self._settings(), EQUILIBRATE_ONCE)
         inside = time.perf_counter() - start
-        x = np.asarray(sol.x, dtype=float) if status in OK_STATUSES else None
-        return status, x, inside, iterations
+        return found.status, found.x, inside, found.iterations
 
     def signals_dict(self, sigma: np.ndarray) -> dict[str, np.ndarray]:
         out, offset = {}, 0
@@ -343,133 +318,6 @@ class CanonicalProgram:
             out[name] = np.asarray(sigma[offset:offset + size]).reshape(shape)
             offset += size
         return out
-
-
-# ------------------------------------------------------------------------------------------
-# Solver settings
-# ------------------------------------------------------------------------------------------
-
-#: settings gamecore fixes on every follower's solver before the follower's own options:
-#: quiet; no presolve (it would forbid the in-place data updates between solves); no
-#: equilibration (see :attr:`CanonicalProgram._reusable`; a follower may turn it on)
-BASE_SETTINGS: dict[str, Any] = {"verbose": False, "presolve_enable": False, "equilibrate_enable": False}
-#: option -> (lowest, highest, lowest allowed, highest allowed) beyond "a non-negative number":
-#: ranges Clarabel itself does not enforce but misbehaves outside of (stops at once, or
-#: NumericalError / InsufficientProgress on every solve)
-_RANGES: dict[str, tuple[float, float, bool, bool]] = {
-    "max_iter": (1, float("inf"), True, False),
-    "time_limit": (0.0, float("inf"), False, True),                 # seconds; inf = no limit
-    "max_step_fraction": (0.0, 1.0, False, True),
-    "linesearch_backtrack_step": (0.0, 1.0, False, False),
-    "min_switch_step_length": (0.0, 1.0, False, True),
-    "min_terminate_step_length": (0.0, 1.0, False, True),
-    "equilibrate_min_scaling": (0.0, float("inf"), False, False),
-    "equilibrate_max_scaling": (0.0, float("inf"), False, False),
-}
-
-
-def _setting_names() -> tuple[str, ...]:
-    """The settable fields of ``clarabel.DefaultSettings`` (sorted)."""
-    template = clarabel.DefaultSettings()
-    return tuple(sorted(n for n in dir(template) if not n.startswith("_") and not callable(getattr(template, n))))
-
-
-def _bad_setting(agent: str, key: str, problem: str) -> GameDefinitionError:
-    return GameDefinitionError(agent, f"solver_options['{key}']", problem)
-
-
-def _setting_value(agent: str, key: str, value: Any, default: Any) -> Any:
-    """``value`` checked against the kind of Clarabel's default for ``key`` (and :data:`_RANGES`)."""
-    if isinstance(default, bool):
-        if not isinstance(value, (bool, np.bool_)):
-            raise _bad_setting(agent, key, f"must be True or False, got {value!r}")
-        value = bool(value)
-        if key == "presolve_enable" and value:
-            raise _bad_setting(agent, key, "must stay False: gamecore updates each follower's solver data "
-                                           "between solves, which Clarabel forbids once its presolve is on")
-        return value
-    if isinstance(default, (int, float)):
-        integral = isinstance(default, int)
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer) if integral
-                                                                  else (int, float, np.integer, np.floating)):
-            kind = "an integer" if integral else "a number"
-            raise _bad_setting(agent, key, f"must be {kind}, got {value!r} ({type(value).__name__})")
-        low, high, low_ok, high_ok = _RANGES.get(key, (0, float("inf"), True, False))
-        if integral:   # Clarabel's own integer range (u32 / usize) is checked when the value is set
-            value = int(value)
-            if value < low:
-                raise _bad_setting(agent, key, f"must be an integer >= {low:g}, got {value!r}")
-            return value
-        value = float(value)
-        if (math.isnan(value) or value < low or (value == low and not low_ok) or value > high
-                or (value == high and not high_ok)):
-            if high == float("inf"):
-                allowed = f"{'>=' if low_ok else '>'} {low:g}" + (" (inf allowed)" if high_ok else " and finite")
-            else:
-                allowed = f"in {'[' if low_ok else '('}{low:g}, {high:g}{']' if high_ok else ')'}"
-            raise _bad_setting(agent, key, f"must be {allowed}, got {value!r}")
-        return value
-    if isinstance(default, str) and not isinstance(value, str):
-        raise _bad_setting(agent, key, f"must be a string, got {value!r} ({type(value).__name__})")
-    return value
-
-
-def clarabel_settings(options: Mapping[str, Any] | None = None) -> Any:
-    """The ``clarabel.DefaultSettings`` of a follower's solver: :data:`BASE_SETTINGS`, then
-    ``options`` (already checked by :func:`check_solver_options`). Every solver of a
-    :class:`CanonicalProgram` gets its settings here."""
-    settings = clarabel.DefaultSettings()
-    for key, value in {**BASE_SETTINGS, **(options or {})}.items():
-        setattr(settings, key, value)
-    return settings
-
-
-def check_solver_options(agent: str, options: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A follower's ``solver_options`` checked against Clarabel's settings, so that nothing can
-    fail later inside a worker; returns them as a plain dict with values of the settings' kinds.
-
-    Called when the follower is compiled (:class:`~gamecore.follower.Follower` construction).
-    Checks:
-
-    * the key is a field of ``clarabel.DefaultSettings`` (else the close matches and every
-      valid key are listed);
-    * the value has the field's kind: bools for switches (``presolve_enable`` must stay False);
-      integers (not bools) for counts, e.g. ``max_iter`` >= 1, within Clarabel's integer range;
-      numbers for tolerances and factors, non-negative and not NaN, finite except
-      ``time_limit`` (seconds, > 0, ``inf`` = none), with the ranges of :data:`_RANGES`;
-      strings for the methods, which Clarabel checks only when a solver is built (so a
-      one-row solver is built once with the settings).
-
-    Raises:
-        GameDefinitionError: naming ``agent``, ``solver_options['key']`` and what is wrong.
-    """
-    if options is None:
-        return {}
-    if not isinstance(options, Mapping):
-        raise GameDefinitionError(agent, "solver_options",
-                                  f"must be a mapping of Clarabel settings, got {type(options).__name__}")
-    names = _setting_names()
-    template = clarabel.DefaultSettings()
-    checked: dict[str, Any] = {}
-    for key, value in options.items():
-        if not isinstance(key, str) or key not in names:
-            close = difflib.get_close_matches(str(key), names, n=3)
-            hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
-            raise _bad_setting(agent, str(key), f"not a Clarabel setting; {hint}valid settings: {', '.join(names)}")
-        checked[key] = value = _setting_value(agent, key, value, getattr(template, key))
-        try:
-            setattr(template, key, value)
-        except OverflowError:
-            raise _bad_setting(agent, key, f"{value!r} is outside Clarabel's integer range") from None
-        except (AttributeError, TypeError, ValueError) as exc:
-            raise _bad_setting(agent, key, f"rejected by Clarabel: {exc}") from None
-    if checked:
-        try:   # Clarabel checks its string settings (e.g. direct_solve_method) only when a solver is built
-            clarabel.DefaultSolver(sp.csc_matrix((1, 1)), np.zeros(1), sp.csc_matrix(np.ones((1, 1))), np.ones(1),
-                                   [clarabel.ZeroConeT(1)], clarabel_settings({**checked, "verbose": False}))
-        except Exception as exc:   # noqa: BLE001 - Clarabel raises a bare Exception("Bad settings: ...")
-            raise GameDefinitionError(agent, "solver_options", f"rejected by Clarabel: {exc}") from None
-    return checked
 
 
 # ------------------------------------------------------------------------------------------
@@ -490,7 +338,7 @@ def compile_program(
     :class:`GameDefinitionError` naming ``name`` and the field for: non-DCP/non-DPP programs,
     a signal that multiplies a variable inside a constraint or a quadratic term, NaN/inf data,
     non-affine or parameter-dependent outputs, solver ``settings`` Clarabel would refuse or
-    misbehave with (:func:`check_solver_options`; checked first).
+    misbehave with (:func:`gamecore.solver.check_solver_options`; checked first).
     """
     settings = check_solver_options(name, settings)
     sign = 1.0

@@ -19,9 +19,12 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
-from gamecore.canonical import _STATUS, OK_STATUSES, CanonicalProgram, Response
+from gamecore.canonical import CanonicalProgram, Response
 from gamecore.errors import GameError
 from gamecore.game import SUPPLY, Game
+from gamecore.market import require_priced
+from gamecore.solver import ONE_SHOT_SETTINGS
+from gamecore.solver import solve as solve_conic
 
 
 @dataclass
@@ -83,11 +86,7 @@ def solve_centralized(game: Game, settings: dict | None = None) -> CentralizedSo
     """Solve the welfare problem of a market game (every signal must be a coupling price)."""
     if not game.is_market:
         raise GameError(f"game '{game.name}' has no market coupling: the centralized welfare problem needs one")
-    priced = {c.signal for c in game.leader.couplings}
-    unpriced = [s for s in game.layout.names if s not in priced]
-    if unpriced:
-        raise GameError(f"game '{game.name}': signals {unpriced} are not coupling prices; "
-                        "the centralized welfare problem is defined only when every signal clears a coupling")
+    require_priced(game, "the centralized welfare problem")
     start = time.perf_counter()
     programs: list[CanonicalProgram] = [f.program for f in game.followers]
     couplings = list(game.leader.couplings)
@@ -122,14 +121,10 @@ def solve_centralized(game: Game, settings: dict | None = None) -> CentralizedSo
         cones.append(clarabel.ZeroConeT(size))
     A = sp.vstack(A_blocks, format="csc")
     b = np.concatenate(b_parts)
-    s = clarabel.DefaultSettings()
-    s.verbose = False
-    for key, value in (settings or {}).items():
-        setattr(s, key, value)
-    sol = clarabel.DefaultSolver(P, q, A, b, cones, s).solve()
-    status = _STATUS.get(str(sol.status), "solver_error")
+    found = solve_conic(P, q, A, b, cones, {**ONE_SHOT_SETTINGS, **(settings or {})})
+    sol, status = found.raw, found.status
     wall = time.perf_counter() - start
-    if status not in OK_STATUSES:
+    if not found.ok:
         raise GameError(f"centralized welfare problem of '{game.name}' is {status}")
     x = np.asarray(sol.x)
     z = np.asarray(sol.z)

@@ -25,6 +25,9 @@ Market games:
   the final prices (≥ 0 by weak duality; 0 exactly at a market equilibrium). Two-sided: a
   gap below ``−tol`` means the bound or a follower solve is wrong, and fails.
 
+Both market measures and D(p) are computed by :mod:`gamecore.market`, the same blocks the
+market strategies use.
+
 Stackelberg games (the leader's first objective F, minimisation form, optimistic notion):
 
 * **leader violation**: largest relative violation of the leader's constraints at the
@@ -47,6 +50,7 @@ import numpy as np
 
 from gamecore.canonical import Response
 from gamecore.game import SUPPLY, Game
+from gamecore.market import best_supplies, coupling_balance, dual_value
 
 #: every measure, with its default tolerance (relative)
 TOLERANCES: dict[str, float] = {
@@ -194,18 +198,6 @@ def relative(value: float, scale: float) -> float:
     return float(value / max(1.0, abs(scale)))
 
 
-def coupling_residual(total: np.ndarray, volume: np.ndarray, supply: np.ndarray) -> float:
-    """Relative residual of one coupling: ``‖total − supply‖_∞ / max(1, ‖volume‖_∞, ‖supply‖_∞)``.
-
-    ``total`` = Σ_i y_i, ``volume`` = Σ_i |y_i| (same shape, output units). NaN/inf gives inf.
-    """
-    arrays = [np.asarray(a, dtype=float) for a in (total, volume, supply)]
-    if not all(np.isfinite(a).all() for a in arrays):
-        return float("inf")
-    scale = max(1.0, float(np.max(np.abs(arrays[1]))), float(np.max(np.abs(arrays[2]))))
-    return float(np.max(np.abs(np.ravel(arrays[0]) - np.ravel(arrays[2])))) / scale
-
-
 @dataclass(frozen=True)
 class LeaderBound:
     """A lower bound on the leader's optimal (first) objective, minimisation form.
@@ -265,25 +257,20 @@ def _market_measures(cert: Certificate, game: Game, signal_vector: np.ndarray, s
                      reported: Sequence[Response], best: Sequence[Response],
                      supplies: Mapping[str, Response] | None, centralized_bound: float | None) -> None:
     residuals, worst = {}, 0.0
-    dual = sum(r.objective for r in best)
+    best_supply = best_supplies(game, signal_vector)
+    dual = dual_value(game, best, best_supply)
     welfare = sum(rep_obj - game.payments(i, signals, rep) for i, (rep, rep_obj) in
                   enumerate(zip(reported, _objectives(game, signal_vector, reported))))
     for coupling in game.leader.couplings:
         price = signals[coupling.signal]
-        supplier = game.suppliers[coupling.name]
-        best_supply = supplier.solve(price.ravel())
-        dual += best_supply.objective
-        chosen = supplies[coupling.name] if supplies and coupling.name in supplies else best_supply
-        supply = chosen.outputs[SUPPLY]
-        welfare += game.supply_cost(coupling, price, _at(supplier, chosen, price.ravel()))
-        senders = game.senders(coupling.output, coupling.followers)
-        total = np.sum([reported[i].outputs[coupling.output] for i in senders], axis=0)
-        volume = np.sum([np.abs(reported[i].outputs[coupling.output]) for i in senders], axis=0)
-        residuals[coupling.name] = np.ravel(total - supply).tolist()
-        worst = max(worst, coupling_residual(total, volume, supply))
+        chosen = supplies[coupling.name] if supplies and coupling.name in supplies else best_supply[coupling.name]
+        welfare += game.supply_cost(coupling, price, _at(game.suppliers[coupling.name], chosen, price.ravel()))
+        balance = coupling_balance(game, coupling, reported, chosen.outputs[SUPPLY])
+        residuals[coupling.name] = balance.excess.tolist()
+        worst = max(worst, balance.residual)
     cert.coupling_residuals = residuals
     cert.coupling_residual = worst
-    cert.dual_value = float(dual)
+    cert.dual_value = dual
     cert.welfare_cost = float(welfare)
     if centralized_bound is not None:
         cert.centralized_bound = float(centralized_bound)

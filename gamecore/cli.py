@@ -34,7 +34,8 @@ from typing import Any, Callable, Iterator, NoReturn, Optional, Sequence
 import typer
 from joblib import cpu_count
 
-from gamecore.cases import CASES, Case, make_case
+from gamecore.case import Case, CaseParam
+from gamecore.cases import UnknownCaseError, available_cases, case_spec, make_case
 from gamecore.errors import GameError, StrategyError
 from gamecore.pool import check_backend, plan_workers
 from gamecore.registry import available_strategies, get_strategy
@@ -201,11 +202,49 @@ def strategies_command() -> None:
 
 
 @app.command("cases")
-def cases_command() -> None:
-    """List the built-in cases (default size: agents x periods)."""
-    rows = [(spec.name, spec.kind, spec.default_agents, spec.default_periods, spec.summary) for spec in CASES.values()]
-    typer.echo(format_table(("name", "kind", "agents", "periods", "summary"), rows,
-                            right=(False, False, True, True, False)))
+def cases_command(
+    name: Optional[str] = typer.Argument(None, help="show this case and what its parameters mean"),
+) -> None:
+    """List the registered cases (`gamecore.cases` entry points): kind, default size (agents x
+    periods), case-specific parameters with their defaults (set with `solve --param`), summary."""
+    if name is not None:
+        try:
+            spec = case_spec(name)
+        except UnknownCaseError as err:
+            fail(str(err))
+        typer.echo(f"{spec.name} ({spec.kind}): {spec.summary}")
+        typer.echo(f"default size: {spec.default_agents} agents x {spec.default_periods} periods")
+        for param in spec.params:
+            typer.echo(f"--param {param.name}=... (default {param.default!r}): {param.help}")
+        return
+    rows = [(spec.name, spec.kind, spec.default_agents, spec.default_periods, case_params_cell(spec.params),
+             spec.summary) for spec in available_cases().values()]
+    typer.echo(format_table(("name", "kind", "agents", "periods", "parameters", "summary"), rows,
+                            right=(False, False, True, True, False, False)))
+
+
+def case_params_cell(params: Sequence[CaseParam]) -> str:
+    """``name=default,...`` of a case's parameters, ``-`` when it has none (one table cell)."""
+    return ",".join(f"{p.name}={p.default!r}" for p in params) or "-"
+
+
+def parse_case_params(items: Sequence[str]) -> dict[str, str]:
+    """``["cap_margin=1.5"]`` -> ``{"cap_margin": "1.5"}``: the texts of ``--param``, parsed and
+    checked later by the case (:meth:`~gamecore.case.CaseSpec.parse_params`).
+
+    Raises:
+        ValueError: an item without ``=`` or with an empty key, or a key given twice.
+    """
+    texts: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"--param expects key=value, got {item!r}")
+        if key in texts:
+            raise ValueError(f"--param {key} given twice")
+        texts[key] = value.strip()
+    return texts
 
 
 @app.command("solve")
@@ -231,6 +270,9 @@ def solve_command(
     quiet: bool = flag("no progress bar", "--quiet", "-q"),
     option: Optional[list[str]] = typer.Option(None, "--option", "-O", metavar="KEY=VALUE",
                                                help="strategy option (repeatable), e.g. -O max_iter=200 -O tol=1e-6"),
+    param: Optional[list[str]] = typer.Option(None, "--param", "-P", metavar="KEY=VALUE",
+                                              help="case parameter (repeatable; see `gamecore cases`), "
+                                                   "e.g. --param cap_margin=1.5"),
 ) -> None:
     """Solve CASE with one strategy, print the result and its certificate.
 
@@ -243,13 +285,14 @@ def solve_command(
         with contextlib.ExitStack() as stack:
             if scheduler is not None:  # fail fast, before the case is built
                 stack.enter_context(scheduler_client(scheduler, connect_timeout or DEFAULT_CONNECT_TIMEOUT))
-            strategy_obj, built = build_solve(case, strategy, agents, periods, seed, backend, option or [])
+            strategy_obj, built = build_solve(case, strategy, agents, periods, seed, backend, option or [],
+                                              param or [])
             stack.enter_context(dask_client(backend, None, n_jobs, followers=built.game.n_followers)
                                 if scheduler is None else contextlib.nullcontext())
             result = run_solve(strategy_obj, built, strategy, n_jobs=n_jobs, backend=backend, quiet=quiet, seed=seed)
     except KeyboardInterrupt:  # the dask client / cluster are closed by now
         fail("interrupted", code=130)
-    report_solve(built, result, periods or CASES[case].default_periods, as_json, out)
+    report_solve(built, result, periods or case_spec(case).default_periods, as_json, out)
 
 
 def check_solve_usage(case: str, n_jobs: int, backend: str, scheduler: str | None,
@@ -257,8 +300,10 @@ def check_solve_usage(case: str, n_jobs: int, backend: str, scheduler: str | Non
     """Exit 2 (:func:`fail`) on a usage error of ``gamecore solve`` that needs no case or solver:
     unknown case, ``--n-jobs`` 0 or < -1, ``--scheduler`` without ``--backend dask``, dask with
     ``-j 1``, ``--connect-timeout`` without ``--scheduler`` or not a finite number > 0."""
-    if case not in CASES:
-        fail(f"unknown case '{case}'; available: {', '.join(sorted(CASES))}")
+    try:
+        case_spec(case)
+    except UnknownCaseError as err:
+        fail(str(err))
     if n_jobs == 0 or n_jobs < -1:
         fail(f"--n-jobs must be a positive integer or -1, got {n_jobs}")
     if scheduler is not None and backend != "dask":
@@ -279,13 +324,15 @@ def check_seconds(name: str, value: float) -> float:
 
 
 def build_solve(case: str, strategy: str, agents: int | None, periods: int | None, seed: int, backend: str,
-                option: Sequence[str]) -> tuple[Strategy, Case]:
-    """The strategy (with its ``--option`` values) and the built case; exit 2 on any
-    :class:`GameError` / ``ValueError`` (bad backend or option, strategy not applicable)."""
+                option: Sequence[str], param: Sequence[str] = ()) -> tuple[Strategy, Case]:
+    """The strategy (with its ``--option`` values) and the case built with its ``--param`` values;
+    exit 2 on any :class:`GameError` / ``ValueError`` (bad backend, option or case parameter,
+    strategy not applicable)."""
     try:
         check_backend(backend)
         strategy_obj = get_strategy(strategy, **parse_options(option))
-        built = make_case(case, agents, periods, seed)
+        params = case_spec(case).parse_params(parse_case_params(param))
+        built = make_case(case, agents, periods, seed, **params)
         strategy_obj.check(built.game)
     except (GameError, ValueError) as err:
         fail(str(err))
@@ -755,9 +802,13 @@ def check_reconfigure_usage(feeder: str, periods: int, method: str, time_limit: 
     """Exit 2 (:func:`fail`) on an unknown feeder or method, bad ``--periods``, a ``--time-limit``
     that is not a finite number > 0, or ``--time-limit`` with ``--method ecos_bb`` (ECOS_BB has no
     time limit, so it would be silently ignored); return the time budget in seconds."""
-    from gamecore.network.data import FEEDERS, load_profile
+    from gamecore.network.data import FEEDERS, import_pandapower, load_profile
     from gamecore.network.reconfiguration import METHODS
 
+    try:
+        import_pandapower()
+    except ImportError as err:  # the optional `network` extra is not installed
+        fail(str(err))
     if feeder not in FEEDERS:
         fail(f"unknown feeder '{feeder}'; available: {', '.join(sorted(FEEDERS))}")
     if method not in METHODS:
@@ -905,7 +956,7 @@ def demo_command(
                 echo(f"  {row.strategy} ({row.status}): {row.message}")
         if skipped:
             echo(f"  not applicable to this case: {', '.join(skipped)}")
-        report.append({"case": case_name, "kind": CASES[case_name].kind, "agents": agents, "periods": periods,
+        report.append({"case": case_name, "kind": case_spec(case_name).kind, "agents": agents, "periods": periods,
                        "reference_objective": ref.objective if ref else None,
                        "reference_source": ref.source if ref else None,
                        "rows": [row.__dict__ for row in rows], "not_applicable": skipped})

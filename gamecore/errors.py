@@ -97,3 +97,10 @@ class ResourceLimitError(GameError, ValueError):
         self.estimate_bytes = estimate_bytes
         self.limit_bytes = limit_bytes
         super().__init__(message)
+
+
+class PluginWarning(UserWarning):
+    """A plug-in (entry-point group ``gamecore.strategies`` or ``gamecore.cases``) was registered
+    inconsistently: it failed to load, is not what the group expects, its entry-point name
+    differs from the name it declares, or it shadows a built-in. Issued once per distinct
+    message and process (see :func:`gamecore.registry.clear_plugin_warnings`)."""

@@ -697,9 +697,8 @@ def _epigraph_objective(model: Any, quicksum: Any, terms: Sequence[Any]) -> Any:
     ``θ_g ≥ Σ_{k∈g} term_k``, constants and linear terms stay in the objective. One
     epigraph for the whole sum couples every variable in one nonlinear row and hides a
     block-separable model's structure from SCIP; one per monomial splits a convex quadratic
-    form such as (x − y)² into nonconvex pieces. Measured (aggregation presolving off):
-    analytic-stackelberg 10 followers x 24 periods 30 s with one epigraph, 4 s by groups;
-    Bard1988Ex2 0.3 s with one epigraph, 10 s with one per monomial.
+    form such as (x − y)² into nonconvex pieces (the measured effect of each choice is in
+    ``benchmarks/README.md``).
     """
     linear: list[Any] = []
     quadratic: list[Any] = []

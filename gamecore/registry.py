@@ -1,42 +1,113 @@
-"""Strategy registry: built-ins plus the ``gamecore.strategies`` entry-point group.
+"""Plug-in registries: the entry-point scan shared by strategies and cases, and the strategy registry.
 
-Third parties add a strategy by exposing a :class:`~gamecore.strategy.Strategy` subclass in
-their package metadata::
+Every strategy, built-in or third-party, is an entry point of the group ``gamecore.strategies``
+(gamecore declares its own in its ``pyproject.toml``); there is no other list. A third party
+adds one in its package metadata::
 
     [project.entry-points."gamecore.strategies"]
     my-method = "mypkg.module:MyStrategy"
+
+Cases use the same scan with the group ``gamecore.cases`` (contract in :mod:`gamecore.cases`).
+
+Conflicts are resolved by :func:`plugin_entry_points`: gamecore's own entry points first, then
+third parties by name; a name already taken (a plug-in shadowing a built-in, or two plug-ins
+with one name) keeps its first holder. Every anomaly (the shadowing, a plug-in that fails to
+load or is not a :class:`~gamecore.strategy.Strategy`, an entry-point name that differs from
+the class's ``name``) is reported as a :class:`~gamecore.errors.PluginWarning` once per process:
+the set of messages already issued is the only state kept, and
+:func:`clear_plugin_warnings` clears it. The entry points themselves are scanned on every call,
+so a plug-in installed while the process runs is found.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from gamecore.cases.base import Case, Reference
-from gamecore.errors import StrategyError
+from gamecore.case import Case, Reference
+from gamecore.errors import PluginWarning, StrategyError
 from gamecore.game import Game
 from gamecore.result import Result
 from gamecore.strategy import Strategy
 
+#: entry-point group of the strategies
+STRATEGY_GROUP = "gamecore.strategies"
+#: the distribution whose entry points are the built-ins
+BUILTIN_DISTRIBUTION = "gamecore"
+
+
+@functools.cache
+def warn_plugin(message: str) -> None:
+    """Issue ``message`` as a :class:`PluginWarning`, the first time only (per process, until
+    :func:`clear_plugin_warnings`)."""
+    warnings.warn(message, PluginWarning, stacklevel=2)
+
+
+def clear_plugin_warnings() -> None:
+    """Forget which plug-in warnings were issued, so they are issued again (tests, reloads)."""
+    warn_plugin.cache_clear()
+
+
+def is_builtin(ep: EntryPoint) -> bool:
+    """Whether ``ep`` is declared by gamecore's own distribution."""
+    dist = getattr(ep, "dist", None)
+    return dist is not None and dist.name == BUILTIN_DISTRIBUTION
+
+
+def plugin_entry_points(group: str) -> dict[str, EntryPoint]:
+    """Entry-point name -> entry point of ``group``: built-ins first, then third parties by name.
+
+    A third-party entry point whose name is already taken is left out with a
+    :class:`PluginWarning` naming both (built-ins cannot be shadowed). Nothing is loaded.
+    """
+    found = list(entry_points(group=group))
+    ordered = [ep for ep in found if is_builtin(ep)] + sorted((ep for ep in found if not is_builtin(ep)),
+                                                              key=lambda ep: ep.name)
+    chosen: dict[str, EntryPoint] = {}
+    for ep in ordered:
+        if ep.name in chosen:
+            holder = chosen[ep.name]
+            what = "the built-in" if is_builtin(holder) else "the plug-in"
+            warn_plugin(f"gamecore: {group} entry point '{ep.name}' = {ep.value} shadows {what} "
+                        f"'{ep.name}' = {holder.value}; ignored (rename the entry point)")
+            continue
+        chosen[ep.name] = ep
+    return chosen
+
+
+def load_plugin(ep: EntryPoint) -> Any | None:
+    """``ep.load()``, or None with a :class:`PluginWarning` when it raises (a broken plug-in
+    must not break the others)."""
+    try:
+        return ep.load()
+    except Exception as err:  # noqa: BLE001 -- a broken plug-in must not break the others
+        warn_plugin(f"gamecore: {ep.group} entry point '{ep.name}' = {ep.value} failed to load: "
+                    f"{type(err).__name__}: {err}; ignored")
+        return None
+
 
 def available_strategies() -> dict[str, type[Strategy]]:
-    """Name -> strategy class, built-ins first, then installed entry points."""
-    from strategies import BUILTIN
+    """Name -> strategy class of every ``gamecore.strategies`` entry point, built-ins first.
 
-    found: dict[str, type[Strategy]] = dict(BUILTIN)
-    for ep in entry_points(group="gamecore.strategies"):
-        if ep.name in found:
-            continue
-        try:
-            cls = ep.load()
-        except Exception as err:  # a broken plug-in must not break the built-ins
-            warnings.warn(f"gamecore: strategy entry point '{ep.name}' failed to load: {err}", stacklevel=2)
+    A plug-in that fails to load or is not a :class:`Strategy` subclass is left out; one whose
+    entry-point name differs from its class's ``name`` is registered under the entry-point
+    name. Each case draws one :class:`PluginWarning` (once per process).
+    """
+    found: dict[str, type[Strategy]] = {}
+    for name, ep in plugin_entry_points(STRATEGY_GROUP).items():
+        cls = load_plugin(ep)
+        if cls is None:
             continue
         if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-            warnings.warn(f"gamecore: entry point '{ep.name}' is not a Strategy subclass; ignored", stacklevel=2)
+            warn_plugin(f"gamecore: {STRATEGY_GROUP} entry point '{name}' = {ep.value} is not a Strategy "
+                        f"subclass; ignored")
             continue
-        found[ep.name] = cls
+        if cls.name != name:
+            warn_plugin(f"gamecore: {STRATEGY_GROUP} entry point '{name}' = {ep.value} names a strategy whose "
+                        f"name is '{cls.name}'; it is registered as '{name}' (make the two agree)")
+        found[name] = cls
     return found
 
 

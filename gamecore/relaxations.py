@@ -1,84 +1,65 @@
-"""McCormick envelopes of bilinear terms w = x·y over boxes.
+"""McCormick envelopes of bilinear terms w = x·y over boxes, and the box moves of a trust region.
 
 For x ∈ [xL, xU], y ∈ [yL, yU] the convex hull of {(x, y, x·y)} is given by four linear
-inequalities (McCormick 1976)::
+inequalities (McCormick 1976), written as rows ``coef_x·x + coef_y·y + W_SIGN·w ≤ rhs``
+(:func:`envelope_rows`, in this order)::
 
-    w ≥ xL·y + x·yL − xL·yL        w ≥ xU·y + x·yU − xU·yU
-    w ≤ xU·y + x·yL − xU·yL        w ≤ xL·y + x·yU − xL·yU
+    yL·x + xL·y − w ≤ xL·yL        yU·x + xU·y − w ≤ xU·yU          (w ≥ under-estimators)
+    w − yL·x − xU·y ≤ −xU·yL       w − yU·x − xL·y ≤ −xL·yU         (w ≤ over-estimators)
 
-At any (x, y) in the box, the envelope's width (upper − lower) is at most
-Δx·Δy/2 and the distance from x·y to either bound is at most Δx·Δy/4 (attained at the
-box centre); shrinking the box (bound tightening) shrinks both quadratically.
+At any (x, y) in the box, the envelope's width (upper − lower) is at most Δx·Δy/2 and the
+distance from x·y to either bound is at most Δx·Δy/4 (attained at the box centre); shrinking
+the box (bound tightening) shrinks both quadratically. On a degenerate box (Δx = 0 or
+Δy = 0) the envelope is exact: both bounds equal x·y.
+
+These rows are the one McCormick implementation of gamecore: the relaxation of every
+follower's strong-duality reformulation (:meth:`gamecore.bilevel.FollowerRelaxation.system`,
+x a signal entry, y a product factor) builds its envelope rows with :func:`envelope_rows`;
+:func:`envelope_bounds` reads the bounds on w the same rows allow at a point.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import cvxpy as cp
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Box:
-    """Bounds of the two factors, arrays of equal shape (elementwise products)."""
-
-    x_lower: np.ndarray
-    x_upper: np.ndarray
-    y_lower: np.ndarray
-    y_upper: np.ndarray
-
-    def __post_init__(self) -> None:
-        for name in ("x_lower", "x_upper", "y_lower", "y_upper"):
-            arr = np.asarray(getattr(self, name), dtype=float)
-            if not np.isfinite(arr).all():
-                raise ValueError(f"McCormick box: {name} must be finite")
-            object.__setattr__(self, name, arr)
-        if np.any(self.x_lower > self.x_upper) or np.any(self.y_lower > self.y_upper):
-            raise ValueError("McCormick box: a lower bound lies above its upper bound")
-
-    @property
-    def gap_bound(self) -> np.ndarray:
-        """Max distance between x·y and the envelope over the box: Δx·Δy/4 per term."""
-        return (self.x_upper - self.x_lower) * (self.y_upper - self.y_lower) / 4.0
+#: coefficient of the product w in each of the four envelope rows: two under-estimators
+#: (−w ≤ …), then two over-estimators (w ≤ …)
+W_SIGN: np.ndarray = np.array([-1.0, -1.0, 1.0, 1.0])
+W_SIGN.setflags(write=False)
 
 
-def envelope_bounds(x: np.ndarray, y: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric lower and upper McCormick bounds on x·y at the given points (elementwise)."""
-    lower = np.maximum(box.x_lower * y + x * box.y_lower - box.x_lower * box.y_lower,
-                       box.x_upper * y + x * box.y_upper - box.x_upper * box.y_upper)
-    upper = np.minimum(box.x_upper * y + x * box.y_lower - box.x_upper * box.y_lower,
-                       box.x_lower * y + x * box.y_upper - box.x_lower * box.y_upper)
-    return lower, upper
+def envelope_rows(x_lower: np.ndarray, x_upper: np.ndarray, y_lower: np.ndarray,
+                  y_upper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The four McCormick rows of ``w ≈ x ∘ y`` (elementwise) over ``[x_lower, x_upper] × [y_lower, y_upper]``.
+
+    Args:
+        x_lower, x_upper, y_lower, y_upper: bounds of the two factors, shape (k,) each
+            (finite, lower ≤ upper elementwise; not checked here — the caller owns the box).
+
+    Returns:
+        ``(coef_x, coef_y, rhs)``, each of shape (4, k): row r of product j reads
+        ``coef_x[r, j]·x_j + coef_y[r, j]·y_j + W_SIGN[r]·w_j ≤ rhs[r, j]`` (module docstring).
+    """
+    xL, xU = np.asarray(x_lower, dtype=float), np.asarray(x_upper, dtype=float)
+    yL, yU = np.asarray(y_lower, dtype=float), np.asarray(y_upper, dtype=float)
+    coef_x = np.stack([yL, yU, -yL, -yU])
+    coef_y = np.stack([xL, xU, -xU, -xL])
+    rhs = np.stack([xL * yL, xU * yU, -xU * yL, -xL * yU])
+    return coef_x, coef_y, rhs
 
 
-def envelope_constraints(w: cp.Expression, x: cp.Expression, y: cp.Expression, box: Box) -> list[cp.Constraint]:
-    """The four McCormick inequalities for ``w ≈ x ∘ y`` (elementwise), as cvxpy constraints."""
-    xL, xU, yL, yU = box.x_lower, box.x_upper, box.y_lower, box.y_upper
-    return [
-        w >= cp.multiply(xL, y) + cp.multiply(yL, x) - xL * yL,
-        w >= cp.multiply(xU, y) + cp.multiply(yU, x) - xU * yU,
-        w <= cp.multiply(xU, y) + cp.multiply(yL, x) - xU * yL,
-        w <= cp.multiply(xL, y) + cp.multiply(yU, x) - xL * yU,
-    ]
+def envelope_bounds(x: np.ndarray, y: np.ndarray, x_lower: np.ndarray, x_upper: np.ndarray,
+                    y_lower: np.ndarray, y_upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds on w that the rows of :func:`envelope_rows` allow at (x, y), shape (k,) each.
 
-
-def relaxation_gap(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """|w − x·y| elementwise: how far a relaxed solution is from the bilinear term."""
-    return np.abs(np.asarray(w) - np.asarray(x) * np.asarray(y))
-
-
-def tighten(box: Box, x_center: np.ndarray, y_center: np.ndarray, factor: float,
-            x_limits: tuple[np.ndarray, np.ndarray], y_limits: tuple[np.ndarray, np.ndarray]) -> Box:
-    """Shrink the box by ``factor`` (0 < factor < 1) around a point, inside the declared limits."""
-    def shrink(lo: np.ndarray, hi: np.ndarray, c: np.ndarray, lim: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        half = 0.5 * factor * (hi - lo)
-        new_lo = np.maximum(lim[0], c - half)
-        new_hi = np.minimum(lim[1], c + half)
-        return new_lo, np.maximum(new_hi, new_lo)
-    xl, xu = shrink(box.x_lower, box.x_upper, np.asarray(x_center, float), x_limits)
-    yl, yu = shrink(box.y_lower, box.y_upper, np.asarray(y_center, float), y_limits)
-    return Box(xl, xu, yl, yu)
+    ``lower`` is the largest under-estimator, ``upper`` the smallest over-estimator; for
+    (x, y) in the box, lower ≤ x·y ≤ upper.
+    """
+    coef_x, coef_y, rhs = envelope_rows(x_lower, x_upper, y_lower, y_upper)
+    # row r: W_SIGN[r]·w ≤ rhs[r] − coef_x[r]·x − coef_y[r]·y
+    limit = W_SIGN[:, None] * (rhs - coef_x * np.asarray(x, dtype=float) - coef_y * np.asarray(y, dtype=float))
+    under, over = W_SIGN < 0, W_SIGN > 0
+    return limit[under].max(axis=0), limit[over].min(axis=0)
 
 
 def on_open_face(lower: np.ndarray, upper: np.ndarray, point: np.ndarray,

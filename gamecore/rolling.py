@@ -35,6 +35,7 @@ from gamecore.canonical import Response
 from gamecore.centralized import solve_centralized
 from gamecore.errors import GameError
 from gamecore.game import Game
+from gamecore.market import require_priced
 
 
 @dataclass
@@ -123,10 +124,8 @@ def current_entries(game: Game) -> dict[str, int]:
     Raises:
         GameError: a signal that is not one-dimensional or prices no coupling.
     """
-    priced = {c.signal for c in game.leader.couplings}
+    require_priced(game, "a rolling stage game")
     for name, signal in game.layout.signals.items():
-        if name not in priced:
-            raise GameError(f"stage game '{game.name}': signal '{name}' prices no coupling")
         if len(signal.shape) != 1:
             raise GameError(f"stage game '{game.name}': signal '{name}' has shape {signal.shape}; "
                             "a rolling stage needs one price per period, shape (periods,)")

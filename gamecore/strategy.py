@@ -22,13 +22,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gamecore.canonical import Prox, Response
-from gamecore.cases.base import Case, Reference
-from gamecore.centralized import solve_centralized
+from gamecore.case import Case, Reference
 from gamecore.bounds import BoundOptions, leader_bound
-from gamecore.certificate import Certificate, certify, coupling_residual, required_measures
+from gamecore.certificate import Certificate, certify, required_measures
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
 from gamecore.game import SUPPLY, Game
 from gamecore.leader import MarketCoupling
+from gamecore.market import (best_supplies, centralized_bound, coupling_balance, price_mask, probe_delta,
+                             probe_vector, secant_slopes)
 from gamecore.pool import FollowerPool
 from gamecore.result import Result, Status
 
@@ -67,7 +68,7 @@ class MarketPoint:
 
     ``excess`` is in the game's signal layout (zero on signals that price no coupling):
     Σ_i y_i − s per coupling entry; ``residual`` is its relative size, the certificate's
-    coupling residual (:func:`gamecore.certificate.coupling_residual`, worst coupling).
+    coupling residual (:func:`gamecore.market.coupling_residual`, worst coupling).
     """
 
     signal_vector: np.ndarray
@@ -128,20 +129,31 @@ class SolveContext:
         for c in game.leader.couplings:
             sl = game.layout.slices[c.signal]
             chosen[c.name] = supplies[c.name] if supplies else self.supply(c, vector[sl])
-            senders = game.senders(c.output, c.followers)
-            total = np.sum([responses[i].outputs[c.output] for i in senders], axis=0).ravel()
-            volume = np.sum([np.abs(responses[i].outputs[c.output]) for i in senders], axis=0).ravel()
-            supply = chosen[c.name].outputs[SUPPLY].ravel()
-            excess[sl] = total - supply
-            residual = max(residual, coupling_residual(total, volume, supply))
+            balance = coupling_balance(game, c, responses, chosen[c.name].outputs[SUPPLY])
+            excess[sl] = balance.excess
+            residual = max(residual, balance.residual)
         return MarketPoint(vector, responses, chosen, excess, residual)
 
     def price_mask(self) -> np.ndarray:
         """Boolean mask (game layout) of signal entries that price a market coupling."""
-        mask = np.zeros(self.game.layout.size, dtype=bool)
-        for c in self.game.leader.couplings:
-            mask[self.game.layout.slices[c.signal]] = True
-        return mask
+        return price_mask(self.game)
+
+    def probe_slopes(self, point: MarketPoint) -> tuple[np.ndarray, np.ndarray]:
+        """Per-entry slope of the excess from one probe of 1 % of the price range (one pool call).
+
+        The probe moves every priced entry of ``point`` down by
+        :func:`~gamecore.market.probe_delta` (up where that moves nothing, see
+        :func:`~gamecore.market.probe_vector`). Returns ``(slopes, delta)``, both in the game
+        layout: ``|Δexcess / Δp|`` (output units per price unit; 0 where the price did not move
+        or prices no coupling) and the probe step (price units).
+        """
+        layout = self.game.layout
+        mask = self.price_mask()
+        lower, upper = layout.lower(), layout.upper()
+        delta = probe_delta(lower, upper, point.signal_vector, mask)
+        after = self.market_point(probe_vector(point.signal_vector, lower, upper, delta))
+        slopes = secant_slopes(point.signal_vector, point.excess, after.signal_vector, after.excess, mask)
+        return slopes, delta
 
 
 Opts = TypeVar("Opts")
@@ -271,12 +283,7 @@ class Strategy(ABC, Generic[Opts]):
         best = pool.respond(vector, keep_x=True) if not own or outcome.responses is None or notion != "market" \
             else None
         reported = outcome.responses if outcome.responses is not None else best
-        bound = None
-        if game.is_market and not own:
-            try:
-                bound = solve_centralized(game).objective
-            except GameError:
-                bound = None
+        bound = centralized_bound(game) if game.is_market and not own else None
         ref_leader = reference.objective if reference is not None and reference.kind == "stackelberg" else None
         if own:
             cert = outcome.certificate
@@ -295,8 +302,7 @@ class Strategy(ABC, Generic[Opts]):
             f.name: (f.program.objective_at(reported[i].x, game.follower_signals(i, vector))
                      if reported[i].x is not None else reported[i].objective) for i, f in enumerate(game.followers)}
         if game.is_market:
-            supplies = outcome.supplies or {c.name: game.suppliers[c.name].solve(signals[c.signal].ravel())
-                                            for c in game.leader.couplings}
+            supplies = outcome.supplies or best_supplies(game, vector)
             result.supplies = {name: r.outputs[SUPPLY] for name, r in supplies.items()}
         if notion == "market":
             result.objective = cert.welfare_cost

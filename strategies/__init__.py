@@ -1,8 +1,11 @@
-"""Built-in equilibrium strategies, registered by name (see ``gamecore.registry``)."""
+"""Built-in equilibrium strategies.
+
+They are registered only as entry points of the group ``gamecore.strategies`` in gamecore's
+``pyproject.toml`` (see :mod:`gamecore.registry`); this package merely re-exports the classes.
+"""
 
 from __future__ import annotations
 
-from gamecore.strategy import Strategy
 from strategies.admm import ADMM
 from strategies.bisection import Bisection
 from strategies.centralized import Centralized
@@ -10,6 +13,4 @@ from strategies.kkt import KKT
 from strategies.nsga_qp import NSGAQP
 from strategies.subgradient import Subgradient
 
-BUILTIN: dict[str, type[Strategy]] = {cls.name: cls for cls in (Centralized, Subgradient, Bisection, ADMM, NSGAQP, KKT)}
-
-__all__ = ["ADMM", "BUILTIN", "Bisection", "Centralized", "KKT", "NSGAQP", "Subgradient"]
+__all__ = ["ADMM", "Bisection", "Centralized", "KKT", "NSGAQP", "Subgradient"]

@@ -108,7 +108,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import clarabel
 import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
@@ -119,17 +118,22 @@ from gamecore.bilevel import (
     check_reformulable,
     complete_bounds,
     leader_bilinear_costs,
-    solver_settings,
-    solver_status,
 )
-from gamecore.canonical import OK_STATUSES, Response
+from gamecore.canonical import Response
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
 from gamecore.game import Game
 from gamecore.leader import LeaderObjective
 from gamecore.optimistic import follower_rows, optimistic_selection
 from gamecore.relaxations import on_open_face, resize_box
-from gamecore.upper_level import leader_arguments
+from gamecore.solver import (
+    BASE_SETTINGS,
+    LOOSEN_THEN_EQUILIBRATE,
+    OK_STATUSES,
+    new_solver,
+)
+from gamecore.solver import solve as solve_conic
 from gamecore.strategy import Outcome, SolveContext
+from gamecore.upper_level import leader_arguments
 
 #: a consensus signal within this fraction of the box width of an open face is "on the face"
 _EDGE_TOL = 1e-3
@@ -147,13 +151,8 @@ _SELECTION_GAIN = 1e-6
 #: residual balancing changes ρ at most once per this many iterations (changing it every
 #: iteration made ρ oscillate on small boxes and rounds stall at ``round_iter``)
 _BALANCE_EVERY = 10
-#: retry settings, in order, when Clarabel stalls (NumericalError / InsufficientProgress) at 1e-8:
-#: looser and regularised; then with Ruiz equilibration (a fresh solver, so no scaling state
-#: is carried between solves). Measured on ``analytic-stackelberg`` with 100 followers x 24
-#: periods: a block with |b| ~ 3e3 and |A| ~ 1e2 fails the first two and solves in 16
-#: iterations with equilibration, at the same objective to 1e-9 relative.
-_FALLBACKS = ({"tol_gap_abs": 1e-7, "tol_gap_rel": 1e-7, "tol_feas": 1e-7, "static_regularization_constant": 1e-7},
-              {"equilibrate_enable": True})
+#: retry policy of a block's solve when Clarabel stalls at 1e-8 (documented there)
+_RETRY = LOOSEN_THEN_EQUILIBRATE
 
 
 @contextmanager
@@ -226,6 +225,7 @@ class RelaxationBlock:
         self.rho_key: tuple[float, float] | None = None
         self.fallbacks = 0
         self._system: tuple[sp.csc_matrix, np.ndarray, list[Any]] | None = None
+        self._P_now: sp.csc_matrix | None = None     # P at rho_key
         #: nothing to agree on (no signal reaches it, no output the leader uses): never solved
         self.trivial = relaxation.S == 0 and self.y_cols.size == 0
 
@@ -233,8 +233,8 @@ class RelaxationBlock:
         """(Re)build the Clarabel solver of the augmented block for the current box."""
         A, b, cones = self.rel.system(sig_lo, sig_hi)
         self._system = (A, b, cones)
-        self.solver = clarabel.DefaultSolver(self._P(rho_sig, rho_y), self.rel.cost.copy(), A, b, cones,
-                                             solver_settings())
+        self._P_now = self._P(rho_sig, rho_y)
+        self.solver = new_solver(self._P_now, self.rel.cost.copy(), A, b, cones, BASE_SETTINGS)
         self.rho_key = (rho_sig, rho_y)
 
     def _P(self, rho_sig: float, rho_y: float) -> sp.csc_matrix:
@@ -253,25 +253,20 @@ class RelaxationBlock:
         q[rel.isig: rel.isig + rel.S] -= rho_sig * alpha
         q[self.y_cols] -= rho_y * beta
         if self.rho_key != (rho_sig, rho_y):
-            P = self._P(rho_sig, rho_y)
-            self.solver.update(P=P, q=q)
+            self._P_now = self._P(rho_sig, rho_y)
+            self.solver.update(P=self._P_now, q=q)
             self.rho_key = (rho_sig, rho_y)
         else:
             self.solver.update(q=q)
-        sol = self.solver.solve()
-        status = solver_status(sol)
-        for fallback in _FALLBACKS:
-            if status in OK_STATUSES:
-                break
-            # interior-point stall near a degenerate optimum: retry with a fresh solver
-            A, b, cones = self._system
-            sol = clarabel.DefaultSolver(self._P(rho_sig, rho_y), q, A, b, cones, solver_settings(**fallback)).solve()
-            status = solver_status(sol)
-            self.fallbacks += 1
-        if status not in OK_STATUSES:
-            raise FollowerSolveError(rel.name, status, {"sigma_local": alpha},
+        # an interior-point stall near a degenerate optimum is retried on fresh solvers (_RETRY)
+        assert self._system is not None and self._P_now is not None, "build() first"
+        A, b, cones = self._system
+        found = solve_conic(self._P_now, q, A, b, cones, BASE_SETTINGS, _RETRY, solver=self.solver)
+        self.fallbacks += found.retries
+        if found.x is None:
+            raise FollowerSolveError(rel.name, found.status, {"sigma_local": alpha},
                                      "ADMM block of the McCormick relaxation")
-        return np.asarray(sol.x, dtype=float)
+        return found.x
 
     def y(self, xi: np.ndarray) -> np.ndarray:
         return xi[self.y_cols]

@@ -53,6 +53,7 @@ import numpy as np
 from gamecore.canonical import Prox, Response
 from gamecore.errors import StrategyError
 from gamecore.game import SUPPLY, Game
+from gamecore.market import coupling_flows
 from gamecore.strategy import Outcome, SolveContext
 
 
@@ -94,11 +95,9 @@ def check_exchange(game: Game) -> None:
             seen[(i, c.output)] = c.name
 
 
-def _agent_matrix(game: Game, coupling: Any, senders: list[int], responses: Sequence[Response],
-                  supply: Response) -> np.ndarray:
-    rows = [np.ravel(responses[i].outputs[coupling.output]) for i in senders]
-    rows.append(-np.ravel(supply.outputs[SUPPLY]))
-    return np.vstack(rows)
+def _agent_matrix(game: Game, coupling: Any, responses: Sequence[Response], supply: Response) -> np.ndarray:
+    """``(m_c, size_c)``: the senders' flows (:func:`gamecore.market.coupling_flows`), then ``−s``."""
+    return np.vstack([coupling_flows(game, coupling, responses), -np.ravel(supply.outputs[SUPPLY])])
 
 
 def exchange_init(ctx: SolveContext) -> ExchangeState:
@@ -106,23 +105,12 @@ def exchange_init(ctx: SolveContext) -> ExchangeState:
     game, opts = ctx.game, ctx.options
     couplings = game.leader.couplings
     senders = [game.senders(c.output, c.followers) for c in couplings]
-    mask = ctx.price_mask()
-    lower, upper = game.layout.lower(), game.layout.upper()
     p0 = ctx.project(game.layout.midpoint())
     point0 = ctx.market_point(p0)
-    span = np.where(np.isfinite(upper - lower), upper - lower, np.maximum(1.0, np.abs(p0)))
-    delta = np.where(mask, 0.01 * span, 0.0)
-    p1 = ctx.project(p0 - delta)
-    if not np.any(np.abs(p1 - p0)[mask] > 0):
-        p1 = ctx.project(p0 + delta)
-    point1 = ctx.market_point(p1)
-    moved = np.abs(p1 - p0)
-    slope = np.zeros_like(p0)
-    ok = mask & (moved > 0)
-    slope[ok] = np.abs(point1.excess[ok] - point0.excess[ok]) / moved[ok]
+    slope, _ = ctx.probe_slopes(point0)
     # secant start (per entry, only where the excess responds to the price)
     start = p0.copy()
-    good = ok & (slope > 0)
+    good = slope > 0
     start[good] = p0[good] + point0.excess[good] / slope[good]
     start = ctx.project(start)
     if opts.rho > 0:
@@ -136,7 +124,7 @@ def exchange_init(ctx: SolveContext) -> ExchangeState:
                 cands.append((len(snd) + 1) / float(np.median(sc)))
         rho = float(np.median(cands)) if cands else 1.0
     point = ctx.market_point(start)
-    X = [_agent_matrix(game, c, snd, point.responses, point.supplies[c.name]) for c, snd in zip(couplings, senders)]
+    X = [_agent_matrix(game, c, point.responses, point.supplies[c.name]) for c in couplings]
     return ExchangeState(start, point.responses, dict(point.supplies), X, rho, senders)
 
 
@@ -158,7 +146,7 @@ def exchange_step(ctx: SolveContext, st: ExchangeState) -> ExchangeState:
         sl = game.layout.slices[c.signal]
         shape = game.leader.signal(c.signal).shape
         supplies[c.name] = ctx.supply(c, st.p[sl], Prox(rho, {SUPPLY: (-X[-1] + xb).reshape(shape)}))
-    X_new = [_agent_matrix(game, c, snd, responses, supplies[c.name]) for c, snd in zip(couplings, st.senders)]
+    X_new = [_agent_matrix(game, c, responses, supplies[c.name]) for c in couplings]
     xbar_new = [X.mean(axis=0) for X in X_new]
     p = st.p.copy()
     for c, xb in zip(couplings, xbar_new):

@@ -74,10 +74,10 @@ from typing import Any
 import numpy as np
 
 from gamecore.canonical import Response
-from gamecore.centralized import solve_centralized
-from gamecore.certificate import Certificate, certify, coupling_residual, relative
+from gamecore.certificate import Certificate, certify, relative
 from gamecore.errors import GameError, StrategyError
 from gamecore.game import SUPPLY, Game
+from gamecore.market import centralized_bound, coupling_balance
 from gamecore.pool import FollowerPool, PoolStats
 from gamecore.rolling import (RollingHorizon, RollingRecorder, RollingRun, centralized_rolling, current_entries,
                               mix_responses, rolling_of, stage_vector)
@@ -337,10 +337,7 @@ class TwoStage:
             "residuals": [h["residual"] for h in da.history], "duals": [h["dual"] for h in da.history]}
         # the day-ahead stage's own certificate: dual value at the forecast vs the centralized bound
         best = pool.respond(da.prices, keep_x=True)
-        try:
-            bound = solve_centralized(game).objective
-        except GameError:
-            bound = None
+        bound = centralized_bound(game)
         cert = certify(game, da.prices, best, best, None, bound)
         info["duality_gap"] = cert.duality_gap
         info["dual_value"] = cert.dual_value
@@ -371,12 +368,8 @@ class TwoStage:
         self.ctx.leader_solver_s += supply.solve_time
         if not supply.ok:
             raise GameError(f"leader supply program of coupling '{coupling.name}' is {supply.status}")
-        senders = game.senders(coupling.output, coupling.followers)
-        first = [float(np.ravel(responses[i].outputs[coupling.output])[0]) for i in senders]
-        s = float(np.ravel(supply.outputs[SUPPLY])[0])
-        excess = float(np.sum(first)) - s
-        residual = coupling_residual(np.array([np.sum(first)]), np.array([np.sum(np.abs(first))]), np.array([s]))
-        return _Eval(price, vector, responses, supply, excess, residual)
+        balance = coupling_balance(game, coupling, responses, supply.outputs[SUPPLY], entries=slice(0, 1))
+        return _Eval(price, vector, responses, supply, float(balance.excess[0]), balance.residual)
 
     def clear(self, t: int, game: Game, pool: FollowerPool, base: np.ndarray) -> _Cleared:
         """Bisection on the current price of stage ``t`` (see the module docstring)."""
@@ -416,10 +409,8 @@ class TwoStage:
         s_lo = float(np.ravel(at_lo.supply.outputs[SUPPLY])[0])
         s_hi = float(np.ravel(at_hi.supply.outputs[SUPPLY])[0])
         supply = theta * s_lo + (1.0 - theta) * s_hi
-        senders = game.senders(coupling.output, coupling.followers)
-        first = np.array([float(np.ravel(mixed[i].outputs[coupling.output])[0]) for i in senders])
-        residual = coupling_residual(np.array([first.sum()]), np.array([np.abs(first).sum()]), np.array([supply]))
-        return _Cleared(price, vector, mixed, supply, float(first.sum()), k, theta, residual,
+        balance = coupling_balance(game, coupling, mixed, np.array([supply]), entries=slice(0, 1))
+        return _Cleared(price, vector, mixed, supply, float(balance.total[0]), k, theta, balance.residual,
                         min(at_lo.residual, at_hi.residual), hi - lo, False)
 
     @staticmethod

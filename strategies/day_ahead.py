@@ -65,9 +65,10 @@ from typing import Any, Literal
 import numpy as np
 
 from gamecore.canonical import Prox, Response
-from gamecore.certificate import coupling_residual
 from gamecore.errors import GameError, StrategyError
 from gamecore.game import SUPPLY, Game
+from gamecore.market import (best_supplies, coupling_residual, coupling_totals, dual_value, price_mask, probe_delta,
+                             probe_vector, require_priced)
 from gamecore.pool import FollowerPool
 
 Method = Literal["gradient", "accelerated"]
@@ -118,10 +119,7 @@ class _Bids:
 def _check(game: Game) -> None:
     if not game.is_market:
         raise StrategyError(f"day-ahead iteration: game '{game.name}' has no market coupling")
-    priced = {c.signal for c in game.leader.couplings}
-    unpriced = [s for s in game.layout.names if s not in priced]
-    if unpriced:
-        raise StrategyError(f"day-ahead iteration: signals {unpriced} of game '{game.name}' price no coupling")
+    require_priced(game, "the day-ahead iteration", StrategyError)
     lower, upper = game.layout.lower(), game.layout.upper()
     if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
         raise StrategyError(f"day-ahead iteration: every price of game '{game.name}' needs finite bounds")
@@ -133,9 +131,9 @@ def _bids(game: Game, pool: FollowerPool, vector: np.ndarray) -> _Bids:
     volume = np.zeros(game.layout.size)
     for c in game.leader.couplings:
         sl = game.layout.slices[c.signal]
-        senders = game.senders(c.output, c.followers)
-        demand[sl] += np.sum([responses[i].outputs[c.output] for i in senders], axis=0).ravel()
-        volume[sl] += np.sum([np.abs(responses[i].outputs[c.output]) for i in senders], axis=0).ravel()
+        total, gross = coupling_totals(game, c, responses)
+        demand[sl] += total
+        volume[sl] += gross
     return _Bids(vector, responses, demand, volume)
 
 
@@ -167,13 +165,8 @@ def _prox_step(game: Game, bids: _Bids, alpha: float) -> tuple[np.ndarray, dict[
 def _dual_value(game: Game, bids: _Bids) -> tuple[float, float]:
     """``D(q) = Σ_i φ_i(q) + Σ_c ψ_c(q)`` at the broadcast prices (for reports; the leader's
     best supply is one small solve per coupling). Returns ``(value, leader solver seconds)``."""
-    value = float(sum(r.objective for r in bids.responses))
-    solver_s = 0.0
-    for c in game.leader.couplings:
-        best = game.suppliers[c.name].solve(bids.vector[game.layout.slices[c.signal]])
-        solver_s += best.solve_time
-        value += best.objective
-    return value, solver_s
+    supplies = best_supplies(game, bids.vector)
+    return dual_value(game, bids.responses, supplies), sum(r.solve_time for r in supplies.values())
 
 
 def _secant(a: _Bids, b: _Bids) -> float:
@@ -212,11 +205,8 @@ def day_ahead_prices(game: Game, pool: FollowerPool, method: str = "accelerated"
     bids = _bids(game, pool, p)
     calls, lipschitz = 1, 0.0
     if not step:
-        delta = 0.01 * (upper - lower)
-        probe_vec = np.clip(p - delta, lower, upper)
-        if np.allclose(probe_vec, p):
-            probe_vec = np.clip(p + delta, lower, upper)
-        lipschitz = _secant(bids, _bids(game, pool, probe_vec))
+        delta = probe_delta(lower, upper, p, price_mask(game))
+        lipschitz = _secant(bids, _bids(game, pool, probe_vector(p, lower, upper, delta)))
         calls += 1
         if lipschitz <= 0:
             raise StrategyError(f"day-ahead iteration: the bids of game '{game.name}' do not respond to a price "

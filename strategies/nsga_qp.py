@@ -328,11 +328,16 @@ class NSGAQP(Strategy[NSGAQPOptions]):
     Options = NSGAQPOptions
 
     def check(self, game: Game) -> None:
-        """Also refuses: an unbounded signal; ``pop_size`` below NSGA-III's reference directions;
+        """Also refuses: a leader with market couplings (their prices clear balances; they are not
+        free leader decisions to search); an unbounded signal; ``pop_size`` below NSGA-III's reference directions;
         a population (``pop_size``, or the automatic one, which ``partitions`` drives with several
         objectives) whose estimated memory (:func:`memory_estimate`) exceeds the limit of
         :mod:`gamecore.limits` (``GAMECORE_MAX_MEMORY_GB``, default half the machine's memory)."""
         super().check(game)
+        if game.is_market:
+            raise StrategyError(f"strategy '{self.name}': game '{game.name}' has market couplings "
+                                f"{[c.name for c in game.leader.couplings]}; their prices clear balances and are "
+                                "not free leader decisions (use a market strategy for the equilibrium)")
         for sig in game.layout.signals.values():
             if not sig.bounded:
                 raise StrategyError(f"strategy '{self.name}' searches the signal box, but signal '{sig.name}' "

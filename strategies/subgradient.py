@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from gamecore.market import dual_value
 from gamecore.strategy import IterativeStrategy, MarketPoint, Outcome, SolveContext
 
 
@@ -86,8 +87,8 @@ class Subgradient(IterativeStrategy[SubgradientOptions]):
     def record(self, ctx: SolveContext, state: _State) -> dict[str, Any]:
         # dual value D(p) = Σ_i φ_i(p) + Σ_c ψ_c(p) (best responses' objectives): lets a benchmark
         # compare methods at equal duality gap when the balance residual cannot fall (LP supply jumps)
-        dual = sum(r.objective for r in state.point.responses) + sum(r.objective for r in state.point.supplies.values())
-        return {"residual": state.point.residual, "step": state.alpha, "dual": float(dual),
+        dual = dual_value(ctx.game, state.point.responses, state.point.supplies)
+        return {"residual": state.point.residual, "step": state.alpha, "dual": dual,
                 "signals": state.point.signal_vector.copy()}
 
     def outcome(self, ctx: SolveContext, state: _State) -> Outcome:
@@ -107,25 +108,10 @@ def _overshoot(before: np.ndarray, after: np.ndarray, mask: np.ndarray) -> bool:
     return bool(np.any(dominant & flipped & (np.abs(new) > 0.5 * np.abs(old))))
 
 
-def _secant_slope(before: MarketPoint, after: MarketPoint, mask: np.ndarray) -> float:
-    """Largest per-entry |Δexcess / Δprice| between two evaluations (0 if nothing moved)."""
-    moved = np.abs(after.signal_vector - before.signal_vector)
-    ok = mask & (moved > 1e-12)
-    if not ok.any():
-        return 0.0
-    return float(np.max(np.abs(after.excess[ok] - before.excess[ok]) / moved[ok]))
-
-
 def _probe_step(ctx: SolveContext, point: MarketPoint) -> float:
-    """α = 1 / (largest per-entry slope of the excess), from one probe of 1 % of the range."""
-    layout = ctx.game.layout
-    mask = ctx.price_mask()
-    span = np.where(np.isfinite(layout.upper() - layout.lower()), layout.upper() - layout.lower(), 1.0)
-    delta = 0.01 * span
-    probe_vec = ctx.project(point.signal_vector - np.where(mask, delta, 0.0))
-    moved = np.abs(probe_vec - point.signal_vector)
-    if not np.any(moved[mask] > 0):
-        probe_vec = ctx.project(point.signal_vector + np.where(mask, delta, 0.0))
-        moved = np.abs(probe_vec - point.signal_vector)
-    slope = _secant_slope(point, ctx.market_point(probe_vec), mask)
+    """α = 1 / (largest per-entry slope of the excess), from one probe of 1 % of the range
+    (:meth:`~gamecore.strategy.SolveContext.probe_slopes`); the probe step itself when the
+    excess did not respond."""
+    slopes, delta = ctx.probe_slopes(point)
+    slope = float(np.max(slopes))
     return 1.0 / slope if slope > 0 else float(np.max(delta))

@@ -67,7 +67,7 @@ def _profit(case: gamecore.Case, prices: np.ndarray) -> float:
     return float(((prices - d["c"]) * demand).sum())
 
 
-@pytest.mark.parametrize("agents", [10, 100])
+@pytest.mark.parametrize("agents", [10, pytest.param(100, marks=pytest.mark.slow)])   # 100 followers: ≈ 28 s
 def test_stackelberg_leader_regret_against_closed_form(agents: int) -> None:
     case = gamecore.make_case("analytic-stackelberg", agents=agents, periods=4, seed=0)
     res = gamecore.solve(case, "admm")

@@ -20,6 +20,7 @@ from gamecore.bilevel import FollowerRelaxation, leader_bilinear_costs, primal_d
 from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Bilinear, Leader, LeaderObjective
+from gamecore.relaxations import envelope_bounds
 from gamecore.signals import Signal
 
 T = 3
@@ -196,6 +197,7 @@ def test_relaxed_w_differs_from_product_inside_the_envelope() -> None:
     v = rel.factors(x)
     vlo, vhi = rel.box_v
     upper = np.minimum(hi * v + sigma * vlo - hi * vlo, lo * v + sigma * vhi - lo * vhi)   # McCormick over-estimators
+    np.testing.assert_allclose(envelope_bounds(sigma, v, lo, hi, vlo, vhi)[1], upper, rtol=1e-12, atol=1e-12)
     xi[rel.iw: rel.iw + rel.nJ] = upper
     assert rel.violations(xi, lo, hi)["mccormick"] <= 1e-9
     xi[rel.iw: rel.iw + rel.nJ] = upper + 0.1

@@ -1,9 +1,10 @@
 """CLI tests: `gamecore strategies | cases | solve | demo` through typer's CliRunner.
 
 Numbers are checked against the closed form of ``analytic-market`` (computed in
-gamecore/cases/analytic_market.py independently of every strategy). No test depends on
-the results of ``admm`` or ``nsga-qp`` (being written); a crashing strategy is simulated
-with a local stub instead.
+gamecore/cases/analytic_market.py independently of every strategy). The demo rows checked
+here are those of ``centralized``, ``subgradient`` and ``bisection``; the accuracy of ``admm``,
+``nsga-qp`` and ``kkt`` is tested against closed forms in their own files (test_admm.py,
+test_nsga_qp.py, test_closed_form.py). A crashing strategy is simulated with a local stub.
 """
 
 from __future__ import annotations

@@ -192,9 +192,20 @@ def test_tie_weight_makes_the_realised_state_unique(case: gamecore.Case) -> None
 
 def test_50_hubs_build() -> None:
     case = gamecore.make_case("ieh", agents=50, seed=1)
-    assert case.game.n_followers == 50
-    sc = case.params["scenario"]
-    assert sc.transformer_cap > 0 and len({h.name for h in sc.hubs}) == 50
+    game, sc = case.game, case.params["scenario"]
+    assert game.n_followers == 50 and game.is_market and not game.is_stackelberg
+    assert [c.name for c in game.leader.couplings] == ["transformer"]
+    assert game.leader.signal("price").shape == (24,)
+    assert [f.name for f in game.followers] == [h.name for h in sc.hubs] and len({h.name for h in sc.hubs}) == 50
+    assert all(f.output_shapes == {"net": (24,), "state": (4,)} for f in game.followers)
+    # a hub's data depend on (seed, index) only: the first 15 are those of the 15-hub scenario
+    np.testing.assert_array_equal(sc.elec_load["actual"][:15], make_scenario(15, 24, seed=1).elec_load["actual"])
+    # the calibrated transformer limit, checked on the hubs' own best responses at the utility
+    # price: CAP_MARGIN × the day-time import / export peak, overloaded at night
+    total = sum(f.respond({"price": sc.utility_price}).outputs["net"] for f in game.followers)
+    cap = sc.transformer_cap * sc.dt
+    assert ieh.CAP_MARGIN * max(total[sc.day].max(), (-total).max()) == pytest.approx(cap, rel=1e-6)
+    assert total[sc.night].max() > 1.1 * cap
 
 
 # ------------------------------------------------------------------- soft constraints

@@ -13,6 +13,8 @@ import cvxpy as cp
 
 from gamecore.network.radiality import analyze, fundamental_loops, is_spanning_tree, radiality_constraints
 
+pytest.importorskip("pandapower", reason="the network extra is not installed: pip install -e '.[network]'")
+
 TIE_LINES = ("line32", "line33", "line34", "line35", "line36")
 
 

@@ -9,6 +9,8 @@ from gamecore.network.ac_check import TOLERANCE, ac_power_flow, compare
 from gamecore.network.data import load_feeder
 from gamecore.network.distflow import solve_fixed_topology
 
+pytest.importorskip("pandapower", reason="the network extra is not installed: pip install -e '.[network]'")
+
 OPTIMUM_OPEN = [6, 8, 13, 31, 36]  # Baran & Wu switches 7, 9, 14, 32, 37
 
 

@@ -15,6 +15,8 @@ from gamecore.network.distflow import solve_fixed_topology
 from gamecore.network.radiality import is_spanning_tree
 from gamecore.network.reconfiguration import reconfigure
 
+pytest.importorskip("pandapower", reason="the network extra is not installed: pip install -e '.[network]'")
+
 KNOWN_OPEN = {"line6", "line8", "line13", "line31", "line36"}  # Baran & Wu switches 7, 9, 14, 32, 37
 TIES = ["line32", "line33", "line34", "line35", "line36"]
 JSON_KEYS = ("base_loss_kw", "loss_kw", "open_lines", "min_voltage_pu", "ac_check_loss_kw", "binaries_before",
@@ -28,9 +30,11 @@ def feeder():
 
 @pytest.fixture(scope="module")
 def single(feeder):
+    """The single-period reconfiguration (≈ 11 s): the tests that use it are marked slow."""
     return reconfigure(feeder, periods=1, method="highs")
 
 
+@pytest.mark.slow
 def test_single_period_reaches_known_optimum(single) -> None:
     r = single
     assert r.status == "optimal", r.message
@@ -44,6 +48,7 @@ def test_single_period_reaches_known_optimum(single) -> None:
     assert r.wall_s > 0 and r.solver_s > 0
 
 
+@pytest.mark.slow
 def test_single_period_ac_check(single) -> None:
     r = single
     assert r.ac_agrees
@@ -52,6 +57,7 @@ def test_single_period_ac_check(single) -> None:
     assert r.ac_check_base_loss_kw[0] == pytest.approx(202.68, abs=0.05)
 
 
+@pytest.mark.slow
 def test_multi_period_switching_limit_binds_and_is_respected(feeder) -> None:
     k = 2
     r = reconfigure(feeder, periods=3, max_switching=k)
@@ -117,6 +123,7 @@ def test_cli_usage_errors_exit_2(runner: CliRunner, args: list[str]) -> None:
     assert len(res.output.strip().splitlines()) == 1 and "error" in res.output
 
 
+@pytest.mark.slow
 def test_cli_json_stdout_is_clean_in_a_real_process() -> None:
     # HiGHS prints a banner on the C-level stdout; it must not reach the JSON output
     import subprocess

@@ -77,8 +77,11 @@ def test_loky_pool_matches_serial(game, price_vectors, serial) -> None:
     np.testing.assert_allclose(_outputs(got), _outputs(serial), rtol=0, atol=1e-9)
     np.testing.assert_allclose(_objectives(got), _objectives(serial), rtol=1e-10, atol=1e-9)
     assert pool.stats.calls == 3 and pool.stats.solves == 5 * N
-    # whatever the workers' caches held, the answers are the same (a lost shard is re-shipped)
-    assert pool.stats.reshipped_shards >= 0
+    # whatever the workers' caches held, the answers are the same (a lost shard is re-shipped),
+    # and each shard reaches each worker at most once: ≤ shards × (workers − 1) re-shipments
+    assert pool._shipped and len(pool._shards) == pool.workers
+    assert pool.stats.reshipped_shards <= len(pool._shards) * (pool.workers - 1)
+    assert pool.stats.retried_shards == 0                 # no worker died
 
 
 def test_loky_pool_with_more_shards_than_workers(game, price_vectors, serial) -> None:

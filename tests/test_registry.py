@@ -1,25 +1,94 @@
-"""Strategy registry: built-ins, the entry-point group for third parties, typed options."""
+"""Strategy registry: built-ins, the entry-point group for third parties, typed options.
+
+Plug-in anomalies are simulated with entry points added to what the registry's
+``entry_points`` returns (no installed third-party plug-in is involved).
+"""
 
 from __future__ import annotations
 
 import sys
 import textwrap
-from importlib.metadata import entry_points
+import warnings
+from collections.abc import Iterator
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import pytest
 
 import gamecore
-from gamecore.errors import StrategyError
+import gamecore.registry
+import strategies
+from gamecore.errors import PluginWarning, StrategyError
 from strategies.subgradient import Subgradient, SubgradientOptions
 
 BUILTINS = {"centralized", "subgradient", "bisection", "admm", "nsga-qp"}
+GROUP = "gamecore.strategies"
+
+
+@pytest.fixture(autouse=True)
+def fresh_plugin_warnings() -> Iterator[None]:
+    """Each test sees every plug-in warning afresh (they are issued once per process)."""
+    gamecore.registry.clear_plugin_warnings()
+    yield
+    gamecore.registry.clear_plugin_warnings()
+
+
+def add_entry_points(monkeypatch: pytest.MonkeyPatch, *extra: EntryPoint) -> None:
+    """The registry's scan returns the installed entry points of a group plus ``extra`` ones of it."""
+    real = gamecore.registry.entry_points
+    monkeypatch.setattr(gamecore.registry, "entry_points",
+                        lambda group: [*real(group=group), *(ep for ep in extra if ep.group == group)])
 
 
 def test_builtins_are_registered_and_declared_as_entry_points() -> None:
     assert BUILTINS <= set(gamecore.available_strategies())
     declared = {ep.name for ep in entry_points(group="gamecore.strategies")}
     assert BUILTINS <= declared
+
+
+def test_entry_points_are_the_only_registry_of_builtins() -> None:
+    assert not hasattr(strategies, "BUILTIN")
+    builtin = {name for name, ep in gamecore.registry.plugin_entry_points(GROUP).items()
+               if gamecore.registry.is_builtin(ep)}
+    assert BUILTINS | {"kkt"} <= builtin
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # the built-ins raise no plug-in warning
+        assert set(gamecore.available_strategies()) >= builtin
+
+
+def test_plugin_shadowing_a_builtin_is_ignored_with_one_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    add_entry_points(monkeypatch, EntryPoint("bisection", "strategies.subgradient:Subgradient", GROUP))
+    with pytest.warns(PluginWarning, match=r"'bisection' = strategies.subgradient:Subgradient shadows the built-in"):
+        registry = gamecore.available_strategies()
+    assert registry["bisection"] is strategies.Bisection
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # once: later lookups are silent
+        assert gamecore.available_strategies()["bisection"] is strategies.Bisection
+        assert gamecore.get_strategy("bisection").name == "bisection"
+
+
+def test_plugin_named_unlike_its_class_warns_once_and_keeps_the_entry_point_name(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    add_entry_points(monkeypatch, EntryPoint("halving", "strategies.bisection:Bisection", GROUP))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            registry = gamecore.available_strategies()
+    plugin = [w for w in caught if issubclass(w.category, PluginWarning)]
+    assert len(plugin) == 1, [str(w.message) for w in caught]
+    assert "'halving'" in str(plugin[0].message) and "'bisection'" in str(plugin[0].message)
+    assert registry["halving"] is strategies.Bisection and registry["bisection"] is strategies.Bisection
+
+
+def test_broken_plugins_are_skipped_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    add_entry_points(monkeypatch, EntryPoint("ghost", "no_such_module_for_gamecore:Strategy", GROUP),
+                     EntryPoint("notone", "gamecore.errors:GameError", GROUP))
+    with pytest.warns(PluginWarning) as record:
+        registry = gamecore.available_strategies()
+    messages = " | ".join(str(w.message) for w in record)
+    assert "'ghost'" in messages and "failed to load" in messages
+    assert "'notone'" in messages and "not a Strategy subclass" in messages
+    assert "ghost" not in registry and "notone" not in registry and BUILTINS <= set(registry)
 
 
 def test_each_strategy_states_its_equilibrium() -> None:

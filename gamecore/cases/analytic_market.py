@@ -23,7 +23,7 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from gamecore.cases.base import Case, Reference, case_arguments, piecewise_linear_root
+from gamecore.cases.base import Case, CaseSpec, Reference, case_arguments, piecewise_linear_root
 from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Leader, MarketCoupling
@@ -135,3 +135,9 @@ def build(agents: int = 10, periods: int = 24, seed: int = 0, max_memory_gb: flo
     prices, cost, binding = closed_form(data)
     return Case("analytic-market", game, Reference("market", cost, {"price": prices}, "closed form"),
                 description=__doc__.split("\n")[0], params={"data": data, "binding": binding})
+
+
+#: this case's registration (entry point ``analytic-market`` of the group ``gamecore.cases``)
+SPEC = CaseSpec("analytic-market", build,
+                "quadratic-utility consumers + capacity-limited supplier; clearing prices in closed form",
+                "market", 10, 24)

@@ -20,7 +20,7 @@ import numpy as np
 
 from gamecore.cases.analytic_market import (BYTES_PER_AGENT, BYTES_PER_AGENT_PERIOD, DATA_BYTES_PER_AGENT,
                                             DATA_BYTES_PER_AGENT_PERIOD, load_profile, quadratic_consumer)
-from gamecore.cases.base import Case, Reference, case_arguments
+from gamecore.cases.base import Case, CaseSpec, Reference, case_arguments
 from gamecore.game import Game
 from gamecore.leader import Bilinear, Leader, LeaderObjective
 from gamecore.signals import Signal
@@ -114,3 +114,9 @@ def build(agents: int = 10, periods: int = 24, seed: int = 0, max_memory_gb: flo
     prices, best = closed_form(data)
     return Case("analytic-stackelberg", game, Reference("stackelberg", -best, {"price": prices}, "closed form"),
                 description=__doc__.split("\n")[0], params={"data": data})
+
+
+#: this case's registration (entry point ``analytic-stackelberg`` of the group ``gamecore.cases``)
+SPEC = CaseSpec("analytic-stackelberg", build,
+                "monopoly pricing of quadratic-utility consumers; optimal prices in closed form",
+                "stackelberg", 10, 24)

@@ -1,59 +1,20 @@
-"""What a case is: a game plus, where one exists, an independent reference solution."""
+"""Helpers of case generators: the one check of their arguments, exact closed-form roots.
+
+:class:`Case`, :class:`Reference` and :class:`CaseSpec` are defined in the engine
+(:mod:`gamecore.case`) and re-exported here for compatibility.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Callable
 
 import numpy as np
 
-from gamecore.game import Game
+from gamecore.case import Case, CaseParam, CaseSpec, Reference
 from gamecore.limits import check_memory
 
-
-@dataclass(frozen=True)
-class Reference:
-    """An independently computed optimum.
-
-    Attributes:
-        kind: ``"market"`` (objective = minimal total welfare cost of the centralized problem)
-            or ``"stackelberg"`` (objective = leader's optimal value, minimisation form).
-        objective: the optimal value, in minimisation form.
-        signals: optimal signals (name -> array).
-        source: how it was obtained (``"closed form"``, ``"centralized"``...).
-    """
-
-    kind: Literal["market", "stackelberg"]
-    objective: float
-    signals: dict[str, np.ndarray]
-    source: str
-
-
-@dataclass
-class Case:
-    """A runnable case: a game and, when known, its reference solution."""
-
-    name: str
-    game: Game
-    reference: Reference | None = None
-    description: str = ""
-    params: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CaseSpec:
-    """A registered case generator: ``build(agents, periods, seed, max_memory_gb=None) -> Case``.
-
-    Every generator validates its arguments with :func:`case_arguments` (which also refuses
-    sizes whose estimated memory exceeds :mod:`gamecore.limits`' limit).
-    """
-
-    name: str
-    build: Callable[..., Case]
-    summary: str
-    kind: Literal["market", "stackelberg"]
-    default_agents: int
-    default_periods: int
+__all__ = ["Case", "CaseParam", "CaseSpec", "Reference", "case_arguments", "check_count", "check_seed",
+           "piecewise_linear_root"]
 
 
 def piecewise_linear_root(func: Callable[[float], float], breakpoints: np.ndarray, lo: float, hi: float) -> float:

@@ -91,8 +91,8 @@ A rolling (real-time) day, e.g. cleared by the centralized solver at every stage
         sol = gamecore.solve_centralized(game)          # or a distributed strategy
         states = advance(sc, t, states, sol.responses)  # period t is now fixed
 
-Cost: building a stage game compiles one follower per hub (≈25 ms each on the development
-machine, mostly cvxpy canonicalisation): ≈0.4 s per stage for 15 hubs, ≈25 s for 1000.
+Cost: building a stage game compiles one follower per hub (cvxpy canonicalisation; figures
+in ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ from typing import Any, Mapping, Sequence
 import cvxpy as cp
 import numpy as np
 
-from gamecore.cases.base import Case, case_arguments
+from gamecore.cases.base import Case, CaseParam, CaseSpec, case_arguments
 from gamecore.cases.ieh_data import HubData, HubProfile, Scenario, make_scenario
 from gamecore.centralized import solve_centralized
 from gamecore.energy.storage import (StorageModel, equivalence_condition, storage_model, storage_violations,
@@ -396,11 +396,11 @@ def make_ieh_scenario(agents: int = 15, periods: int = 24, seed: int = 0,
     return _calibrated(*_case_arguments(agents, periods, seed, max_memory_gb), max_memory_gb)[0]
 
 
-def _calibrated(agents: int, periods: int, seed: int,
-                max_memory_gb: float | None = None) -> tuple[Scenario, list[Follower]]:
+def _calibrated(agents: int, periods: int, seed: int, max_memory_gb: float | None = None,
+                cap_margin: float = CAP_MARGIN) -> tuple[Scenario, list[Follower]]:
     draft = make_scenario(agents, periods, seed, max_memory_gb=max_memory_gb)
     followers = stage_followers(draft, 0, initial_states(draft), "day-ahead")
-    scenario = replace(draft, transformer_cap=calibrate_transformer(draft, followers))
+    scenario = replace(draft, transformer_cap=calibrate_transformer(draft, followers, cap_margin))
     return scenario, followers
 
 
@@ -437,21 +437,43 @@ def advance(scenario: Scenario, t: int, states: Sequence[HubState], reports: Seq
     return out
 
 
-def build(agents: int = 15, periods: int = 24, seed: int = 0, max_memory_gb: float | None = None) -> Case:
-    """The day-ahead IEH game: ``agents`` hubs, ``periods`` periods, data from ``seed``.
+def check_cap_margin(case: str, value: object) -> float:
+    """``value`` as the transformer's calibration margin (a finite number > 1), or ``ValueError``
+    naming ``case`` and ``cap_margin``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(value) and value > 1):
+        raise ValueError(f"case '{case}': cap_margin must be a finite number > 1, got {value!r}")
+    return float(value)
+
+
+def build(agents: int = 15, periods: int = 24, seed: int = 0, max_memory_gb: float | None = None,
+          cap_margin: float = CAP_MARGIN) -> Case:
+    """The day-ahead IEH game: ``agents`` hubs, ``periods`` periods, data from ``seed``, the
+    transformer limit calibrated with ``cap_margin`` (:func:`calibrate_transformer`).
 
     Raises:
-        ValueError: bad ``agents`` / ``periods`` / ``seed``, or (``ResourceLimitError``) an
+        ValueError: bad ``agents`` / ``periods`` / ``seed`` / ``cap_margin``, or (``ResourceLimitError``) an
             estimated memory ``agents × (BYTES_PER_HUB + BYTES_PER_HUB_PERIOD × periods)`` above
             the limit (``max_memory_gb`` GB, see :mod:`gamecore.limits`); checked before any data is drawn.
     """
     agents, periods, seed = _case_arguments(agents, periods, seed, max_memory_gb)
-    scenario, followers = _calibrated(agents, periods, seed, max_memory_gb)   # followers do not depend on the cap
+    cap_margin = check_cap_margin("ieh", cap_margin)
+    scenario, followers = _calibrated(agents, periods, seed, max_memory_gb, cap_margin)   # followers do not depend on the cap
     game = _game(scenario, 0, followers)
     game.rolling = IEHRolling(scenario)   # the rolling (real-time) operation of the day, see IEHRolling
     return Case("ieh", game, None,
                 description="interconnected energy hubs under transactive control (day-ahead stage)",
-                params={"scenario": scenario, "states": initial_states(scenario), "start": 0, "level": "day-ahead"})
+                params={"scenario": scenario, "states": initial_states(scenario), "start": 0, "level": "day-ahead",
+                        "cap_margin": cap_margin})
+
+
+#: this case's registration (entry point ``ieh`` of the group ``gamecore.cases``)
+SPEC = CaseSpec("ieh", build,
+                "energy hubs (CHP, furnace, EES/TES, shiftable loads) behind a congested transformer; "
+                "day-ahead stage (seed 003)", "market", 15, 24,
+                params=(CaseParam("cap_margin", CAP_MARGIN,
+                                  "transformer limit = cap_margin x uncongested day-time peak (> 1)",
+                                  parse=float, check=check_cap_margin),))
 
 
 # ------------------------------------------------------------------- plain solves

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gamecore.network.data import Feeder
+from gamecore.network.data import Feeder, import_pandapower
 from gamecore.network.distflow import solve_fixed_topology
 
 #: relative tolerance for "the SOCP agrees with the AC power flow" (0.5 %)
@@ -41,8 +41,7 @@ class AcResult:
 
 def ac_power_flow(feeder: Feeder, closed: np.ndarray, load_factor: float = 1.0) -> AcResult:
     """AC power flow with lines ``closed`` ``(E,)`` bool in service and loads × ``load_factor``."""
-    import pandapower as pp
-
+    pp = import_pandapower()
     net = feeder.pandapower_net()
     closed = np.asarray(closed, dtype=bool)
     net.line.loc[feeder.line_index, "in_service"] = closed

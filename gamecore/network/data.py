@@ -61,10 +61,32 @@ HOURLY_LOAD_FACTOR: tuple[float, ...] = (
 )
 
 
-def _case33bw() -> Any:
-    import pandapower.networks as pn
+class MissingNetworkDependency(ImportError):
+    """pandapower (the ``network`` extra) is not installed."""
 
-    return pn.case33bw()
+
+def import_pandapower(module: str = "pandapower") -> Any:
+    """Import pandapower (or one of its submodules, e.g. ``"pandapower.networks"``) on first use.
+
+    pandapower is an optional dependency (extra ``network``): only this package needs it, and
+    ``import gamecore`` never imports it. Raises :class:`MissingNetworkDependency` (an
+    ``ImportError``) with the install command when it is missing.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        if err.name is None or err.name.split(".")[0] != "pandapower":
+            raise  # pandapower is there but broken: show the real error
+        raise MissingNetworkDependency(
+            "the distribution-network models (gamecore.network, `gamecore reconfigure`) need "
+            "pandapower, which is not installed: pip install -e '.[network]' (or pip install "
+            "'gamecore[network]')") from err
+
+
+def _case33bw() -> Any:
+    return import_pandapower("pandapower.networks").case33bw()
 
 
 #: feeder name -> pandapower network constructor

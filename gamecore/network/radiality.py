@@ -32,8 +32,8 @@ strictly positive active load, in which case the DistFlow balance already implie
 flow is omitted (``commodity_flow=False``): summing the active-power balances of the buses of a
 connected component that does not contain the substation (its boundary lines are open, so
 carry no flow) gives ``Σ_{j∈C} p_j = −Σ_{e⊂C} r_e l_e ≤ 0``, impossible when every ``p_j > 0``.
-With the commodity flow HiGHS took ~1.4x longer on IEEE 33 (16.4 s vs 11.8 s for the
-single-period OA), hence the automatic choice in
+The commodity flow makes the MILPs slower (figure in ``benchmarks/README.md``), hence the
+automatic choice in
 :func:`gamecore.network.reconfiguration.reconfigure`.
 """
 

@@ -34,24 +34,13 @@ Two solution routes (``method=``):
   the topology found (Clarabel) for the reported numbers. ECOS_BB reports no bound, so its
   status is ``"optimal"`` only when ECOS_BB itself says so, else ``"suboptimal"``.
 
-Measured on IEEE 33, nominal load, this machine (2 cores shared with other jobs, load
-average 2-3), ``wall_s`` of the result (the process adds ~2 s of imports):
-
-* ``gamecore reconfigure ieee33 --json`` (``highs``): 10.9 s wall, 8.7 s in HiGHS (3 OA
-  iterations, 3-6 s per MILP; 11-13 s over several runs); optimum **139.55 kW** with lines 6, 8,
-  13, 31, 36 open (0-based; Baran & Wu switches 7, 9, 14, 32, 37), certified gap 8.9e-5, AC
-  check agrees to 3e-9.
-* ``gamecore reconfigure ieee33 --method ecos_bb --json``: 13.1 s wall, 10.8 s in ECOS_BB, which
-  ends ``optimal_inaccurate`` with a *wrong* configuration: 140.71 kW, lines 6, 9, 13, 27, 31
-  open (0.8 % above the optimum) -> reported as ``"suboptimal"``.
-
-Same time, but only ``"highs"`` reaches and certifies the optimum, hence it is the default;
-``"ecos_bb"`` is kept for comparison. Multi-period (``highs``): ``--periods 3
---max-switching 2`` 19.4 s (2 OA iterations, the optimum confirmed by enumerating every single
-tie swap); ``--periods 3 --max-switching 4`` ~2 min (4 OA iterations of a 216-binary MILP);
-``--periods 4`` without limit 51 s (4 independent periods). Coupled problems with many periods
-and a loose limit can take long: ``time_limit`` then ends the run with the best configuration
-found as ``"suboptimal"`` (or ``"failed"`` if none was found).
+``"highs"`` (outer approximation with HiGHS MILPs) reaches and certifies the optimum of IEEE
+33 (139.55 kW, lines 6, 8, 13, 31, 36 open, 0-based); ``"ecos_bb"`` ends ``optimal_inaccurate``
+with a wrong configuration there (reported as ``"suboptimal"``), so ``"highs"`` is the
+default and ``"ecos_bb"`` is kept for comparison (timings in ``benchmarks/README.md``).
+Coupled problems with many periods and a loose limit can take long: ``time_limit`` then ends
+the run with the best configuration found as ``"suboptimal"`` (or ``"failed"`` if none was
+found).
 """
 
 from __future__ import annotations

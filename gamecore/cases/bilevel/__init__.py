@@ -9,7 +9,9 @@ listed value), and marked ``"verified"`` where the verifier confirms it.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
+from gamecore.case import Case, CaseSpec
 from gamecore.cases.bilevel import linear, quadratic, tp
 from gamecore.cases.bilevel.problem import BilevelProblem
 from gamecore.cases.bilevel.verified import VERIFIED
@@ -34,4 +36,25 @@ def with_verified_optimum(problem: BilevelProblem) -> BilevelProblem:
 PROBLEMS: dict[str, BilevelProblem] = {
     p.name: with_verified_optimum(p) for p in (*linear.PROBLEMS, *quadratic.PROBLEMS, *tp.PROBLEMS)}
 
-__all__ = ["BilevelProblem", "PROBLEMS", "with_verified_optimum"]
+
+
+def _build(name: str, agents: int = 1, periods: int = 1, seed: int = 0, max_memory_gb: float | None = None) -> Case:
+    """Builder of the library problem ``name`` (fixed size: ``agents``, ``periods``, ``seed`` and
+    ``max_memory_gb`` do not apply)."""
+    from gamecore.cases.bilevel.build import build_case
+
+    return build_case(PROBLEMS[name])
+
+
+def case_specs() -> list[CaseSpec]:
+    """The family provider of the entry point ``bilevel`` (group ``gamecore.cases``): one
+    stackelberg case ``bilevel/<name>`` per problem of :data:`PROBLEMS`."""
+    return [CaseSpec(f"bilevel/{name}", partial(_build, name),
+                     f"bilevel test problem ({', '.join(problem.tags) or 'bilevel'}): "
+                     f"{problem.n_x} leader / {problem.n_y} follower variables, "
+                     f"F* = {problem.f_star:.6g} ({problem.optimum_status})",
+                     "stackelberg", 1, 1)
+            for name, problem in PROBLEMS.items()]
+
+
+__all__ = ["BilevelProblem", "PROBLEMS", "case_specs", "with_verified_optimum"]

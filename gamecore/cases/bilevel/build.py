@@ -17,7 +17,7 @@ from typing import Mapping
 import cvxpy as cp
 import numpy as np
 
-from gamecore.cases.base import Case, Reference
+from gamecore.case import Case, Reference
 from gamecore.cases.bilevel.problem import BilevelProblem
 from gamecore.follower import Follower
 from gamecore.game import Game

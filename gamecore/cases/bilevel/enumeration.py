@@ -84,6 +84,7 @@ except ImportError:  # pragma: no cover - scipy's bundled HiGHS is used instead
     highspy = None
 
 from gamecore.cases.bilevel.problem import BilevelProblem
+from gamecore.solver import ONE_SHOT_SETTINGS, solve as clarabel_solve
 
 __all__ = ["Verification", "VerificationError", "verify"]
 
@@ -318,20 +319,15 @@ def _solve(P: np.ndarray | None, q: np.ndarray, Aeq: np.ndarray, beq: np.ndarray
         cones.append(clarabel.ZeroConeT(Aeq2.shape[0]))
     if Ain2.shape[0]:
         cones.append(clarabel.NonnegativeConeT(Ain2.shape[0]))
-    st = clarabel.DefaultSettings()
-    st.verbose = False
-    st.max_threads = 1
-    st.presolve_enable = False  # keep the dual vector aligned with our rows
+    settings = {**ONE_SHOT_SETTINGS, "max_threads": 1, "max_iter": 400,
+                "presolve_enable": False}   # no presolve: keeps the dual vector aligned with our rows
     if tight:
-        st.tol_gap_abs = st.tol_gap_rel = 1e-11
-        st.tol_feas = 1e-11
-        st.tol_ktratio = 1e-9
-    st.max_iter = 400
+        settings.update(tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11, tol_ktratio=1e-9)
     if not cones:  # unconstrained
         Am = sparse.csc_matrix((1, n))
         bm = np.zeros(1)
         cones = [clarabel.NonnegativeConeT(1)]
-    sol = clarabel.DefaultSolver(Pm, q, Am, bm, cones, st).solve()
+    sol = clarabel_solve(Pm, q, Am, bm, cones, settings).raw
     name = str(sol.status).split(".")[-1]
     if name in ("Solved", "AlmostSolved"):
         z = np.asarray(sol.x)
