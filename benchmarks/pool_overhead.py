@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import platform
 import sys
@@ -55,6 +54,7 @@ from gamecore.game import Game  # noqa: E402
 from gamecore.leader import Leader, MarketCoupling  # noqa: E402
 from gamecore.pool import FollowerPool, plan_workers  # noqa: E402
 from gamecore.signals import Signal  # noqa: E402
+from gamecore.tables import fmt, format_table  # noqa: E402
 
 MS = 1e3
 
@@ -360,19 +360,10 @@ def measure_routes(model: str, build: Callable[[int, int, int], tuple[Game, Plai
 # Output
 # ------------------------------------------------------------------------------------------
 
-def _fmt(value: Any, spec: str) -> str:
-    if isinstance(value, float) and math.isnan(value):
-        return "-"
-    return format(value, spec) if spec else str(value)
-
-
 def table(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]]) -> str:
-    """Fixed-width text table: columns = (key, header, format spec)."""
-    cells = [[h for _, h, _ in columns]] + [[_fmt(r.get(k, ""), s) for k, _, s in columns] for r in rows]
-    widths = [max(len(row[j]) for row in cells) for j in range(len(columns))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    """Fixed-width text table, right-aligned: columns = (key, header, format spec); NaN -> ``-``."""
+    cells = [[fmt(r.get(k, ""), s, missing="-") for k, _, s in columns] for r in rows]
+    return format_table([h for _, h, _ in columns], cells, right=[True] * len(columns))
 
 
 POOL_COLUMNS = [

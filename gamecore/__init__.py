@@ -29,10 +29,10 @@ from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Bilinear, Leader, LeaderObjective, MarketCoupling
 from gamecore.pool import FollowerPool
-from gamecore.registry import available_strategies, get_strategy, solve
-from gamecore.result import Result
+from gamecore.registry import available_strategies, builtin_strategies, get_strategy, solve
+from gamecore.result import Result, Status
 from gamecore.signals import Signal
-from gamecore.strategy import IterativeStrategy, Outcome, SolveContext, Strategy
+from gamecore.strategy import IterativeStrategy, MarketPoint, Outcome, SolveContext, Strategy
 
 __version__ = "0.1.0"
 
@@ -53,8 +53,8 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CASES", "Bilinear", "BoundOptions", "Case", "CaseParam", "CaseSpec", "Certificate", "Follower", "FollowerPool",
     "FollowerSolveError", "Game", "GameDefinitionError", "GameDefinitionWarning", "GameError", "IterativeStrategy",
-    "Leader", "LeaderObjective", "MarketCoupling", "Outcome", "PluginWarning", "Prox", "Reference",
-    "ResourceLimitError", "Response", "Result", "Signal", "SolveContext", "Strategy", "StrategyError",
-    "UnknownCaseError", "WorkerLostError", "available_cases", "available_strategies", "get_strategy", "make_case",
-    "solve", "solve_centralized",
+    "Leader", "LeaderObjective", "MarketCoupling", "MarketPoint", "Outcome", "PluginWarning", "Prox", "Reference",
+    "ResourceLimitError", "Response", "Result", "Signal", "SolveContext", "Status", "Strategy", "StrategyError",
+    "UnknownCaseError", "WorkerLostError", "available_cases", "available_strategies", "builtin_strategies",
+    "get_strategy", "make_case", "solve", "solve_centralized",
 ]

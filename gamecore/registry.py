@@ -88,8 +88,18 @@ def load_plugin(ep: EntryPoint) -> Any | None:
         return None
 
 
-def available_strategies() -> dict[str, type[Strategy]]:
+def is_alias(cls: type[Strategy]) -> bool:
+    """Whether ``cls`` is an alias: a strategy whose class attribute ``alias_of`` (a tuple of
+    registry names) lists the strategies it dispatches to, e.g. ``admm`` ->
+    ``("admm-exchange", "admm-mccormick")``. It runs one of them, so listing every applicable
+    strategy (the CLI demo) should leave it out: :func:`available_strategies` ``(aliases=False)``."""
+    return bool(getattr(cls, "alias_of", ()))
+
+
+def available_strategies(*, aliases: bool = True) -> dict[str, type[Strategy]]:
     """Name -> strategy class of every ``gamecore.strategies`` entry point, built-ins first.
+
+    ``aliases=False`` leaves out the aliases (:func:`is_alias`), so each algorithm appears once.
 
     A plug-in that fails to load or is not a :class:`Strategy` subclass is left out; one whose
     entry-point name differs from its class's ``name`` is registered under the entry-point
@@ -107,8 +117,19 @@ def available_strategies() -> dict[str, type[Strategy]]:
         if cls.name != name:
             warn_plugin(f"gamecore: {STRATEGY_GROUP} entry point '{name}' = {ep.value} names a strategy whose "
                         f"name is '{cls.name}'; it is registered as '{name}' (make the two agree)")
-        found[name] = cls
+        if aliases or not is_alias(cls):
+            found[name] = cls
     return found
+
+
+def builtin_strategies() -> dict[str, type[Strategy]]:
+    """Name -> strategy class of gamecore's own ``gamecore.strategies`` entry points only.
+
+    No installed plug-in is loaded: gamecore's own test suite iterates over these, so that a
+    third-party strategy is tested by its author (:mod:`gamecore.testing`), not by gamecore's
+    suite. A built-in that fails to load raises.
+    """
+    return {name: ep.load() for name, ep in plugin_entry_points(STRATEGY_GROUP).items() if is_builtin(ep)}
 
 
 def get_strategy(name: str, options: Any = None, **overrides: Any) -> Strategy:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from gamecore.certificate import Certificate
+from gamecore.jsonable import dumps, jsonable
 
 Status = Literal["converged", "max_iter", "failed"]
 
@@ -95,10 +95,10 @@ class Result:
         }
         if include_outputs:
             data["outputs"] = self.outputs
-        return _jsonable(data)
+        return jsonable(data)
 
     def to_json(self, path: str | Path | None = None, include_outputs: bool = True, indent: int | None = 2) -> str:
-        text = json.dumps(self.to_dict(include_outputs), indent=indent, allow_nan=False)
+        text = dumps(self.to_dict(include_outputs), indent=indent, default=None)
         if path is not None:
             Path(path).write_text(text)
         return text
@@ -145,20 +145,3 @@ class Result:
 
 def _fmt(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.4g}"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        f = float(value)
-        return f if np.isfinite(f) else None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.bool_,)):
-        return bool(value)
-    return value

@@ -168,6 +168,12 @@ class Strategy(ABC, Generic[Opts]):
     Options: ClassVar[type]
 
     def __init__(self, options: Any = None, **overrides: Any) -> None:
+        """Validate the class contract and build the options (both raise :class:`StrategyError`).
+
+        ``options``: an instance of ``Options``, a mapping of option values, or None (defaults);
+        ``overrides``: option values that replace those of ``options``.
+        """
+        check_contract(type(self))
         self.options = build_options(self.name, self.Options, options, overrides)
 
     # ---------------------------------------------------------------- applicability
@@ -326,11 +332,16 @@ class Strategy(ABC, Generic[Opts]):
 class IterativeStrategy(Strategy[Opts]):
     """A strategy written as initialize / step / converged; the loop lives here.
 
-    ``Options`` must define ``max_iter``. ``record`` returns the per-iteration history entry
+    ``Options`` must define ``max_iter`` (an integer ≥ 1, the driver's iteration budget; checked
+    at construction, :class:`StrategyError` otherwise). ``record`` returns the per-iteration history entry
     (scalars and arrays); ``outcome`` turns the final state into an :class:`Outcome` whose
     status is kept when ``converged`` stopped the loop (a strategy may stop on a budget of
     its own and say ``"max_iter"``); reaching ``max_iter`` always gives ``"max_iter"``.
     """
+
+    def __init__(self, options: Any = None, **overrides: Any) -> None:
+        super().__init__(options, **overrides)
+        check_max_iter(self.name, self.options)
 
     @abstractmethod
     def initialize(self, ctx: SolveContext) -> Any: ...
@@ -373,6 +384,15 @@ class IterativeStrategy(Strategy[Opts]):
         return outcome
 
 
+def refuse_market_couplings(strategy: str, game: Game, hint: str = "") -> None:
+    """:class:`StrategyError` when ``game``'s leader has market couplings, for a Stackelberg
+    strategy that would search their prices as free leader decisions (``hint``: what to use)."""
+    if game.is_market:
+        raise StrategyError(f"strategy '{strategy}': game '{game.name}' has market couplings "
+                            f"{[c.name for c in game.leader.couplings]}; their prices clear balances and are "
+                            f"not free leader decisions ({hint or 'use a market strategy for the equilibrium'})")
+
+
 def check_seed(seed: Any) -> None:
     """Raise :class:`StrategyError` unless ``seed`` is None or a non-negative integer."""
     if seed is None:
@@ -381,8 +401,46 @@ def check_seed(seed: Any) -> None:
         raise StrategyError(f"seed must be None or a non-negative integer, got {seed!r}")
 
 
+EQUILIBRIA = ("market", "stackelberg", "both")
+
+
+def check_contract(cls: type) -> None:
+    """Raise :class:`StrategyError` unless strategy class ``cls`` sets a string ``name``, an
+    ``equilibrium`` in :data:`EQUILIBRIA` and an ``Options`` dataclass (a plug-in author's
+    mistakes are reported at construction, not as a raw AttributeError at solve time)."""
+    name = getattr(cls, "name", None)
+    label = f"strategy class {cls.__module__}.{cls.__qualname__}"
+    if not isinstance(name, str) or not name:
+        raise StrategyError(f"{label} must set a class attribute name (its registry name, a non-empty string)")
+    equilibrium = getattr(cls, "equilibrium", None)
+    if equilibrium not in EQUILIBRIA:
+        raise StrategyError(f"strategy '{name}': class attribute equilibrium must be one of {list(EQUILIBRIA)}, "
+                            f"got {equilibrium!r}")
+    if not isinstance(getattr(cls, "Options", None), type):
+        raise StrategyError(f"strategy '{name}': class attribute Options must be a dataclass type "
+                            "(e.g. @dataclass class MyOptions: max_iter: int = 100)")
+
+
+def check_max_iter(strategy: str, options: Any) -> None:
+    """Raise :class:`StrategyError` unless ``options.max_iter`` is an integer ≥ 1 (the
+    iteration budget :meth:`IterativeStrategy.run` needs)."""
+    if not hasattr(options, "max_iter"):
+        raise StrategyError(f"strategy '{strategy}': an IterativeStrategy's Options ({type(options).__name__}) "
+                            "must define max_iter (an integer >= 1, the driver's iteration budget)")
+    value = options.max_iter
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise StrategyError(f"strategy '{strategy}': option max_iter must be an integer >= 1, got {value!r}")
+
+
 def build_options(strategy: str, cls: type, options: Any, overrides: Mapping[str, Any]) -> Any:
-    """Instantiate ``cls`` from an instance/mapping plus keyword overrides, with clear errors."""
+    """Instantiate ``cls`` from an instance/mapping plus keyword overrides, with clear errors.
+
+    ``cls`` must be a dataclass type (:class:`StrategyError` otherwise); errors its
+    ``__post_init__`` raises (TypeError/ValueError) become :class:`StrategyError`.
+    """
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise StrategyError(f"strategy '{strategy}': Options must be a dataclass type "
+                            f"(decorate {getattr(cls, '__name__', cls)!r} with @dataclasses.dataclass)")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     if options is None:
         base: dict[str, Any] = {}

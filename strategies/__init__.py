@@ -6,11 +6,11 @@ They are registered only as entry points of the group ``gamecore.strategies`` in
 
 from __future__ import annotations
 
-from strategies.admm import ADMM
+from strategies.admm import ADMM, ADMMExchange, ADMMMcCormick
 from strategies.bisection import Bisection
 from strategies.centralized import Centralized
 from strategies.kkt import KKT
 from strategies.nsga_qp import NSGAQP
 from strategies.subgradient import Subgradient
 
-__all__ = ["ADMM", "Bisection", "Centralized", "KKT", "NSGAQP", "Subgradient"]
+__all__ = ["ADMM", "KKT", "NSGAQP", "ADMMExchange", "ADMMMcCormick", "Bisection", "Centralized", "Subgradient"]

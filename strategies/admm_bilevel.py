@@ -1,4 +1,5 @@
-"""Stackelberg mode of ``admm``: consensus ADMM on the McCormick relaxation, with bound tightening.
+"""``admm-mccormick`` (the alias ``admm`` on Stackelberg games): consensus ADMM on the McCormick
+relaxation, with bound tightening. Options: :class:`strategies.admm.McCormickOptions`.
 
 The relaxation itself — each follower's strong-duality single-level reformulation with
 McCormick envelopes on w = σ∘v, t = σ∘r (signals in the constraints' right-hand sides) and
@@ -151,6 +152,8 @@ _SELECTION_GAIN = 1e-6
 #: residual balancing changes ρ at most once per this many iterations (changing it every
 #: iteration made ρ oscillate on small boxes and rounds stall at ``round_iter``)
 _BALANCE_EVERY = 10
+#: registry name of the strategy this module implements (:class:`strategies.admm.ADMMMcCormick`)
+NAME = "admm-mccormick"
 #: retry policy of a block's solve when Clarabel stalls at 1e-8 (documented there)
 _RETRY = LOOSEN_THEN_EQUILIBRATE
 
@@ -161,7 +164,7 @@ def _as_strategy_error() -> Iterator[None]:
     try:
         yield
     except ReformulationError as err:
-        raise StrategyError(f"strategy 'admm': {err}") from None
+        raise StrategyError(f"strategy '{NAME}': {err}") from None
 
 
 def _parabola_vertex(a: float, b: float, c: float, fa: float, fb: float, fc: float) -> float | None:
@@ -195,7 +198,7 @@ def check_bilevel(game: Game) -> None:
     """
     if len(game.leader.objectives) > 1:
         names = [o.name for o in game.leader.objectives]
-        raise StrategyError(f"strategy 'admm': the leader has {len(names)} objectives {names}; ADMM optimises one. "
+        raise StrategyError(f"strategy '{NAME}': the leader has {len(names)} objectives {names}; ADMM optimises one. "
                             "Use 'nsga-qp' for the Pareto set, or give the leader one (scalarised) objective")
     with _as_strategy_error():
         for f in game.followers:
@@ -207,7 +210,7 @@ def check_bilevel(game: Game) -> None:
     for nm in sorted(names):
         sig = game.layout.signals[nm]
         if not sig.bounded:
-            raise StrategyError(f"strategy 'admm': signal '{nm}' needs finite lower and upper bounds "
+            raise StrategyError(f"strategy '{NAME}': signal '{nm}' needs finite lower and upper bounds "
                                 "(the McCormick envelopes of the Stackelberg mode are built on its box)")
 
 
@@ -365,7 +368,7 @@ class BilevelADMM:
             expr = cp.sum(cp.Expression.cast_to_const(objective.cost(sig_exprs, agg_exprs)))
             expr = self.sign * expr
             if not expr.is_convex():
-                raise StrategyError(f"strategy 'admm': the cost of leader objective '{objective.name}' is not "
+                raise StrategyError(f"strategy '{NAME}': the cost of leader objective '{objective.name}' is not "
                                     f"{'convex' if self.sign > 0 else 'concave'} (DCP) in signals and aggregates")
             ids |= {v.id for v in expr.variables()}
             self.cost_expr = expr
@@ -654,7 +657,7 @@ class BilevelADMM:
         self.r_norm = float(np.sqrt(r2))
         self.s_norm = self.rho * float(np.sqrt(s2))
         root = np.sqrt(max(count, 1))
-        eps_abs, eps_rel = opts.tolerances("stackelberg")
+        eps_abs, eps_rel = opts.tolerances()
         self.eps_pri = root * eps_abs + eps_rel * float(np.sqrt(max(x2, z2)))
         self.eps_dual = root * eps_abs + eps_rel * self.rho * float(np.sqrt(d2))
 

@@ -1,4 +1,5 @@
-"""Market mode of ``admm``: exchange ADMM on the coupling prices.
+"""``admm-exchange`` (the alias ``admm`` on market games): exchange ADMM on the coupling prices.
+Options: :class:`strategies.admm.ExchangeOptions`.
 
 Boyd et al. (2011), *Distributed optimization and statistical learning via ADMM*, §7.3.2
 ("exchange", Jacobi form). For each coupling c the agents are its senders i ∈ N_c (output
@@ -26,8 +27,8 @@ x_a − x̄ the exchange-feasible projection; n = Σ_c m_c · size_c)::
     ε_pri  = √n ε_abs + ε_rel · max(‖x‖₂, ‖z‖₂)
     ε_dual = √n ε_abs + ε_rel · sqrt(Σ_c m_c ‖p_c‖²)
 
-Stop when ‖r‖ ≤ ε_pri and ‖s‖ ≤ ε_dual (defaults ε_abs = ε_rel = 1e-6 in this mode).
-Residual balancing (:meth:`strategies.admm.ADMMOptions.rebalance`) on the residuals
+Stop when ‖r‖ ≤ ε_pri and ‖s‖ ≤ ε_dual (defaults ε_abs = ε_rel = 1e-6 here).
+Residual balancing (:meth:`strategies.admm.BoydOptions.rebalance`) on the residuals
 measured in units of their tolerances; p = ρu is kept unscaled, so nothing else changes.
 
 **Fixed point.** There r = 0 and every prox term vanishes: each y_i is a best response to p,
@@ -55,6 +56,9 @@ from gamecore.errors import StrategyError
 from gamecore.game import SUPPLY, Game
 from gamecore.market import coupling_flows
 from gamecore.strategy import Outcome, SolveContext
+
+#: registry name of the strategy this module implements (:class:`strategies.admm.ADMMExchange`)
+NAME = "admm-exchange"
 
 
 @dataclass
@@ -89,7 +93,7 @@ def check_exchange(game: Game) -> None:
     for c in game.leader.couplings:
         for i in game.senders(c.output, c.followers):
             if (i, c.output) in seen:
-                raise StrategyError(f"strategy 'admm': output '{c.output}' of follower '{game.followers[i].name}' "
+                raise StrategyError(f"strategy '{NAME}': output '{c.output}' of follower '{game.followers[i].name}' "
                                     f"enters couplings '{seen[(i, c.output)]}' and '{c.name}'; exchange ADMM "
                                     "needs each output in at most one coupling")
             seen[(i, c.output)] = c.name
@@ -161,7 +165,7 @@ def exchange_step(ctx: SolveContext, st: ExchangeState) -> ExchangeState:
     z_norm = float(np.sqrt(sum(float(np.sum((X - xb) ** 2)) for X, xb in zip(X_new, xbar_new))))
     y_norm = float(np.sqrt(sum(X.shape[0] * float(np.sum(p[game.layout.slices[c.signal]] ** 2))
                                for c, X in zip(couplings, X_new))))
-    eps_abs, eps_rel = opts.tolerances("market")
+    eps_abs, eps_rel = opts.tolerances()
     eps_pri = np.sqrt(n) * eps_abs + eps_rel * max(x_norm, z_norm)
     eps_dual = np.sqrt(n) * eps_abs + eps_rel * y_norm
     done = r_norm <= eps_pri and s_norm <= eps_dual

@@ -105,7 +105,7 @@ from gamecore.errors import ResourceLimitError, StrategyError
 from gamecore.game import Game
 from gamecore.limits import check_memory
 from gamecore.optimistic import LeaderModel, optimistic_selection, outputs_unique
-from gamecore.strategy import Outcome, SolveContext, Strategy
+from gamecore.strategy import Outcome, SolveContext, Strategy, refuse_market_couplings
 
 #: leader-constraint violation (relative) below which an individual counts as feasible
 LEADER_TOL = 1e-9
@@ -334,10 +334,7 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         objectives) whose estimated memory (:func:`memory_estimate`) exceeds the limit of
         :mod:`gamecore.limits` (``GAMECORE_MAX_MEMORY_GB``, default half the machine's memory)."""
         super().check(game)
-        if game.is_market:
-            raise StrategyError(f"strategy '{self.name}': game '{game.name}' has market couplings "
-                                f"{[c.name for c in game.leader.couplings]}; their prices clear balances and are "
-                                "not free leader decisions (use a market strategy for the equilibrium)")
+        refuse_market_couplings(self.name, game)
         for sig in game.layout.signals.values():
             if not sig.bounded:
                 raise StrategyError(f"strategy '{self.name}' searches the signal box, but signal '{sig.name}' "

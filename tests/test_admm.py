@@ -41,6 +41,7 @@ def test_market_certificate_and_closed_form_prices(agents: int) -> None:
     supply = res.supplies["balance"]
     assert np.max(np.abs(total - supply)) <= 1e-4 * max(np.max(np.abs(total)), 1.0)
     assert res.history and {"primal_residual", "dual_residual", "rho"} <= set(res.history[-1])
+    assert res.strategy == "admm" and res.extra["algorithm"] == "admm-exchange"     # the alias says what ran
 
 
 def test_market_max_iter_status_and_message() -> None:
@@ -78,6 +79,7 @@ def test_stackelberg_leader_regret_against_closed_form(agents: int) -> None:
     assert res.certificate.leader_regret <= 1e-3
     assert (best - _profit(case, res.signals["price"])) / best <= 1e-3
     extra = res.extra
+    assert res.strategy == "admm" and extra["algorithm"] == "admm-mccormick"      # the alias says what ran
     assert extra["relaxation_gap"] <= 1e-3
     assert extra["rounds"] >= 2
     # the first-round relaxation bounds the leader's optimum over the declared box
@@ -175,3 +177,10 @@ def test_invalid_option_values(bad: dict) -> None:
     name = next(iter(bad))
     with pytest.raises(StrategyError, match=name):
         ADMM(**bad)
+
+
+def test_specific_names_reject_the_other_algorithms_options() -> None:
+    """``admm-exchange`` has only the 7 options it uses; ``admm-mccormick`` all 15."""
+    with pytest.raises(StrategyError, match=r"'admm-exchange'.*unknown option.*max_rounds"):
+        gamecore.get_strategy("admm-exchange", max_rounds=3)
+    assert gamecore.get_strategy("admm-mccormick", max_rounds=3).options.max_rounds == 3

@@ -149,6 +149,26 @@ def test_truly_unbounded_factor_refused_naming_it() -> None:
     follower = Follower("indifferent", cp.Minimize(price * y), [y >= 0], {"price": price}, {"q": y})
     objective = LeaderObjective("revenue", bilinear=(Bilinear("price", "q"),), sense="max")
     game = Game(Leader([Signal("price", (), 0.0, 1.0)], objectives=[objective]), [follower])
-    with pytest.raises(gamecore.StrategyError, match=r"indifferent.*quantity priced by signal 'price'.*unbounded over "
-                                                     r"the bilevel-feasible set; McCormick envelopes need finite bounds"):
-        gamecore.solve(game, "admm", progress=False)
+    for name in ("admm", "admm-mccormick"):      # the alias runs admm-mccormick, which names itself
+        with pytest.raises(gamecore.StrategyError, match=r"strategy 'admm-mccormick': .*indifferent.*quantity priced by "
+                                                         r"signal 'price'.*unbounded over the bilevel-feasible set; "
+                                                         r"McCormick envelopes need finite bounds"):
+            gamecore.solve(game, name, progress=False)
+
+
+def test_capped_consumer_same_answer_under_the_specific_name() -> None:
+    """``admm-mccormick`` directly: the closed form of :func:`test_capped_consumer_closed_form`,
+    bit-identical to the alias ``admm``."""
+    price = cp.Parameter(2, name="price")
+    d = cp.Variable(2)
+    follower = Follower("capped", cp.Minimize(cp.sum_squares(d) - 10 * cp.sum(d) + price @ d), [d >= 0, d <= price],
+                        {"price": price}, {"demand": d})
+    objective = LeaderObjective("revenue", bilinear=(Bilinear("price", "demand"),), sense="max")
+    game = Game(Leader([Signal("price", (2,), 0.0, 5.0)], objectives=[objective]), [follower])
+    reference = gamecore.Reference("stackelberg", -25.0, {"price": np.array([5.0, 5.0])}, "closed form")
+    plain = gamecore.solve(game, "admm-mccormick", reference=reference, progress=False)
+    alias = gamecore.solve(game, "admm", reference=reference, progress=False)
+    assert plain.status == "converged" and plain.certificate.certified, plain.message
+    assert abs(plain.gap_to_reference) <= 1e-6
+    assert plain.extra["algorithm"] == alias.extra["algorithm"] == "admm-mccormick"
+    assert np.array_equal(plain.signals["price"], alias.signals["price"]) and plain.objective == alias.objective

@@ -28,7 +28,7 @@ from gamecore.result import Result
 from gamecore.strategy import Outcome, SolveContext, Strategy
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-BUILTIN = ("centralized", "subgradient", "bisection", "admm", "nsga-qp")
+BUILTIN = ("centralized", "subgradient", "bisection", "admm", "admm-exchange", "admm-mccormick", "nsga-qp")
 REQUIRED_KEYS = ("case", "strategy", "status", "message", "iterations", "wall_s", "solver_s", "objective",
                  "reference_objective", "gap_to_reference", "certificate", "messages", "signals")
 SMALL = ["--agents", "5", "--periods", "4"]
@@ -187,7 +187,7 @@ def test_parse_value() -> None:
 def test_demo_table_lists_every_market_strategy(runner: CliRunner) -> None:
     res = invoke(runner, "demo", "--agents", "4", "--periods", "4")
     assert res.exit_code == 0, res.output
-    market = [n for n, c in gamecore.available_strategies().items() if c.targets("market")]
+    market = [n for n, c in gamecore.available_strategies(aliases=False).items() if c.targets("market")]
     assert {"centralized", "subgradient", "bisection"} <= set(market)
     text = res.stdout
     first, second = text.index("analytic-market:"), text.index("analytic-stackelberg:")

@@ -28,12 +28,14 @@ import gamecore
 from gamecore import Follower, Game, Leader, MarketCoupling, Signal
 from _two_carrier import CARRIERS, TwoCarrier
 from _two_carrier import build_game as build_two_carrier_game
+from gamecore.registry import is_alias
 from gamecore.relaxations import W_SIGN, envelope_bounds, envelope_rows
 
 PRICE_LOWER, PRICE_UPPER = -200.0, 200.0
 
-MARKET_STRATEGIES = sorted(name for name, cls in gamecore.available_strategies().items()
-                           if cls.targets("market"))
+# gamecore's own strategies only: an installed plug-in is tested by its author (gamecore.testing)
+MARKET_STRATEGIES = sorted(name for name, cls in gamecore.builtin_strategies().items()
+                           if cls.targets("market") and not is_alias(cls))   # admm: runs admm-exchange
 
 
 # =====================================================================================
@@ -257,7 +259,7 @@ def _rel(a: float, b: float) -> float:
 # =====================================================================================
 # Market strategies reach the equilibrium
 # =====================================================================================
-@pytest.mark.parametrize("strategy", [pytest.param(name, marks=pytest.mark.slow) if name == "admm" else name
+@pytest.mark.parametrize("strategy", [pytest.param(name, marks=pytest.mark.slow) if name == "admm-exchange" else name
                                       for name in MARKET_STRATEGIES])                # admm: ≈ 6 s
 def test_market_strategy_reaches_equilibrium(strategy: str) -> None:
     # no shrinking: a failing strategy run may take seconds, and the example is printed anyway
@@ -321,8 +323,9 @@ def test_market_strategy_clears_two_carriers(strategy: str) -> None:
         if strategy == "bisection" and result.status == "max_iter":
             # its price-by-price sweeps converge at a Gauss-Seidel rate that slows as the carriers'
             # cross-elasticities grow: the default budget of 20 sweeps can run out, and the status
-            # says so (never a false "converged"); a larger budget reaches the equilibrium
-            assert "max_sweeps" in result.message and not result.certificate.certified, result.message
+            # says so (never a false "converged": its own rule, residual below its tol 1e-5, did not
+            # hold, even where the certificate's looser 1e-4 does); a larger budget reaches it
+            assert "max_sweeps" in result.message, result.message
             result = gamecore.solve(game, strategy, progress=False, max_sweeps=60, max_iter=2000)
         assert result.status == "converged" and result.certificate.certified, result.message
         prices, demands, supplies = data.closed_form()

@@ -21,7 +21,7 @@ import strategies
 from gamecore.errors import PluginWarning, StrategyError
 from strategies.subgradient import Subgradient, SubgradientOptions
 
-BUILTINS = {"centralized", "subgradient", "bisection", "admm", "nsga-qp"}
+BUILTINS = {"centralized", "subgradient", "bisection", "admm", "admm-exchange", "admm-mccormick", "nsga-qp"}
 GROUP = "gamecore.strategies"
 
 
@@ -53,7 +53,8 @@ def test_entry_points_are_the_only_registry_of_builtins() -> None:
     assert BUILTINS | {"kkt"} <= builtin
     with warnings.catch_warnings():
         warnings.simplefilter("error")          # the built-ins raise no plug-in warning
-        assert set(gamecore.available_strategies()) >= builtin
+        assert set(gamecore.builtin_strategies()) == builtin
+    assert set(gamecore.available_strategies()) >= builtin
 
 
 def test_plugin_shadowing_a_builtin_is_ignored_with_one_warning(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,7 +93,7 @@ def test_broken_plugins_are_skipped_with_a_warning(monkeypatch: pytest.MonkeyPat
 
 
 def test_each_strategy_states_its_equilibrium() -> None:
-    for name, cls in gamecore.available_strategies().items():
+    for name, cls in gamecore.builtin_strategies().items():     # plug-ins: gamecore.testing
         assert cls.equilibrium in ("market", "stackelberg", "both"), name
         assert cls.name == name
 
