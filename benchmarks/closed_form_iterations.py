@@ -17,7 +17,7 @@ import gamecore
 
 
 def run(agents: list[int], periods: int, seed: int) -> pd.DataFrame:
-    registry = gamecore.available_strategies()
+    registry = gamecore.available_strategies(aliases=False)   # admm runs admm-exchange / admm-mccormick
     rows = []
     for case_name in ("analytic-market", "analytic-stackelberg"):
         for n in agents:
