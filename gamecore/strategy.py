@@ -313,6 +313,10 @@ class Strategy(ABC, Generic[Opts]):
         if notion == "market":
             result.objective = cert.welfare_cost
             ref = reference.objective if reference is not None and reference.kind == "market" else bound
+            if game.is_stackelberg:   # evaluated, not optimised: say so
+                result.objectives = game.leader_objectives(signals, reported).tolist()
+                result.message += (f"; the leader's objectives {[o.name for o in game.leader.objectives]} are "
+                                   "evaluated at the market equilibrium (result.objectives), not optimised")
         else:
             result.objectives = game.leader_objectives(signals, reported).tolist()
             result.objective = result.objectives[0]

@@ -84,6 +84,10 @@ def test_market_strategies_clear_the_couplings_of_a_leader_with_objectives(strat
     prices, _, _ = data.closed_form()
     for k, carrier in enumerate(CARRIERS):
         np.testing.assert_allclose(result.signals[f"{carrier}_price"], prices[k], rtol=0, atol=PRICE_ATOL)
+    # the objective is evaluated at the answer (revenue = Σ p_elec · Σ_i elec_i, minimisation form), and said to be
+    revenue = float(np.sum(result.signals["elec_price"] * sum(out["elec"] for out in result.outputs.values())))
+    assert result.objectives == pytest.approx([-revenue], rel=1e-9)
+    assert "objectives ['revenue'] are evaluated at the market equilibrium" in result.message
 
 
 def test_kkt_refuses_a_leader_with_couplings(data) -> None:
