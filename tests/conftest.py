@@ -13,7 +13,7 @@ Hypothesis profiles (select with the environment variable ``HYPOTHESIS_PROFILE``
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Callable, Iterator
 
 import cvxpy as cp
 import numpy as np
@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import gamecore
+import gamecore.registry
 from gamecore import Bilinear, Follower, Game, Leader, LeaderObjective, MarketCoupling, Signal
 
 settings.register_profile(
@@ -134,3 +135,28 @@ def make_monopoly() -> MonopolyFactory:
                     name="monopoly")
 
     return build
+
+
+@pytest.fixture(scope="session")
+def capped_consumer() -> tuple[Game, gamecore.Reference]:
+    """A revenue-maximising leader and one consumer ``min ‖d‖² − 10Σd + p·d`` s.t. ``0 ≤ d ≤ p``
+    (the price caps its own demand: a signal in a follower constraint), prices in [0, 5]², with
+    its closed-form reference p* = 5 per period, revenue 25 (tests/test_admm_general.py derives it)."""
+    price = cp.Parameter(2, name="price")
+    d = cp.Variable(2)
+    follower = Follower("capped", cp.Minimize(cp.sum_squares(d) - 10 * cp.sum(d) + price @ d), [d >= 0, d <= price],
+                        {"price": price}, {"demand": d})
+    objective = LeaderObjective("revenue", bilinear=(Bilinear("price", "demand"),), sense="max")
+    game = Game(Leader([Signal("price", (2,), 0.0, 5.0)], objectives=[objective]), [follower])
+    reference = gamecore.Reference("stackelberg", -25.0, {"price": np.array([5.0, 5.0])}, "closed form")
+    return game, reference
+
+
+# ------------------------------------------------------------------------- plug-ins
+@pytest.fixture
+def fresh_plugin_warnings() -> Iterator[None]:
+    """Each test sees every plug-in warning afresh (they are issued once per process); used by
+    the registry test modules through ``pytestmark = pytest.mark.usefixtures(...)``."""
+    gamecore.registry.clear_plugin_warnings()
+    yield
+    gamecore.registry.clear_plugin_warnings()

@@ -146,17 +146,12 @@ def test_stackelberg_max_iter_and_reproducible() -> None:
     assert np.array_equal(a.signals["price"], b.signals["price"])
 
 
-def test_stackelberg_accepts_signals_in_constraints() -> None:
+def test_stackelberg_accepts_signals_in_constraints(capped_consumer: tuple[Game, gamecore.Reference]) -> None:
     """Signals in a follower's constraints (Bs != 0) are reformulated (t = σ·Bsᵀz products);
     solved against a closed form in tests/test_admm_general.py."""
-    price = cp.Parameter(2, name="price")
-    d = cp.Variable(2)
-    follower = Follower("capped", cp.Minimize(cp.sum_squares(d) - 10 * cp.sum(d) + price @ d), [d >= 0, d <= price],
-                        {"price": price}, {"demand": d})
-    objective = LeaderObjective("profit", bilinear=(Bilinear("price", "demand"),), sense="max")
-    game = Game(Leader([Signal("price", (2,), 0.0, 5.0)], objectives=[objective]), [follower])
+    game, _ = capped_consumer
     ADMM().check(game)
-    block = FollowerRelaxation(follower.name, game.followers[0].program, game.signal_index[0])
+    block = FollowerRelaxation(game.followers[0].name, game.followers[0].program, game.signal_index[0])
     assert block.nK == 2 and block.nJ == 2        # one t product per capped period, one w per priced one
 
 

@@ -75,19 +75,13 @@ def test_rhs_signal_library_problem_solved(name: str) -> None:
     np.testing.assert_allclose(result.signals["x0"], case.reference.signals["x0"], atol=1e-5)
 
 
-def test_capped_consumer_closed_form() -> None:
+def test_capped_consumer_closed_form(capped_consumer: tuple[Game, gamecore.Reference]) -> None:
     """Consumer ``min ‖d‖² − 10Σd + p·d`` s.t. ``0 ≤ d ≤ p`` (the price caps its own demand).
 
     d(p) = min(p, (10 − p)/2): revenue p² on p ≤ 10/3, p(10 − p)/2 above, increasing on
     [0, 5]: p* = 5 per period, revenue 12.5 each, 25 in total.
     """
-    price = cp.Parameter(2, name="price")
-    d = cp.Variable(2)
-    follower = Follower("capped", cp.Minimize(cp.sum_squares(d) - 10 * cp.sum(d) + price @ d), [d >= 0, d <= price],
-                        {"price": price}, {"demand": d})
-    objective = LeaderObjective("revenue", bilinear=(Bilinear("price", "demand"),), sense="max")
-    game = Game(Leader([Signal("price", (2,), 0.0, 5.0)], objectives=[objective]), [follower])
-    reference = gamecore.Reference("stackelberg", -25.0, {"price": np.array([5.0, 5.0])}, "closed form")
+    game, reference = capped_consumer
     result = gamecore.solve(game, "admm", reference=reference, progress=False)
     assert result.status == "converged", result.message
     assert result.certificate.certified
@@ -156,16 +150,10 @@ def test_truly_unbounded_factor_refused_naming_it() -> None:
             gamecore.solve(game, name, progress=False)
 
 
-def test_capped_consumer_same_answer_under_the_specific_name() -> None:
+def test_capped_consumer_same_answer_under_the_specific_name(capped_consumer: tuple[Game, gamecore.Reference]) -> None:
     """``admm-mccormick`` directly: the closed form of :func:`test_capped_consumer_closed_form`,
     bit-identical to the alias ``admm``."""
-    price = cp.Parameter(2, name="price")
-    d = cp.Variable(2)
-    follower = Follower("capped", cp.Minimize(cp.sum_squares(d) - 10 * cp.sum(d) + price @ d), [d >= 0, d <= price],
-                        {"price": price}, {"demand": d})
-    objective = LeaderObjective("revenue", bilinear=(Bilinear("price", "demand"),), sense="max")
-    game = Game(Leader([Signal("price", (2,), 0.0, 5.0)], objectives=[objective]), [follower])
-    reference = gamecore.Reference("stackelberg", -25.0, {"price": np.array([5.0, 5.0])}, "closed form")
+    game, reference = capped_consumer
     plain = gamecore.solve(game, "admm-mccormick", reference=reference, progress=False)
     alias = gamecore.solve(game, "admm", reference=reference, progress=False)
     assert plain.status == "converged" and plain.certificate.certified, plain.message

@@ -29,14 +29,14 @@ from strategies.admm import (
 SHARED = ("max_iter", "rho", "eps_abs", "eps_rel", "balance", "mu", "tau")
 
 
-@pytest.fixture(scope="module")
-def market() -> gamecore.Case:
-    return gamecore.make_case("analytic-market", agents=4, periods=3, seed=0)
+@pytest.fixture
+def market(market_case: gamecore.Case) -> gamecore.Case:
+    return market_case
 
 
-@pytest.fixture(scope="module")
-def stackelberg() -> gamecore.Case:
-    return gamecore.make_case("analytic-stackelberg", agents=3, periods=2, seed=0)
+@pytest.fixture
+def stackelberg(stackelberg_case: gamecore.Case) -> gamecore.Case:
+    return stackelberg_case
 
 
 def _names(cls: type) -> set[str]:

@@ -21,6 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 import gamecore
+from _plugins import add_entry_points
 import gamecore.registry
 from gamecore import cli
 from gamecore.case import Case, CaseParam, CaseSpec, Reference
@@ -58,12 +59,7 @@ def family():
 '''
 
 
-@pytest.fixture(autouse=True)
-def fresh_plugin_warnings() -> Iterator[None]:
-    """Each test sees every plug-in warning afresh (they are issued once per process)."""
-    gamecore.registry.clear_plugin_warnings()
-    yield
-    gamecore.registry.clear_plugin_warnings()
+pytestmark = pytest.mark.usefixtures("fresh_plugin_warnings")
 
 
 @pytest.fixture
@@ -80,12 +76,6 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     yield gamecore_toy_cases
     sys.modules.pop("gamecore_toy_cases", None)
 
-
-def add_entry_points(monkeypatch: pytest.MonkeyPatch, *extra: EntryPoint) -> None:
-    """The registry's scan returns what it returned so far for a group plus ``extra`` ones of it."""
-    real = gamecore.registry.entry_points
-    monkeypatch.setattr(gamecore.registry, "entry_points",
-                        lambda group: [*real(group=group), *(ep for ep in extra if ep.group == group)])
 
 
 def _loaded_after(*statements: str) -> list[list[str]]:

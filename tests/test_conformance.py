@@ -5,13 +5,13 @@ messages; gamecore's own suite sees only the built-ins, never an installed plug-
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from importlib.metadata import EntryPoint
 
 import pytest
 from test_plugin_example import load_example
 
 import gamecore
+from _plugins import add_entry_points
 import gamecore.registry
 from gamecore import StrategyError
 from gamecore.errors import PluginWarning
@@ -31,17 +31,8 @@ GROUP = "gamecore.strategies"
 BUILTIN_CHECKS = [check for name in sorted(gamecore.builtin_strategies()) for check in conformance_tests(name)]
 
 
-@pytest.fixture(autouse=True)
-def fresh_plugin_warnings() -> Iterator[None]:
-    gamecore.registry.clear_plugin_warnings()
-    yield
-    gamecore.registry.clear_plugin_warnings()
+pytestmark = pytest.mark.usefixtures("fresh_plugin_warnings")
 
-
-def add_entry_points(monkeypatch: pytest.MonkeyPatch, *extra: EntryPoint) -> None:
-    real = gamecore.registry.entry_points
-    monkeypatch.setattr(gamecore.registry, "entry_points",
-                        lambda group: [*real(group=group), *(ep for ep in extra if ep.group == group)])
 
 
 @pytest.mark.parametrize("check", BUILTIN_CHECKS, ids=str)

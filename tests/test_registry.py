@@ -9,13 +9,13 @@ from __future__ import annotations
 import sys
 import textwrap
 import warnings
-from collections.abc import Iterator
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import pytest
 
 import gamecore
+from _plugins import add_entry_points
 import gamecore.registry
 import strategies
 from gamecore.errors import PluginWarning, StrategyError
@@ -25,19 +25,8 @@ BUILTINS = {"centralized", "subgradient", "bisection", "admm", "admm-exchange", 
 GROUP = "gamecore.strategies"
 
 
-@pytest.fixture(autouse=True)
-def fresh_plugin_warnings() -> Iterator[None]:
-    """Each test sees every plug-in warning afresh (they are issued once per process)."""
-    gamecore.registry.clear_plugin_warnings()
-    yield
-    gamecore.registry.clear_plugin_warnings()
+pytestmark = pytest.mark.usefixtures("fresh_plugin_warnings")
 
-
-def add_entry_points(monkeypatch: pytest.MonkeyPatch, *extra: EntryPoint) -> None:
-    """The registry's scan returns the installed entry points of a group plus ``extra`` ones of it."""
-    real = gamecore.registry.entry_points
-    monkeypatch.setattr(gamecore.registry, "entry_points",
-                        lambda group: [*real(group=group), *(ep for ep in extra if ep.group == group)])
 
 
 def test_builtins_are_registered_and_declared_as_entry_points() -> None:
