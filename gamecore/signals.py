@@ -24,6 +24,8 @@ class Signal:
         shape: array shape, e.g. ``(T,)`` for one price per period.
         lower, upper: bounds, scalars or arrays broadcastable to ``shape`` (signal units).
         unit: free-text unit, used in tables and plots (e.g. ``"yuan/kWh"``).
+        integer: the signal takes integer values only (a binary signal is an integer signal
+            with bounds 0 and 1). Strategies that search a continuous box refuse such games.
     """
 
     name: str
@@ -31,6 +33,7 @@ class Signal:
     lower: np.ndarray | float = -np.inf
     upper: np.ndarray | float = np.inf
     unit: str = ""
+    integer: bool = False
     lower_array: np.ndarray = field(init=False, repr=False, compare=False)
     upper_array: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -123,6 +126,16 @@ class SignalLayout:
     def unpack(self, vector: np.ndarray) -> dict[str, np.ndarray]:
         vector = np.asarray(vector, dtype=float)
         return {name: vector[self.slices[name]].reshape(sig.shape).copy() for name, sig in self.signals.items()}
+
+    def integer_mask(self) -> np.ndarray:
+        """Boolean mask (flat layout) of the entries that belong to integer signals."""
+        if not self.size:
+            return np.zeros(0, dtype=bool)
+        return np.concatenate([np.full(s.size, s.integer) for s in self.signals.values()])
+
+    @property
+    def has_integer(self) -> bool:
+        return any(s.integer for s in self.signals.values())
 
     def midpoint(self) -> np.ndarray:
         """A starting point: the box midpoint where both bounds are finite, else the finite bound or 0."""

@@ -11,7 +11,6 @@ certificate to :meth:`Strategy.solve` / :meth:`IterativeStrategy.run` here (as p
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from abc import ABC, abstractmethod
@@ -26,6 +25,7 @@ from gamecore.case import Case, Reference
 from gamecore.bounds import BoundOptions, leader_bound
 from gamecore.certificate import Certificate, certify, required_measures
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
+from gamecore.options import build_options, check_max_iter
 from gamecore.game import SUPPLY, Game
 from gamecore.leader import MarketCoupling
 from gamecore.market import (best_supplies, centralized_bound, coupling_balance, price_mask, probe_delta,
@@ -166,6 +166,8 @@ class Strategy(ABC, Generic[Opts]):
     equilibrium: ClassVar[Literal["market", "stackelberg", "both"]]
     summary: ClassVar[str] = ""
     Options: ClassVar[type]
+    #: whether the strategy handles integer (and binary) signals; others refuse such games in ``check``
+    integer_signals: ClassVar[bool] = False
 
     def __init__(self, options: Any = None, **overrides: Any) -> None:
         """Validate the class contract and build the options (both raise :class:`StrategyError`).
@@ -201,6 +203,10 @@ class Strategy(ABC, Generic[Opts]):
         if notion == "stackelberg" and not game.is_stackelberg:
             raise StrategyError(f"strategy '{self.name}' computes Stackelberg equilibria, but the leader of "
                                 f"'{game.name}' has no objective")
+        if game.layout.has_integer and not self.integer_signals:
+            integer = [s.name for s in game.layout.signals.values() if s.integer]
+            raise StrategyError(f"strategy '{self.name}' searches continuous signals; game '{game.name}' has "
+                                f"integer signals {integer} (use a strategy with integer_signals = True)")
 
     @abstractmethod
     def run(self, ctx: SolveContext) -> Outcome:
@@ -423,58 +429,3 @@ def check_contract(cls: type) -> None:
     if not isinstance(getattr(cls, "Options", None), type):
         raise StrategyError(f"strategy '{name}': class attribute Options must be a dataclass type "
                             "(e.g. @dataclass class MyOptions: max_iter: int = 100)")
-
-
-def check_max_iter(strategy: str, options: Any) -> None:
-    """Raise :class:`StrategyError` unless ``options.max_iter`` is an integer ≥ 1 (the
-    iteration budget :meth:`IterativeStrategy.run` needs)."""
-    if not hasattr(options, "max_iter"):
-        raise StrategyError(f"strategy '{strategy}': an IterativeStrategy's Options ({type(options).__name__}) "
-                            "must define max_iter (an integer >= 1, the driver's iteration budget)")
-    value = options.max_iter
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise StrategyError(f"strategy '{strategy}': option max_iter must be an integer >= 1, got {value!r}")
-
-
-def build_options(strategy: str, cls: type, options: Any, overrides: Mapping[str, Any]) -> Any:
-    """Instantiate ``cls`` from an instance/mapping plus keyword overrides, with clear errors.
-
-    ``cls`` must be a dataclass type (:class:`StrategyError` otherwise); errors its
-    ``__post_init__`` raises (TypeError/ValueError) become :class:`StrategyError`.
-    """
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-        raise StrategyError(f"strategy '{strategy}': Options must be a dataclass type "
-                            f"(decorate {getattr(cls, '__name__', cls)!r} with @dataclasses.dataclass)")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    if options is None:
-        base: dict[str, Any] = {}
-    elif isinstance(options, cls):
-        base = dataclasses.asdict(options)
-    elif isinstance(options, Mapping):
-        base = dict(options)
-    else:
-        raise StrategyError(f"strategy '{strategy}': options must be {cls.__name__} or a mapping, "
-                            f"got {type(options).__name__}")
-    base.update(overrides)
-    unknown = sorted(set(base) - set(fields))
-    if unknown:
-        raise StrategyError(f"strategy '{strategy}': unknown option(s) {unknown}; valid options: "
-                            + ", ".join(f"{n} (default {fields[n].default!r})" for n in fields))
-    for key, value in base.items():
-        default = fields[key].default
-        if isinstance(default, bool):
-            if not isinstance(value, (bool, np.bool_)):
-                raise StrategyError(f"strategy '{strategy}': option {key} must be a bool, got {value!r}")
-        elif isinstance(default, (int, float)) and not isinstance(default, bool):
-            number = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-            if not number or not abs(value) < 2 ** 63:    # NaN, ±inf and huge integers fail the bound
-                raise StrategyError(f"strategy '{strategy}': option {key} must be a finite number below 2**63, "
-                                    f"got {value!r}")
-            if isinstance(default, int) and not float(value).is_integer():
-                raise StrategyError(f"strategy '{strategy}': option {key} must be an integer, got {value!r}")
-            if isinstance(default, int):
-                base[key] = int(value)
-    try:
-        return cls(**base)
-    except (TypeError, ValueError) as err:
-        raise StrategyError(f"strategy '{strategy}': {err}") from None
