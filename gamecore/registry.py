@@ -27,6 +27,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from gamecore.case import Case, Reference
+from gamecore.driver import Callback
 from gamecore.errors import PluginWarning, StrategyError
 from gamecore.game import Game
 from gamecore.result import Result
@@ -142,12 +143,14 @@ def get_strategy(name: str, options: Any = None, **overrides: Any) -> Strategy:
 
 def solve(game: Game | Case, strategy: str | Strategy = "admm", *, n_jobs: int = 1, backend: str = "loky",
           progress: bool | None = None, seed: int | None = 0, reference: Reference | None = None,
-          pool: Any = None, bound: Any = None, **options: Any) -> Result:
+          pool: Any = None, bound: Any = None, callback: Callback | None = None, **options: Any) -> Result:
     """Solve ``game`` with ``strategy`` (a registry name or a Strategy object).
 
     Keyword ``options`` go to the strategy's ``Options`` (unknown names raise
     :class:`StrategyError` listing the valid ones). ``bound``: a
-    :class:`~gamecore.bounds.BoundOptions` for the certificate's leader bound.
+    :class:`~gamecore.bounds.BoundOptions` for the certificate's leader bound. ``callback``:
+    called after every iteration of every loop (:class:`~gamecore.driver.IterationInfo`); a
+    truthy return stops that loop.
     """
     if isinstance(strategy, str):
         strategy_obj = get_strategy(strategy, **options)
@@ -158,4 +161,4 @@ def solve(game: Game | Case, strategy: str | Strategy = "admm", *, n_jobs: int =
     else:
         raise StrategyError(f"strategy must be a name or a Strategy instance, got {type(strategy).__name__}")
     return strategy_obj.solve(game, n_jobs=n_jobs, backend=backend, progress=progress, seed=seed,
-                              reference=reference, pool=pool, bound=bound)
+                              reference=reference, pool=pool, bound=bound, callback=callback)

@@ -45,6 +45,10 @@ class Result:
             inside solvers (followers + leader-side programs).
         workers: follower pool workers used; workers_note: why fewer than ``n_jobs`` asked
             for (capped at the followers and CPUs, see :func:`gamecore.pool.plan_workers`), else None.
+        loops: one summary per loop the strategy ran through the driver, in the order they ended (a
+            nested loop before its parent)
+            :meth:`gamecore.driver.LoopRun.summary`: loop path, depth, iterations, status,
+            reason, seconds; the top-level loop's records are ``history``.
         extra: strategy-specific data (e.g. Pareto set of NSGA-III).
     """
 
@@ -71,6 +75,7 @@ class Result:
     certificate_s: float = 0.0
     workers: int = 1
     workers_note: str | None = None
+    loops: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -88,7 +93,7 @@ class Result:
             "certificate": self.certificate.summary(),
             "certificate_detail": self.certificate.to_dict(),
             "messages": self.messages, "floats": self.floats,
-            "workers": self.workers, "workers_note": self.workers_note,
+            "workers": self.workers, "workers_note": self.workers_note, "loops": self.loops,
             "signals": self.signals, "supplies": self.supplies,
             "follower_objectives": self.follower_objectives,
             "extra": self.extra,

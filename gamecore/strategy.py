@@ -24,6 +24,7 @@ from gamecore.canonical import Prox, Response
 from gamecore.case import Case, Reference
 from gamecore.bounds import BoundOptions, leader_bound
 from gamecore.certificate import Certificate, certify, required_measures
+from gamecore.driver import Callback, Driver, MaxIter, Rule
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
 from gamecore.options import build_options, check_max_iter
 from gamecore.game import SUPPLY, Game
@@ -79,19 +80,24 @@ class MarketPoint:
 
 
 class SolveContext:
-    """What a running strategy may use: the game, the follower pool, its options, a seeded RNG.
+    """What a running strategy may use: the game, the follower pool, its options, a seeded RNG
+    and the :class:`~gamecore.driver.Driver` every loop of the strategy runs through
+    (``ctx.driver.run(name, step, until=[...])``: history, progress, the solve's time limit,
+    the user's callback).
 
     Followers are reached only through :meth:`respond` / :meth:`respond_many` (counted);
     the leader's own supply programs through :meth:`supply`.
     """
 
-    def __init__(self, game: Game, pool: FollowerPool, options: Any, seed: int | None, progress: bool) -> None:
+    def __init__(self, game: Game, pool: FollowerPool, options: Any, seed: int | None, progress: bool,
+                 driver: Driver | None = None) -> None:
         self.game = game
         self.pool = pool
         self.options = options
         self.rng = np.random.default_rng(seed)
         self.seed = seed
         self.progress = progress
+        self.driver = driver if driver is not None else Driver(progress=progress)
         self.leader_solver_s = 0.0
 
     def respond(self, signal_vector: np.ndarray, proxes: Sequence[Prox | None] | None = None) -> list[Response]:
@@ -215,7 +221,7 @@ class Strategy(ABC, Generic[Opts]):
     # ------------------------------------------------------------------------ driver
     def solve(self, game: Game | Case, *, n_jobs: int = 1, backend: str = "loky", pool: FollowerPool | None = None,
               progress: bool | None = None, seed: int | None = 0, reference: Reference | None = None,
-              bound: BoundOptions | None = None) -> Result:
+              bound: BoundOptions | None = None, callback: Callback | None = None) -> Result:
         """Solve ``game`` and certify the answer.
 
         Args:
@@ -229,6 +235,11 @@ class Strategy(ABC, Generic[Opts]):
             bound: where the certificate may look for a leader bound when no reference is
                 given (:class:`~gamecore.bounds.BoundOptions`: size/time limit of its own
                 ``kkt`` run, McCormick fallback).
+            callback: called after every iteration of every loop of the strategy with a
+                :class:`~gamecore.driver.IterationInfo`; a truthy return stops that loop.
+
+        The option ``time_limit`` (seconds, when the strategy's ``Options`` has one and it is not
+        None) bounds every loop of the strategy (:class:`~gamecore.driver.Driver`).
         """
         if isinstance(game, Case):
             reference = reference or game.reference
@@ -238,7 +249,9 @@ class Strategy(ABC, Generic[Opts]):
         own_pool = pool is None
         pool = pool or FollowerPool(game, n_jobs=n_jobs, backend=backend)
         show = sys.stderr.isatty() if progress is None else bool(progress)
-        ctx = SolveContext(game, pool, self.options, seed, show)
+        time_limit = getattr(self.options, "time_limit", None)
+        driver = Driver(progress=show, callback=callback, time_limit=time_limit)
+        ctx = SolveContext(game, pool, self.options, seed, show, driver)
         before = pool.stats.snapshot()
         start = time.perf_counter()
         try:
@@ -253,7 +266,8 @@ class Strategy(ABC, Generic[Opts]):
                         message=outcome.message, iterations=outcome.iterations, history=outcome.history,
                         messages=traffic.messages, floats=traffic.floats, wall_s=wall,
                         solver_s=traffic.solver_s + ctx.leader_solver_s, workers=pool.workers,
-                        workers_note=pool.note, extra=outcome.extra)
+                        workers_note=pool.note, extra=outcome.extra,
+                        loops=[run.summary() for run in driver.runs])
         result.certificate = Certificate(required=required_measures(game, result.equilibrium),  # type: ignore[arg-type]
                                          notion=result.equilibrium)  # type: ignore[arg-type]
         if outcome.status != "failed":
@@ -371,24 +385,21 @@ class IterativeStrategy(Strategy[Opts]):
     def run(self, ctx: SolveContext) -> Outcome:
         max_iter = int(ctx.options.max_iter)
         state = self.initialize(ctx)
-        history: list[dict[str, Any]] = []
-        status: Status = "max_iter"
-        iterations = 0
-        with tqdm(total=max_iter, desc=self.name, disable=not ctx.progress, leave=False) as bar:
-            for iterations in range(1, max_iter + 1):
-                state = self.step(ctx, state)
-                entry = {"iteration": iterations, **self.record(ctx, state)}
-                history.append(entry)
-                bar.update(1)
-                if self.converged(ctx, state):
-                    status = "converged"
-                    break
+
+        def step(_: int) -> dict[str, Any]:
+            nonlocal state
+            state = self.step(ctx, state)
+            return self.record(ctx, state)
+
+        loop = ctx.driver.run(self.name, step, until=[Rule(lambda _: self.converged(ctx, state)), MaxIter(max_iter)])
         outcome = self.outcome(ctx, state)
-        outcome.iterations = iterations
-        outcome.history = history
-        if status == "max_iter":
+        outcome.iterations = loop.iterations
+        outcome.history = loop.history
+        if not loop.converged:
             outcome.status = "max_iter"
-            outcome.message = f"stopped at max_iter={max_iter} before the stopping rule held; " + outcome.message
+            before = "before the stopping rule held; "
+            outcome.message = (f"stopped at max_iter={max_iter} {before}" if isinstance(loop.stopped_by, MaxIter)
+                               else f"{loop.reason} after {loop.iterations} iterations {before}") + outcome.message
         # else: the strategy's own outcome() decides (``"converged"``, or ``"max_iter"`` when it
         # stopped on a budget of its own, e.g. ADMM's outer rounds)
         return outcome

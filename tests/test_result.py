@@ -15,7 +15,7 @@ from gamecore import Follower, Game
 DOCUMENTED_KEYS = {
     "game", "strategy", "equilibrium", "status", "message", "iterations", "wall_s", "solver_s", "certificate_s",
     "objective", "objectives", "reference_objective", "gap_to_reference", "certificate", "certificate_detail",
-    "messages", "floats", "workers", "workers_note", "signals", "supplies", "follower_objectives", "extra", "outputs",
+    "messages", "floats", "workers", "workers_note", "loops", "signals", "supplies", "follower_objectives", "extra", "outputs",
 }
 CERTIFICATE_KEYS = {"best_response_gap", "follower_infeasibility", "coupling_residual", "duality_gap",
                     "leader_violation", "optimistic_gap", "leader_regret", "certified"}
