@@ -46,7 +46,7 @@ class Result:
         workers: follower pool workers used; workers_note: why fewer than ``n_jobs`` asked
             for (capped at the followers and CPUs, see :func:`gamecore.pool.plan_workers`), else None.
         loops: one summary per loop the strategy ran through the driver, in the order they ended (a
-            nested loop before its parent)
+            nested loop before its parent):
             :meth:`gamecore.driver.LoopRun.summary`: loop path, depth, iterations, status,
             reason, seconds; the top-level loop's records are ``history``.
         extra: strategy-specific data (e.g. Pareto set of NSGA-III).
