@@ -14,19 +14,17 @@ from typing import Any
 import numpy as np
 
 from gamecore import IterativeStrategy, MarketPoint, Outcome, SolveContext
+from gamecore.options import option, time_limit_option
 
 
 @dataclass
 class FixedStepOptions:
     """``tol``: relative coupling residual at which to stop (the certificate's measure)."""
-    max_iter: int = 500
-    tol: float = 1e-6
-    damping: float = 0.5
-    step: float = 0.0           # price units per output unit; 0 = damping / probed slope
-
-    def __post_init__(self) -> None:
-        if self.max_iter < 1 or not 0 < self.tol < 1 or not 0 < self.damping <= 1 or self.step < 0:
-            raise ValueError(f"invalid options {self}")    # the driver reports a StrategyError
+    max_iter: int = option(500, doc="iterations (one pool call each)", ge=1)
+    tol: float = option(1e-6, doc="relative coupling residual at which to stop", gt=0, lt=1)
+    damping: float = option(0.5, doc="fraction of the probed step 1 / L̂ taken", gt=0, le=1)
+    step: float = option(0.0, doc="fixed step; 0 = damping / probed slope", ge=0, unit="price units per output unit")
+    time_limit: float | None = time_limit_option()    # read by the driver
 
 
 class FixedStep(IterativeStrategy[FixedStepOptions]):

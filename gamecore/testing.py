@@ -27,7 +27,9 @@ periods):
   ``get_strategy(name).options`` equals the defaults.
 * ``options``: an unknown option, options of the wrong type and (for an
   :class:`~gamecore.IterativeStrategy`) ``max_iter=0`` raise :class:`~gamecore.StrategyError`
-  at construction; an ``Options`` instance and a mapping are both accepted.
+  at construction, and so does a value just outside every range or choice list declared with
+  :func:`gamecore.options.option` (the error naming the option); an ``Options`` instance and a
+  mapping are both accepted.
 * ``market-closed-form`` (strategies that compute market equilibria): ``status ==
   "converged"``, a certified answer, clearing prices within ``rtol=1e-3`` of the closed
   form and ``|gap_to_reference| ≤ 1e-4``.
@@ -43,6 +45,7 @@ periods):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from gamecore.errors import StrategyError
+from gamecore.options import describe_options
 from gamecore.strategy import EQUILIBRIA, IterativeStrategy, Strategy
 
 #: every check, in the order they run; those that do not apply to a strategy are left out
@@ -150,10 +154,13 @@ def _same(a: Any, b: Any) -> bool:
                else getattr(a, f.name) == getattr(b, f.name) for f in dataclasses.fields(a))
 
 
-def _expect_strategy_error(build: Callable[[], Any], what: str, label: str) -> None:
+def _expect_strategy_error(build: Callable[[], Any], what: str, label: str, naming: str = "") -> None:
+    """``build()`` must raise :class:`StrategyError` (whose message contains ``naming``, if given)."""
     try:
         build()
-    except StrategyError:
+    except StrategyError as err:
+        if naming not in str(err):
+            raise AssertionError(f"{label}: the error for {what} does not name {naming!r}: {err}") from err
         return
     except Exception as err:  # reported as the wrong exception
         raise AssertionError(f"{label}: {what} raised {type(err).__name__} ({err}), expected StrategyError") from err
@@ -200,7 +207,11 @@ def check_options(target: Target) -> str:
     if issubclass(cls, IterativeStrategy):
         _expect_strategy_error(lambda: cls(max_iter=0), "max_iter=0", label)
         done += ", max_iter=0 refused"
-    return done
+    outside = [(info.name, value, info.range) for info in describe_options(cls.Options) for value in info.invalid]
+    for name, value, accepted in outside:       # one value just outside every declared bound / choice list
+        _expect_strategy_error(functools.partial(cls, **{name: value}), f"{name}={value!r} (accepted: {accepted})",
+                               label, naming=f"option {name}")
+    return done + f", {len(outside)} values just outside the declared ranges refused"
 
 
 def _solve(target: Target, notion: str) -> tuple[Any, Any]:

@@ -9,22 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gamecore.centralized import prices_outside_box, solve_centralized
+from gamecore.options import option, time_limit_option
 from gamecore.strategy import Outcome, SolveContext, Strategy
 
 
 @dataclass
 class CentralizedOptions:
-    """Clarabel's relative/absolute gap and feasibility tolerance for the stacked problem.
+    """``tol``: Clarabel's relative/absolute duality gap and feasibility tolerance for the stacked
+    problem (Clarabel's own stopping rule; no ``max_iter``: Clarabel's iteration cap applies).
 
     1e-10 (tighter than Clarabel's default 1e-8): the objective of a 1000-follower problem is
     accurate at 1e-8, but individual followers' parts are not (best-response gaps ~1e-5).
     """
 
-    tol: float = 1e-10
-
-    def __post_init__(self) -> None:
-        if not 0 < self.tol < 1:
-            raise ValueError(f"tol must be in (0, 1), got {self.tol}")
+    tol: float = option(1e-10, doc="Clarabel's gap and feasibility tolerance", gt=0, lt=1)
+    time_limit: float | None = time_limit_option()
 
 
 class Centralized(Strategy[CentralizedOptions]):

@@ -28,35 +28,24 @@ from gamecore.errors import StrategyError
 from gamecore.game import Game
 from gamecore.kkt import KKTModel, kkt_applicable
 from gamecore.optimistic import optimistic_selection
+from gamecore.options import option
 from gamecore.strategy import Outcome, SolveContext, Strategy
 
 
 @dataclass
 class KKTOptions:
-    """Options of ``kkt``.
+    """Options of ``kkt``. No ``tol``: SCIP stops when the relative gap between incumbent and
+    proven bound is within ``mip_gap`` (status ``converged``) or at ``time_limit``.
 
-    Attributes:
-        time_limit: seconds SCIP may spend (> 0); nothing runs without a limit.
-        mip_gap: relative optimality gap at which SCIP stops (proven optimal within it).
-        feastol: SCIP's feasibility tolerance.
-        objective: index of the leader objective minimised (several objectives: one scalar
-            objective per run, e.g. for ε-constraint or weighted-sum points).
+    ``time_limit`` is a number of seconds, never None: SCIP always runs with a limit.
     """
 
-    time_limit: float = 300.0
-    mip_gap: float = 1e-9
-    feastol: float = 1e-7
-    objective: int = 0
-
-    def __post_init__(self) -> None:
-        if not self.time_limit > 0:
-            raise ValueError(f"time_limit must be > 0 seconds, got {self.time_limit}")
-        if not 0 <= self.mip_gap < 1:
-            raise ValueError(f"mip_gap must be in [0, 1), got {self.mip_gap}")
-        if not 0 < self.feastol < 1e-3:
-            raise ValueError(f"feastol must be in (0, 1e-3), got {self.feastol}")
-        if self.objective < 0:
-            raise ValueError(f"objective must be a non-negative index, got {self.objective}")
+    time_limit: float = option(300.0, doc="wall time SCIP may spend", gt=0, unit="s")
+    mip_gap: float = option(1e-9, doc="relative optimality gap at which SCIP stops (proven optimal within it)",
+                            ge=0, lt=1)
+    feastol: float = option(1e-7, doc="SCIP's feasibility tolerance", gt=0, lt=1e-3)
+    objective: int = option(0, doc="index of the leader objective minimised (one scalar objective per run, "
+                                   "e.g. for ε-constraint or weighted-sum points)", ge=0)
 
 
 class KKT(Strategy[KKTOptions]):

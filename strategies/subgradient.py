@@ -28,25 +28,21 @@ from typing import Any
 import numpy as np
 
 from gamecore.market import dual_value
+from gamecore.options import option, time_limit_option
 from gamecore.strategy import IterativeStrategy, MarketPoint, Outcome, SolveContext
 
 
 @dataclass
 class SubgradientOptions:
-    max_iter: int = 5000
-    tol: float = 1e-5
-    step_rule: str = "constant"
-    step_size: float = 0.0
+    """``tol``: relative coupling residual (the certificate's ``coupling_residual``) at which to stop."""
 
-    def __post_init__(self) -> None:
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
-        if not 0 < self.tol < 1:
-            raise ValueError(f"tol must be in (0, 1), got {self.tol}")
-        if self.step_rule not in ("constant", "diminishing"):
-            raise ValueError(f"step_rule must be 'constant' or 'diminishing', got {self.step_rule!r}")
-        if self.step_size < 0:
-            raise ValueError(f"step_size must be >= 0 (0 = automatic), got {self.step_size}")
+    max_iter: int = option(5000, doc="iterations (one pool call each)", ge=1)
+    tol: float = option(1e-5, doc="relative coupling residual at which to stop", gt=0, lt=1)
+    step_rule: str = option("constant", doc="'constant': α_k = α; 'diminishing': α_k = α / sqrt(k)",
+                            choices=("constant", "diminishing"))
+    step_size: float = option(0.0, doc="α; 0 = 1 / probed slope, halved on overshoot", ge=0,
+                              unit="price units per output unit")
+    time_limit: float | None = time_limit_option()
 
 
 @dataclass

@@ -175,7 +175,7 @@ def test_invalid_option_values(bad: dict) -> None:
 
 
 def test_specific_names_reject_the_other_algorithms_options() -> None:
-    """``admm-exchange`` has only the 7 options it uses; ``admm-mccormick`` all 15."""
+    """``admm-exchange`` has only the 8 options it uses; ``admm-mccormick`` all 16."""
     with pytest.raises(StrategyError, match=r"'admm-exchange'.*unknown option.*max_rounds"):
         gamecore.get_strategy("admm-exchange", max_rounds=3)
     assert gamecore.get_strategy("admm-mccormick", max_rounds=3).options.max_rounds == 3

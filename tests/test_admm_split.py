@@ -26,7 +26,7 @@ from strategies.admm import (
     McCormickOptions,
 )
 
-SHARED = ("max_iter", "rho", "eps_abs", "eps_rel", "balance", "mu", "tau")
+SHARED = ("max_iter", "rho", "eps_abs", "eps_rel", "balance", "mu", "tau", "time_limit")
 
 
 @pytest.fixture

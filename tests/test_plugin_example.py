@@ -68,7 +68,7 @@ def test_fixed_step_example_options() -> None:
     case = gamecore.make_case("analytic-market", agents=4, periods=3, seed=3)
     short = FixedStep(max_iter=3).solve(case, progress=False)
     assert short.status == "max_iter" and short.iterations == 3 and "max_iter=3" in short.message
-    with pytest.raises(StrategyError, match="invalid options"):
+    with pytest.raises(StrategyError, match=r"'fixed-step': option damping must be in \(0, 1\]"):
         FixedStep(damping=1.5)
     with pytest.raises(StrategyError, match="unknown option"):
         FixedStep(alpha=0.1)

@@ -12,6 +12,7 @@ import typer
 
 from gamecore.errors import StrategyError
 from gamecore.jsonable import dumps
+from gamecore.options import guess_value, parse_option_text
 
 #: certificate fields, in display order, with short column labels and long names
 CERTIFICATE_FIELDS: tuple[tuple[str, str], ...] = (
@@ -38,25 +39,24 @@ def flag(help_text: str, *names: str) -> Any:
 
 
 def parse_value(text: str) -> bool | int | float | str:
-    """Parse an option value: ``true``/``false`` -> bool, then int, then float, else the string."""
-    lowered = text.strip().lower()
-    if lowered in ("true", "yes", "on"):
-        return True
-    if lowered in ("false", "no", "off"):
-        return False
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
+    """Untyped option text -> value (:func:`gamecore.options.guess_value`: ``true``/``false`` ->
+    bool, then int, then float, else the string). Strategy options are typed by their field
+    instead: :func:`parse_options` with the ``Options`` class."""
+    return guess_value(text)
 
 
-def parse_options(items: Sequence[str]) -> dict[str, Any]:
+def parse_options(items: Sequence[str], options_cls: type | None = None, strategy: str | None = None
+                  ) -> dict[str, Any]:
     """``["max_iter=50", "tol=1e-6"]`` -> ``{"max_iter": 50, "tol": 1e-06}`` (``-`` in keys -> ``_``).
 
+    With ``options_cls`` (a strategy's ``Options`` dataclass) each value is parsed and validated
+    by its field (:func:`gamecore.options.parse_option_text`: ``-O polish=false``,
+    ``-O time_limit=none``...; ``strategy`` names the strategy in errors); without it, values
+    are guessed from the text (:func:`parse_value`).
+
     Raises:
-        StrategyError: an item without ``=`` or with an empty key, or a key given twice.
+        StrategyError: an item without ``=`` or with an empty key, a key given twice, and with
+            ``options_cls`` an unknown option or a value its field refuses.
     """
     options: dict[str, Any] = {}
     for item in items:
@@ -66,7 +66,8 @@ def parse_options(items: Sequence[str]) -> dict[str, Any]:
             raise StrategyError(f"--option expects key=value, got {item!r}")
         if key in options:
             raise StrategyError(f"--option {key} given twice")
-        options[key] = parse_value(value.strip())
+        options[key] = (parse_value(value.strip()) if options_cls is None
+                        else parse_option_text(options_cls, key, value, strategy=strategy))
     return options
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import tempfile
@@ -56,7 +57,9 @@ def solve_command(
     as_json: bool = flag("print one JSON object instead of the summary", "--json"),
     quiet: bool = flag("no progress bar", "--quiet", "-q"),
     option: list[str] | None = typer.Option(None, "--option", "-O", metavar="KEY=VALUE",
-                                               help="strategy option (repeatable), e.g. -O max_iter=200 -O tol=1e-6"),
+                                               help="strategy option (repeatable), e.g. -O max_iter=200 -O tol=1e-6 "
+                                                    "-O time_limit=none; `gamecore strategies NAME` lists a "
+                                                    "strategy's options with their types and ranges"),
     param: list[str] | None = typer.Option(None, "--param", "-P", metavar="KEY=VALUE",
                                               help="case parameter (repeatable; see `gamecore cases`), "
                                                    "e.g. --param cap_margin=1.5"),
@@ -106,12 +109,15 @@ def check_solve_usage(case: str, n_jobs: int, backend: str, scheduler: str | Non
 
 def build_solve(case: str, strategy: str, agents: int | None, periods: int | None, seed: int, backend: str,
                 option: Sequence[str], param: Sequence[str] = ()) -> tuple[Strategy, Case]:
-    """The strategy (with its ``--option`` values) and the case built with its ``--param`` values;
+    """The strategy (with its ``--option`` values, parsed and checked by the fields of its ``Options``:
+    :func:`gamecore.options.parse_option_text`) and the case built with its ``--param`` values;
     exit 2 on any :class:`GameError` / ``ValueError`` (bad backend, option or case parameter,
     strategy not applicable)."""
     try:
         check_backend(backend)
-        strategy_obj = cli.get_strategy(strategy, **parse_options(option))
+        options_cls = getattr(cli.available_strategies().get(strategy), "Options", None)
+        typed = options_cls if isinstance(options_cls, type) and dataclasses.is_dataclass(options_cls) else None
+        strategy_obj = cli.get_strategy(strategy, **parse_options(option, typed, strategy))
         params = case_spec(case).parse_params(parse_case_params(param))
         built = cli.make_case(case, agents, periods, seed, **params)
         strategy_obj.check(built.game)
