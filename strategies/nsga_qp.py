@@ -34,7 +34,11 @@ leader's objectives (minimisation form) and constraints at those responses.
 * **Termination**: at most ``max_iter`` generations (one generation = one iteration), or the
   stall rule: the best objective (several objectives: every entry of the population's ideal
   point) improved by less than ``tol`` relative (``Δ / max(1, |f|)``) over the last
-  ``stall_window`` generations.
+  ``stall_window`` generations (or no new distinct individual is left to evaluate, a tiny box).
+  Both loops (``"generations"``, then ``"polish"``) run through the solve's driver
+  (``ctx.driver``, :mod:`gamecore.driver`): the solve's ``time_limit`` and the user's callback
+  can stop either; stopped generations still hand their best individual to the polish (which
+  runs no iteration once the deadline has passed), and the result says why it stopped.
 * **Polish** (``polish=True``, single objective only): a derivative-free local search for
   piecewise-smooth objectives with kinks and jumps (the leader's objective through the
   followers' responses is one): a batched pattern search in normalised coordinates
@@ -67,15 +71,19 @@ leader's objectives (minimisation form) and constraints at those responses.
   would move it off the returned front). Tie-breaking uses the first objective.
 
 Status: ``converged`` when the stall rule held and the polish (if any) ended by its own
-stopping rules rather than ``polish_max_iter``; ``max_iter`` otherwise; ``failed`` when no
-individual had every follower feasible and the leader's constraints met. When every signal
+stopping rules rather than ``polish_max_iter`` (read from the two loops' ``LoopRun.status``);
+``max_iter`` otherwise (also when the time limit or the callback stopped a loop; the message
+gives the driver's reason); ``failed`` when no individual had every follower feasible and the
+leader's constraints met, or when the time limit had passed before the first generation. When every signal
 is fixed by its bounds, the one point is evaluated (no GA) and ``converged`` if feasible. The driver then
 certifies the answer (optimistic gap, leader regret against a bound, leader violation) and
 downgrades an uncertified ``converged``. Seeded from the solve's seed: the same seed gives
 the same result. History: one row per generation (``phase="ga"``: best objective(s), front
 size, population diversity = mean standard deviation of the normalised signals, cumulative
 evaluations and failures, best/chosen signals) and one per polish iteration
-(``phase="polish"``: best objective, step, active starts, cumulative evaluations, signals).
+(``phase="polish"``: ``polish_iteration``, best objective, step, active starts, cumulative
+evaluations, signals); ``iteration`` counts on across both (a polish row's is the number of
+generations plus its ``polish_iteration``). ``Result.loops`` lists both loops.
 ``extra``: ``evaluations`` (GA), ``polish_evaluations``, ``pool_calls`` (one per generation
 and one per polish iteration), failures, ``tie_broken_followers``, ``leader_model`` (exact
 or fallback), ``ga_objective`` / ``polished_objective``, ``response_selection`` (how the
@@ -98,13 +106,14 @@ from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 from pymoo.util.ref_dirs import get_reference_directions
-from tqdm.auto import tqdm
 
 from gamecore.canonical import Response
+from gamecore.driver import LoopRun, MaxIter, Rule
 from gamecore.errors import ResourceLimitError, StrategyError
 from gamecore.game import Game
 from gamecore.limits import check_memory
 from gamecore.optimistic import LeaderModel, optimistic_selection, outputs_unique
+from gamecore.options import option, time_limit_option
 from gamecore.strategy import Outcome, SolveContext, Strategy, refuse_market_couplings
 
 #: leader-constraint violation (relative) below which an individual counts as feasible
@@ -127,72 +136,32 @@ MEMORY_PER_ARCHIVED_SIGNAL = 8  # bytes per individual per generation per signal
 
 @dataclass
 class NSGAQPOptions:
-    """Options of ``nsga-qp``.
+    """Options of ``nsga-qp``. ``tol``: the stall rule's threshold on the relative improvement
+    ``Δ / max(1, |f|)`` of the best objective(s) over the last ``stall_window`` generations."""
 
-    Attributes:
-        max_iter: maximum number of generations (iterations).
-        pop_size: population size; 0 = automatic (``clip(n_var, 20, 50)``, and at least the
-            number of reference directions for several objectives, rounded up to a multiple of 4).
-        tol: stall rule threshold on the relative improvement of the best objective(s).
-        stall_window: number of generations the stall rule looks back.
-        partitions: Das–Dennis partitions per objective for NSGA-III's reference directions.
-        crossover_eta, crossover_prob: SBX distribution index and probability.
-        mutation_eta: polynomial mutation distribution index.
-        polish: refine the best individuals by the batched pattern search (single objective only).
-        polish_max_iter: maximum polish iterations (one pool call each).
-        polish_starts: number of distinct best individuals the polish starts from.
-        polish_step: first pattern step (fraction of each signal's range); 0 = automatic.
-        polish_step_tol: a start ends when its step falls below this (fraction of the range).
-        polish_shrink: factor applied to the step after an unsuccessful iteration.
-        polish_tol: a start also ends when its objective improved by less than this (relative)
-            over the last ``stall_window`` polish iterations.
-    """
-
-    max_iter: int = 200
-    pop_size: int = 0
-    tol: float = 1e-3
-    stall_window: int = 10
-    partitions: int = 12
-    crossover_eta: float = 15.0
-    crossover_prob: float = 0.9
-    mutation_eta: float = 20.0
-    polish: bool = True
-    polish_max_iter: int = 300
-    polish_starts: int = 3
-    polish_step: float = 0.0
-    polish_step_tol: float = 1e-7
-    polish_shrink: float = 0.5
-    polish_tol: float = 1e-7
-
-    def __post_init__(self) -> None:
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter (generations) must be >= 1, got {self.max_iter}")
-        if self.pop_size != 0 and self.pop_size < 4:
-            raise ValueError(f"pop_size must be 0 (automatic) or >= 4, got {self.pop_size}")
-        if not 0 <= self.tol < 1:
-            raise ValueError(f"tol must be in [0, 1), got {self.tol}")
-        if self.stall_window < 1:
-            raise ValueError(f"stall_window must be >= 1, got {self.stall_window}")
-        if self.partitions < 1:
-            raise ValueError(f"partitions must be >= 1, got {self.partitions}")
-        if self.crossover_eta <= 0 or self.mutation_eta <= 0:
-            raise ValueError(f"crossover_eta and mutation_eta must be > 0, got {self.crossover_eta}, "
-                             f"{self.mutation_eta}")
-        if not 0 <= self.crossover_prob <= 1:
-            raise ValueError(f"crossover_prob must be in [0, 1], got {self.crossover_prob}")
-        if self.polish_max_iter < 1:
-            raise ValueError(f"polish_max_iter must be >= 1, got {self.polish_max_iter}")
-        if self.polish_starts < 1:
-            raise ValueError(f"polish_starts must be >= 1, got {self.polish_starts}")
-        if not 0 <= self.polish_step <= 0.5:
-            raise ValueError(f"polish_step must be in [0, 0.5] (0 = automatic), got {self.polish_step}")
-        if not 0 < self.polish_step_tol < 0.01:
-            raise ValueError(f"polish_step_tol must be in (0, 0.01) (fraction of the signal range), "
-                             f"got {self.polish_step_tol}")
-        if not 0 < self.polish_shrink < 1:
-            raise ValueError(f"polish_shrink must be in (0, 1), got {self.polish_shrink}")
-        if not 0 <= self.polish_tol < 1:
-            raise ValueError(f"polish_tol must be in [0, 1), got {self.polish_tol}")
+    max_iter: int = option(200, doc="generations (iterations) at most", ge=1)
+    pop_size: int = option(0, doc="population size; 0 = automatic (clip(n_var, 20, 50), at least the number of "
+                                  "reference directions for several objectives, rounded up to a multiple of 4)",
+                           ge=4, also=(0,))
+    tol: float = option(1e-3, doc="stall rule: relative improvement of the best objective(s) below which the GA "
+                                  "stops", ge=0, lt=1)
+    stall_window: int = option(10, doc="generations (and polish iterations) the stall rules look back", ge=1)
+    partitions: int = option(12, doc="Das–Dennis partitions per objective for NSGA-III's reference directions",
+                             ge=1)
+    crossover_eta: float = option(15.0, doc="SBX crossover distribution index", gt=0)
+    crossover_prob: float = option(0.9, doc="SBX crossover probability", ge=0, le=1)
+    mutation_eta: float = option(20.0, doc="polynomial mutation distribution index", gt=0)
+    polish: bool = option(True, doc="refine the best individuals by the batched pattern search (single objective)")
+    polish_max_iter: int = option(300, doc="polish iterations (one pool call each) at most", ge=1)
+    polish_starts: int = option(3, doc="distinct best individuals the polish starts from", ge=1)
+    polish_step: float = option(0.0, doc="first pattern step (fraction of each signal's range); 0 = automatic",
+                                ge=0, le=0.5)
+    polish_step_tol: float = option(1e-7, doc="a start ends when its step falls below this (fraction of the "
+                                              "signal range)", gt=0, lt=0.01)
+    polish_shrink: float = option(0.5, doc="factor applied to the step after an unsuccessful iteration", gt=0, lt=1)
+    polish_tol: float = option(1e-7, doc="a start also ends when its objective improved by less than this "
+                                         "(relative) over the last stall_window polish iterations", ge=0, lt=1)
+    time_limit: float | None = time_limit_option()
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -309,7 +278,11 @@ class _SignalProblem(Problem):
 
 @dataclass
 class _Run:
-    """State of the GA loop after it ended."""
+    """State of the GA loop (``ctx.driver``'s ``"generations"`` loop) while it runs and after it ended.
+
+    ``stalled``: the loop ended by its own rules (the stall rule, or no new distinct individual
+    left to evaluate), not by ``max_iter``, the solve's time limit or the callback; ``loop``: the
+    driver's record of the loop (status, reason)."""
 
     algorithm: Algorithm
     pop_size: int
@@ -317,6 +290,10 @@ class _Run:
     generations: int = 0
     stalled: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
+    loop: LoopRun | None = None
+    pending: Any = None            # the next generation's offspring, asked ahead of its iteration
+    stall_held: bool = False       # the stall rule held after the last generation
+    exhausted: bool = False        # the next generation has no new distinct individual
 
 
 # ----------------------------------------------------------------------------- strategy
@@ -378,6 +355,12 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         if np.all(ctx.game.layout.upper() <= ctx.game.layout.lower()):
             return self._fixed(ctx, evaluator)
         run = self._evolve(ctx, evaluator)
+        if run.generations == 0:     # the solve's time limit had passed before the first generation
+            extra0: dict[str, Any] = {"algorithm": "NSGA-II" if evaluator.n_obj == 1 else "NSGA-III",
+                                      "pop_size": run.pop_size, "generations": 0, "polish_iterations": 0}
+            extra0.update(_counters_dict(counters))
+            return Outcome("failed", f"no generation ran: {run.loop.reason}", 0,
+                           np.full(ctx.game.layout.size, np.nan), extra=extra0)
         X, F, _ = _front(run.algorithm)
         extra: dict[str, Any] = {"algorithm": "NSGA-II" if evaluator.n_obj == 1 else "NSGA-III",
                                  "pop_size": run.pop_size, "generations": run.generations, "polish_iterations": 0,
@@ -390,13 +373,12 @@ class NSGAQP(Strategy[NSGAQPOptions]):
             extra.update(_counters_dict(counters))
             what = ("every follower feasible and the leader's constraints met" if ctx.game.has_leader_constraints
                     else "every follower feasible")
-            return Outcome("failed", f"no individual in {run.generations} generations had {what} "
+            stop = "" if run.stalled or isinstance(run.loop.stopped_by, MaxIter) else f" (stopped: {run.loop.reason})"
+            return Outcome("failed", f"no individual in {run.generations} generations{stop} had {what} "
                            f"({counters.failed_evaluations} of {counters.evaluations} evaluations had a failing "
                            f"follower; by follower: {counters.failures_by_follower})", run.generations,
                            np.full(ctx.game.layout.size, np.nan), history=run.history, extra=extra)
-        ga_msg = (f"stall rule held after {run.generations} generations (relative improvement < {opts.tol:g} "
-                  f"over {opts.stall_window})" if run.stalled
-                  else f"{run.generations} generations (max_iter) without the stall rule")
+        ga_msg = _ga_message(run, opts)
         if evaluator.n_obj == 1:
             vector, ok, message = self._single(ctx, evaluator, run, X, F, extra)
         else:
@@ -428,7 +410,9 @@ class NSGAQP(Strategy[NSGAQPOptions]):
                        vector, responses=responses, extra=extra)
 
     def _evolve(self, ctx: SolveContext, evaluator: _Evaluator) -> _Run:
-        """The ask / evaluate (one pool call) / tell loop, until the stall rule or ``max_iter``."""
+        """The ask / evaluate (one pool call) / tell loop, run by ``ctx.driver`` as the loop
+        ``"generations"``: until the stall rule, no new distinct individual, ``max_iter``, or the
+        solve's time limit / the user's callback (then ``run.stalled`` is False)."""
         opts: NSGAQPOptions = ctx.options
         lower, upper = ctx.game.layout.lower(), ctx.game.layout.upper()
         pop_size, ref_dirs = _sizes(opts, evaluator.n_obj, lower.size)
@@ -438,25 +422,34 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         algorithm.setup(problem, termination=NoTermination(), seed=seed, verbose=False)
         run = _Run(algorithm, pop_size, 0 if ref_dirs is None else len(ref_dirs))
         bests: list[np.ndarray] = []
-        with tqdm(total=opts.max_iter, desc=self.name, disable=not ctx.progress, leave=False) as bar:
-            for generation in range(1, opts.max_iter + 1):
-                pop = algorithm.ask()
-                if pop is None or len(pop) == 0:   # no new distinct individual (a tiny box): nothing left to try
-                    run.stalled = generation > 1
-                    break
-                algorithm.evaluator.eval(problem, pop)
-                algorithm.tell(infills=pop)
-                run.generations = generation
-                X, F, front = _front(algorithm)
-                best = F.min(axis=0) if len(F) else np.full(evaluator.n_obj, np.inf)
-                bests.append(best)
-                chosen = _choose(F) if len(F) else None
-                run.history.append(_ga_row(generation, best, algorithm, front, X, chosen, lower, upper,
-                                           evaluator.counters))
-                bar.update(1)
-                if _stalled(bests, opts.stall_window, opts.tol):
-                    run.stalled = True
-                    break
+
+        def step(generation: int) -> dict[str, Any]:
+            # the first generation asks here (the initial sample: never empty); later ones were
+            # asked at the end of the previous generation, so that an empty one stops the loop
+            pop = run.pending if run.pending is not None else algorithm.ask()
+            run.pending = None
+            algorithm.evaluator.eval(problem, pop)
+            algorithm.tell(infills=pop)
+            run.generations = generation
+            X, F, front = _front(algorithm)
+            best = F.min(axis=0) if len(F) else np.full(evaluator.n_obj, np.inf)
+            bests.append(best)
+            chosen = _choose(F) if len(F) else None
+            run.stall_held = _stalled(bests, opts.stall_window, opts.tol)
+            if not run.stall_held and generation < opts.max_iter:
+                # ask the next generation now (same ask / evaluate / tell order as one loop body):
+                # no new distinct individual (a tiny box) leaves nothing to try
+                run.pending = algorithm.ask()
+                run.exhausted = run.pending is None or len(run.pending) == 0
+            return _ga_row(generation, best, algorithm, front, X, chosen, lower, upper, evaluator.counters)
+
+        loop = ctx.driver.run("generations", step, until=[
+            Rule(lambda _: run.stall_held, f"best objective improved by < tol={opts.tol:g} (relative) over "
+                                           f"stall_window={opts.stall_window} generations"),
+            Rule(lambda _: run.exhausted, "no new distinct individual left to evaluate"),
+            MaxIter(opts.max_iter)])
+        run.loop, run.history, run.stalled = loop, list(loop.history), loop.converged
+        run.pending = None
         return run
 
     @staticmethod
@@ -473,7 +466,8 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         step = opts.polish_step or _auto_step(run.algorithm, ctx.game)
         search = _PatternSearch(ctx, evaluator, starts, step, opts)
         polished, pvalue, ok, message = search.run()
-        run.history.extend(search.rows)
+        # numbered after the generations, so that the history's iteration column keeps increasing
+        run.history.extend({**row, "iteration": run.generations + row["polish_iteration"]} for row in search.rows)
         extra["polish_iterations"] = len(search.rows)
         extra["polish_starts"] = len(starts)
         extra["polished_objective"] = pvalue
@@ -590,6 +584,19 @@ def _ga_row(generation: int, best: np.ndarray, algorithm: Algorithm, front: int,
                            "evaluations": c.evaluations, "failed_evaluations": c.failed_evaluations}
     row["signals"] = X[chosen].copy() if chosen is not None else np.full(lower.size, np.nan)
     return row
+
+
+def _ga_message(run: _Run, opts: NSGAQPOptions) -> str:
+    """How the generations loop ended: the stall rule, no new individual, ``max_iter``, or the reason
+    the driver gives (the solve's time limit, the user's callback)."""
+    n = run.generations
+    if run.stalled:
+        return (f"stall rule held after {n} generations (relative improvement < {opts.tol:g} over "
+                f"{opts.stall_window})" if run.stall_held
+                else f"no new distinct individual left to evaluate after {n} generations")
+    if isinstance(run.loop.stopped_by, MaxIter):
+        return f"{n} generations (max_iter) without the stall rule"
+    return f"GA stopped after {n} generations: {run.loop.reason}"
 
 
 def _stalled(bests: list[np.ndarray], window: int, tol: float) -> bool:
@@ -740,10 +747,8 @@ class _PatternSearch:
         if self.k == 0:
             best = self._best()
             return self._to_x(best.u), best.f, True, "polish skipped: every signal is fixed"
-        for it in range(1, opts.polish_max_iter + 1):
-            active = [s for s in self.starts if s.active]
-            if not active:
-                break
+
+        def step(it: int) -> dict[str, Any]:
             points: list[np.ndarray] = []
             owner: list[int] = []
             polls: list[tuple[int, int]] = []      # (start, index of its first coordinate poll point)
@@ -799,18 +804,27 @@ class _PatternSearch:
                     s.active = False
             self._merge()
             best = self._best()
-            self.rows.append({"phase": "polish", "polish_iteration": it, "best_objective": best.f,
-                              "step": best.step, "active_starts": sum(s.active for s in self.starts),
-                              "evaluations": self.evaluate.counters.evaluations
-                              + self.evaluate.counters.polish_evaluations,
-                              "failed_evaluations": self.evaluate.counters.failed_evaluations,
-                              "signals": self._to_x(best.u)})
+            return {"phase": "polish", "polish_iteration": it, "best_objective": best.f,
+                    "step": best.step, "active_starts": sum(s.active for s in self.starts),
+                    "evaluations": self.evaluate.counters.evaluations + self.evaluate.counters.polish_evaluations,
+                    "failed_evaluations": self.evaluate.counters.failed_evaluations,
+                    "signals": self._to_x(best.u)}
+
+        # the polish loop runs through the solve's driver: the time limit and the callback can stop it
+        # (after the deadline it runs no iteration and the best start is returned as it is)
+        loop = self.ctx.driver.run("polish", step, until=[
+            Rule(lambda _: not any(s.active for s in self.starts),
+                 "every start ended (step below polish_step_tol, improvement below polish_tol over "
+                 "stall_window iterations, or reached a better start)"),
+            MaxIter(opts.polish_max_iter)])
+        self.rows = loop.history
         best = self._best()
-        done = not any(s.active for s in self.starts)
+        done = loop.converged
         value = best.f if best.v <= LEADER_TOL else np.inf
-        rule = ("every start ended (step below polish_step_tol, improvement below polish_tol over "
-                "stall_window iterations, or reached a better start)" if done
-                else f"stopped at polish_max_iter={opts.polish_max_iter}")
+        if done or not isinstance(loop.stopped_by, MaxIter):
+            rule = loop.reason          # every start ended, or the solve's time limit / the callback
+        else:
+            rule = f"stopped at polish_max_iter={opts.polish_max_iter}"
         return (self._to_x(best.u), value, done,
                 f"polish: {len(self.rows)} pattern-search iterations from {len(self.starts)} start(s), {rule}; "
                 f"objective {self.start_value:.10g} -> {value:.10g}")

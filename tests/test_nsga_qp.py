@@ -359,3 +359,66 @@ def test_non_quadratic_leader_cost_falls_back_and_still_breaks_ties() -> None:
     assert result.objective == pytest.approx(-1.0, abs=1e-4)
     assert float(result.signals["x"]) == pytest.approx(0.3, abs=1e-4)
     assert result.status == "converged" and result.certificate.certified, result.message
+
+
+# ------------------------------------------------------------------------------ the shared driver
+def test_callback_stopping_the_generations_returns_the_best_so_far_polished_and_certified() -> None:
+    """A callback that stops the ``generations`` loop after 3: the GA's best individual is still
+    polished and returned (status ``max_iter``, the message naming the callback), and certified
+    (or honestly not): every measure of the certificate is computed."""
+    case = gamecore.make_case("analytic-stackelberg", 4, 3, 0)
+    seen: list[tuple[str, int]] = []
+
+    def stop_after_three(info) -> bool:
+        seen.append((info.loop, info.iteration))
+        return info.loop == "generations" and info.iteration >= 3
+
+    result = gamecore.solve(case, "nsga-qp", seed=0, progress=False, callback=stop_after_three)
+    assert [loop["loop"] for loop in result.loops] == ["generations", "polish"]
+    assert result.loops[0]["iterations"] == 3 and result.loops[0]["status"] == "max_iter"
+    assert "callback" in result.loops[0]["reason"]
+    assert result.iterations == result.extra["generations"] == 3
+    assert result.status == "max_iter"
+    assert "callback" in result.message and "GA stopped after 3 generations" in result.message, result.message
+    # the polish still ran (the callback only stopped the generations), and history = GA rows, then polish rows
+    assert result.extra["polish_iterations"] == result.loops[1]["iterations"] >= 1
+    assert [h["phase"] for h in result.history] == ["ga"] * 3 + ["polish"] * result.extra["polish_iterations"]
+    assert [h["iteration"] for h in result.history] == list(range(1, len(result.history) + 1))
+    assert [h["polish_iteration"] for h in result.history[3:]] == list(range(1, result.extra["polish_iterations"] + 1))
+    assert ("generations", 3) in seen and ("generations", 4) not in seen and ("polish", 1) in seen
+    cert = result.certificate
+    assert cert is not None and cert.required and not cert.unchecked
+    assert np.isfinite(result.objective) and np.all(np.isfinite(result.signals["price"]))
+    assert result.extra["pool_calls"] == result.iterations + result.extra["polish_iterations"]
+
+
+def test_time_limit_stops_the_generations_and_names_the_limit() -> None:
+    """``time_limit`` bounds the whole solve through the driver: the 24-period case (≈ 8 s in
+    full) comes back early, ``max_iter``, its message naming the time limit, with an answer."""
+    case = gamecore.make_case("analytic-stackelberg", 10, 24, 0)
+    limit = 0.5
+    result = gamecore.solve(case, "nsga-qp", seed=0, progress=False, time_limit=limit)
+    assert result.status == "max_iter", result.message
+    assert "time limit" in result.message, result.message
+    assert result.wall_s < 10 * limit, result.wall_s
+    assert result.loops[0]["loop"] == "generations" and "time limit" in result.loops[0]["reason"]
+    # the best individual so far is the answer; the polish found the deadline passed (no iteration)
+    assert 1 <= result.iterations < 200 and np.all(np.isfinite(result.signals["price"]))
+    assert result.extra["polish_iterations"] == result.loops[1]["iterations"]
+    assert result.certificate.best_response_gap is not None
+
+
+def test_progress_bars_end_at_what_ran(capsys: pytest.CaptureFixture[str]) -> None:
+    """With progress on, every bar (generations, polish) ends showing k/k: the iterations that ran,
+    not the max_iter / polish_max_iter budget the loop stopped short of."""
+    case = gamecore.make_case("analytic-stackelberg", 4, 3, 0)
+    result = gamecore.solve(case, "nsga-qp", seed=0, progress=True, max_iter=60, pop_size=16)
+    err = capsys.readouterr().err
+    ran = {loop["loop"]: loop["iterations"] for loop in result.loops}
+    assert ran["generations"] < 60 and ran["polish"] < 300       # both stopped by their own rules
+    segments = [s.strip() for s in err.replace("\r", "\n").splitlines() if s.strip()]
+    for name, k in ran.items():
+        mine = [s for s in segments if s.startswith(f"{name}:")]
+        assert mine, (name, err)
+        last = mine[-1]
+        assert f"| {k}/{k} [" in last, last                        # not k/60 or k/300
