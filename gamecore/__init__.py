@@ -23,8 +23,16 @@ from gamecore.canonical import Prox, Response
 from gamecore.case import Case, CaseParam, CaseSpec, Reference
 from gamecore.centralized import solve_centralized
 from gamecore.certificate import Certificate
-from gamecore.errors import (FollowerSolveError, GameDefinitionError, GameDefinitionWarning, GameError,
-                             PluginWarning, ResourceLimitError, StrategyError, WorkerLostError)
+from gamecore.errors import (
+    FollowerSolveError,
+    GameDefinitionError,
+    GameDefinitionWarning,
+    GameError,
+    PluginWarning,
+    ResourceLimitError,
+    StrategyError,
+    WorkerLostError,
+)
 from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Bilinear, Leader, LeaderObjective, MarketCoupling

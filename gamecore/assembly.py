@@ -14,11 +14,13 @@ Usage: reserve variable blocks (:meth:`variables`), add objective terms on block
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence, Union
+from typing import TYPE_CHECKING, Any
 
 import clarabel
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from gamecore.canonical import CanonicalProgram, symmetric
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from gamecore.game import Game
     from gamecore.upper_level import LeaderProgram
 
-Cone = Union[str, tuple[str, int]]
+Cone = str | tuple[str, int]
 
 
 @dataclass
@@ -52,8 +54,8 @@ class ConicProgram:
     constant: float = 0.0
     _P: list[tuple[np.ndarray, sp.coo_matrix]] = field(default_factory=list)
     _q: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
-    _rows: dict[str, list[tuple["_Triplets", np.ndarray]]] = field(default_factory=lambda: {"zero": [], "nonneg": []})
-    _soc: list[tuple["_Triplets", np.ndarray]] = field(default_factory=list)
+    _rows: dict[str, list[tuple[_Triplets, np.ndarray]]] = field(default_factory=lambda: {"zero": [], "nonneg": []})
+    _soc: list[tuple[_Triplets, np.ndarray]] = field(default_factory=list)
 
     def variables(self, size: int) -> np.ndarray:
         """Reserve ``size`` new variables; returns their column indices."""
@@ -69,7 +71,7 @@ class ConicProgram:
         if q is not None:
             self._q.append((cols, np.asarray(q, dtype=float).ravel()))
 
-    def add_rows(self, parts: Sequence[tuple[np.ndarray, sp.spmatrix]], b: np.ndarray, cone: Cone) -> None:
+    def add_rows(self, parts: Sequence[tuple[np.ndarray, sp.spmatrix]], b: npt.ArrayLike, cone: Cone) -> None:
         """Rows ``Σ_k M_k x[cols_k] + s = b``, ``s`` in ``cone`` (``"zero"``, ``"nonneg"``, ``("soc", m)``)."""
         b = np.asarray(b, dtype=float).ravel()
         r, c, v = [], [], []
@@ -106,7 +108,7 @@ class ConicProgram:
             self.add_rows([(cols, A[start:start + size])], b[start:start + size], kind)
             start += size
 
-    def add_leader(self, leader: "LeaderProgram", game: "Game", blocks: Sequence[np.ndarray], *,
+    def add_leader(self, leader: LeaderProgram, game: Game, blocks: Sequence[np.ndarray], *,
                    sigma_cols: np.ndarray | None = None, sigma_value: np.ndarray | None = None) -> np.ndarray:
         """The leader's compiled program (:meth:`gamecore.game.Game.leader_program`) on a new block w.
 

@@ -293,7 +293,8 @@ class FollowerRelaxation:
         self.K = np.flatnonzero(bnorm > 0)                            # program signal positions in b(σ)
         self.u_terms = list(u_terms)
         self.labels = list(signal_labels) if signal_labels is not None else [f"σ[{j}]" for j in range(prog.k)]
-        local = {int(sig_game[j]) for j in self.J} | {int(sig_game[j]) for j in self.K} | {g for g, _, _ in self.u_terms}
+        local = ({int(sig_game[j]) for j in self.J} | {int(sig_game[j]) for j in self.K}
+                 | {g for g, _, _ in self.u_terms})
         self.local = np.array(sorted(local), dtype=int)               # game indices of σ_loc
         pos = {g: k for k, g in enumerate(self.local)}
         self.J_loc = np.array([pos[int(sig_game[j])] for j in self.J], dtype=int)
@@ -616,7 +617,8 @@ class FollowerRelaxation:
             R.append(base + np.arange(self.S)); C.append(self.isig + np.arange(self.S))
             K.append(np.full(self.S, 3)); G.append(np.full(self.S, g)); RI.append(np.arange(self.S))
             FV.append(np.zeros(self.S))
-        cat = lambda parts, dt=int: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)
+        def cat(parts, dt=int):
+            return np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)
         self._box_values = (cat(FV, float), cat(G), cat(RI))
         self.n_box_rows = 6 * nprod + 2 * self.S
         return cat(R), cat(C), cat(K), cat(RI)
@@ -638,7 +640,11 @@ class FollowerRelaxation:
                    sig_hi: np.ndarray | None = None) -> dict[str, float]:
         """Largest violation per row group at ξ (N,): ``stationarity``, ``primal``, ``dual``,
         ``strong_duality`` and, given a σ_loc box, ``mccormick`` (envelopes, factor and σ bounds)."""
-        A, b, cones = (self.exact_system() if sig_lo is None else self.system(sig_lo, sig_hi))
+        if sig_lo is None:
+            A, b, cones = self.exact_system()
+        else:
+            assert sig_hi is not None, "violations: sig_lo and sig_hi are given together"
+            A, b, cones = self.system(sig_lo, sig_hi)
         labels = self._exact.labels + ([] if sig_lo is None else ["mccormick"])
         sizes = [part.size for part in self._exact.b] + ([] if sig_lo is None else [self.n_box_rows])
         resid = b - A @ xi

@@ -22,8 +22,9 @@ directly comparable.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import clarabel
 import cvxpy as cp
@@ -53,7 +54,7 @@ class ConeDims:
     p3d: tuple[float, ...]
 
     @classmethod
-    def from_cvxpy(cls, dims: Any) -> "ConeDims":
+    def from_cvxpy(cls, dims: Any) -> ConeDims:
         if getattr(dims, "pnd", None):
             raise GameDefinitionError("follower", "constraints", "n-dimensional power cones are not supported")
         return cls(int(dims.zero), int(dims.nonneg), tuple(int(d) for d in dims.soc), int(dims.exp),
@@ -390,7 +391,8 @@ def compile_program(
     out_cols = {out_name: (_variable_columns(prog, var), tuple(var.shape)) for out_name, var in out_vars.items()}
     all_out_cols = np.concatenate([c for c, _ in out_cols.values()]) if out_cols else np.zeros(0, int)
     compiled = CanonicalProgram(
-        name=name, P=_upper_with_output_diagonals(sp.csc_matrix(P_full), all_out_cols), q0=np.asarray(q0, float), Qs=sp.csr_matrix(Qs), d0=d0,
+        name=name, P=_upper_with_output_diagonals(sp.csc_matrix(P_full), all_out_cols), q0=np.asarray(q0, float),
+        Qs=sp.csr_matrix(Qs), d0=d0,
         ds=ds, A=A_solver, b0=b0, Bs=Bs, dims=ConeDims.from_cvxpy(data["dims"]),
         signal_names=tuple(signals), signal_shapes={nm: tuple(p.shape) for nm, p in signals.items()},
         outputs=out_cols, settings=settings)
@@ -494,7 +496,8 @@ def _check_convex(name: str, problem: cp.Problem, objective: Any, constraints: S
     for i, con in enumerate(constraints):
         if not con.is_dcp():
             raise GameDefinitionError(name, f"constraints[{i}]", f"is not convex (fails DCP rules): {con}")
-    if not problem.is_dcp(dpp=True):
+    # cvxpy's @compute_once is annotated Callable[[T], R], which drops is_dcp's dpp parameter
+    if not problem.is_dcp(dpp=True):  # type: ignore[call-arg]
         raise GameDefinitionError(
             name, "objective", "is not DPP: signals must enter affinely (e.g. price @ quantity), "
             "not multiplied by each other or inside nonlinear atoms")
@@ -511,7 +514,8 @@ def _signal_times_variable(expr: cp.Expression, signal_ids: set[int]) -> bool:
         for a, b in ((left, right), (right, left)):
             if any(p.id in signal_ids for p in a.parameters()) and b.variables():
                 return True
-    return any(_signal_times_variable(arg, signal_ids) for arg in expr.args)
+    # every cvxpy expression has .args (leaves an empty list); cvxpy's Canonical does not declare it
+    return any(_signal_times_variable(arg, signal_ids) for arg in expr.args)  # type: ignore[attr-defined]
 
 
 def _check_signal_coefficients(name: str, constraints: Sequence[cp.Constraint],

@@ -114,7 +114,8 @@ def solve_centralized(game: Game, settings: dict | None = None) -> CentralizedSo
         sup_index = game.n_followers + ci
         sup_cols, _ = programs[sup_index].outputs[SUPPLY]
         rows.append(np.arange(size)); cols.append(offsets[sup_index] + sup_cols); vals.append(-np.ones(size))
-        block = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(size, n_total))
+        block = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                              shape=(size, n_total))
         balance_rows.append(block)
         A_blocks.append(block)
         b_parts.append(np.zeros(size))

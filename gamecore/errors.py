@@ -6,7 +6,7 @@ Every error that concerns one agent names it (``agent``) and the offending field
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

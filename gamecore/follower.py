@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
@@ -48,7 +49,8 @@ class Follower:
         self.name = name
         for sig_name, param in signals.items():
             if not isinstance(param, cp.Parameter):
-                raise GameDefinitionError(name, f"signals['{sig_name}']", f"must be a cp.Parameter, got {type(param).__name__}")
+                raise GameDefinitionError(name, f"signals['{sig_name}']",
+                                          f"must be a cp.Parameter, got {type(param).__name__}")
         if not outputs:
             raise GameDefinitionError(name, "outputs", "a follower must send at least one output")
         self.signal_params: dict[str, cp.Parameter] = dict(signals)
@@ -75,7 +77,8 @@ class Follower:
             arr = np.asarray(signals[sig_name], dtype=float)
             expected = self.program.signal_shapes[sig_name]
             if arr.size != int(np.prod(expected, dtype=int)):
-                raise GameDefinitionError(self.name, f"signals['{sig_name}']", f"shape {arr.shape}, expected {expected}")
+                raise GameDefinitionError(self.name, f"signals['{sig_name}']",
+                                          f"shape {arr.shape}, expected {expected}")
             parts.append(arr.ravel())
         return np.concatenate(parts) if parts else np.zeros(0)
 

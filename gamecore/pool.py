@@ -34,8 +34,9 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from joblib import Parallel, cpu_count, delayed, parallel_config
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
 #: Worker-side cache of shards (one per worker process; bounded). This is the only
 #: process-level state in gamecore, and it lives in worker processes only.
-_WORKER_SHARDS: "OrderedDict[str, tuple[list[CanonicalProgram], list[np.ndarray]]]" = OrderedDict()
+_WORKER_SHARDS: OrderedDict[str, tuple[list[CanonicalProgram], list[np.ndarray]]] = OrderedDict()
 _WORKER_CACHE_LIMIT = 4   # pools per worker; a pool's entry holds every compiled follower
 _WORKER_LOCK = threading.Lock()   # dask (and threaded) workers run several tasks per process
 _MISSING = "__gamecore_missing_shard__"
@@ -77,10 +78,10 @@ class PoolStats:
     reshipped_shards: int = 0  # tasks that had to carry the programs again after the first call
     retried_shards: int = 0    # tasks run again because a worker process died during their call
 
-    def snapshot(self) -> "PoolStats":
+    def snapshot(self) -> PoolStats:
         return PoolStats(**self.__dict__)
 
-    def since(self, earlier: "PoolStats") -> "PoolStats":
+    def since(self, earlier: PoolStats) -> PoolStats:
         return PoolStats(**{k: getattr(self, k) - getattr(earlier, k) for k in self.__dict__})
 
 
@@ -134,6 +135,7 @@ def _solve_tied_requests(programs: Sequence[CanonicalProgram], index: Sequence[n
             tie = ties[first + j] if ties is not None else None
             plain = prog.solve(sigma, None, keep_x or tie is not None)
             if tie is not None and plain.ok:
+                assert plain.x is not None  # solved with keep_x
                 _, x, seconds, iterations = select_in_optimal_set(prog, sigma, plain.x, tie)
                 if x is not None:
                     plain = Response(plain.status, prog.outputs_of(x), prog.objective_at(x, sigma),
@@ -243,7 +245,8 @@ class FollowerPool:
         self._shards = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
         self._shipped = False
         self._floats_down = [int(ix.size) for ix in self.game.signal_index]
-        self._floats_up = [sum(int(np.prod(s, dtype=int)) for s in f.output_shapes.values()) for f in self.game.followers]
+        self._floats_up = [sum(int(np.prod(s, dtype=int)) for s in f.output_shapes.values())
+                           for f in self.game.followers]
 
     @property
     def parallel(self) -> bool:
@@ -262,7 +265,8 @@ class FollowerPool:
         """
         return self.respond_many([np.asarray(signal_vector, dtype=float)], [proxes], keep_x)[0]
 
-    def respond_many(self, signal_vectors: Sequence[np.ndarray], proxes: Sequence[Sequence[Prox | None] | None] | None = None,
+    def respond_many(self, signal_vectors: Sequence[np.ndarray],
+                     proxes: Sequence[Sequence[Prox | None] | None] | None = None,
                      keep_x: bool = False, raise_on_failure: bool = True) -> list[list[Response]]:
         """Responses for a batch of signal vectors: ``result[b][i]`` is follower ``i`` at vector ``b``.
 
@@ -281,7 +285,7 @@ class FollowerPool:
         return rows
 
     def respond_many_tied(self, signal_vectors: Sequence[np.ndarray],
-                          tie_breaks: Sequence[Sequence["TieBreak | None"] | None] | None = None,
+                          tie_breaks: Sequence[Sequence[TieBreak | None] | None] | None = None,
                           keep_x: bool = False, raise_on_failure: bool = True) -> list[list[Response]]:
         """:meth:`respond_many` with optimistic tie-breaking, in one pool call.
 
@@ -344,7 +348,7 @@ class FollowerPool:
                 raise RuntimeError("follower pool: workers kept losing their cached shards")
         rows: list[list[Response]] = [[] for _ in requests]
         for part in parts:
-            for r, row in enumerate(part):  # type: ignore[union-attr]
+            for r, row in enumerate(part):
                 rows[r].extend(row)
         return rows
 
@@ -357,7 +361,7 @@ class FollowerPool:
         stats = self.stats
         stats.calls += 1
         stats.wall_s += wall
-        for (vector, proxes), row in zip(requests, rows):
+        for (_vector, proxes), row in zip(requests, rows):
             stats.solves += len(row)
             stats.messages += 2 * len(row)
             stats.floats += sum(self._floats_down) + sum(self._floats_up)
@@ -376,7 +380,7 @@ class FollowerPool:
         """Drop references; worker caches age out (LRU) as new pools are used."""
         self._shipped = False
 
-    def __enter__(self) -> "FollowerPool":
+    def __enter__(self) -> FollowerPool:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -197,7 +197,8 @@ def check_solver_options(agent: str, options: Mapping[str, Any] | None) -> dict[
     if checked:
         try:   # Clarabel checks its string settings (e.g. direct_solve_method) only when a solver is built
             clarabel.DefaultSolver(sp.csc_matrix((1, 1)), np.zeros(1), sp.csc_matrix(np.ones((1, 1))), np.ones(1),
-                                   [clarabel.ZeroConeT(1)], clarabel_settings({**follower_settings(checked), "verbose": False}))
+                                   [clarabel.ZeroConeT(1)],
+                                   clarabel_settings({**follower_settings(checked), "verbose": False}))
         except Exception as exc:   # noqa: BLE001 - Clarabel raises a bare Exception("Bad settings: ...")
             raise GameDefinitionError(agent, "solver_options", f"rejected by Clarabel: {exc}") from None
     return checked

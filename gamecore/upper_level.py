@@ -13,8 +13,8 @@ constraints once at game construction and measures their violation at a point;
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import cvxpy as cp
 import numpy as np

@@ -16,10 +16,18 @@ the consumers are :mod:`gamecore.cases.analytic_market`'s, so are its per-consum
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
-from gamecore.cases.analytic_market import (BYTES_PER_AGENT, BYTES_PER_AGENT_PERIOD, DATA_BYTES_PER_AGENT,
-                                            DATA_BYTES_PER_AGENT_PERIOD, load_profile, quadratic_consumer)
+from gamecore.cases.analytic_market import (
+    BYTES_PER_AGENT,
+    BYTES_PER_AGENT_PERIOD,
+    DATA_BYTES_PER_AGENT,
+    DATA_BYTES_PER_AGENT_PERIOD,
+    load_profile,
+    quadratic_consumer,
+)
 from gamecore.cases.base import Case, CaseSpec, Reference, case_arguments
 from gamecore.game import Game
 from gamecore.leader import Bilinear, Leader, LeaderObjective
@@ -46,7 +54,7 @@ def stackelberg_data(agents: int, periods: int, seed: int, max_memory_gb: float 
     return {"a": a, "b": b, "dmax": dmax, "c": c, "pmax": np.array(float(a.max()))}
 
 
-def _sums_below(keys: np.ndarray, weights: np.ndarray, at: np.ndarray, side: str) -> np.ndarray:
+def _sums_below(keys: np.ndarray, weights: np.ndarray, at: np.ndarray, side: Literal["left", "right"]) -> np.ndarray:
     """``Σ_i weights_i`` over ``keys_i < at`` (``side="left"``) or ``keys_i <= at`` (``"right"``),
     for every entry of ``at``: ``O((N + M) log N)`` by sorting and cumulative sums."""
     order = np.argsort(keys, kind="stable")

@@ -67,8 +67,8 @@ used.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 import numpy as np
 
@@ -270,7 +270,7 @@ class Scenario:
         h = self.hours
         return (h >= 7.0) & (h < 23.0)
 
-    def subset(self, hubs: Sequence[int], transformer_cap: float | None = None) -> "Scenario":
+    def subset(self, hubs: Sequence[int], transformer_cap: float | None = None) -> Scenario:
         """The scenario of the hubs at indices ``hubs`` only, same data (e.g. one hub of a
         1000-hub scenario); ``transformer_cap`` (kW) defaults to this scenario's."""
         idx = [int(i) for i in hubs]
@@ -396,7 +396,7 @@ def make_hub(index: int, periods: int, rng: np.random.Generator) -> tuple[HubDat
     pv_rich = index % 5 == 4
     export_max = float(mean_e * rng.uniform(0.2, 0.5)) if pv_rich else None
     hub = HubData(
-        name=f"hub{index:02d}" if index < 100 else f"hub{index}", mix=tuple(float(m) for m in mix),
+        name=f"hub{index:02d}" if index < 100 else f"hub{index}", mix=(float(mix[0]), float(mix[1]), float(mix[2])),
         mean_load=mean_e, grid_max=float(grid_max),
         chp_gas_max=float(chp_gas_max), chp_eta_e=float(eta_e), chp_eta_h=float(eta_h),
         gf_gas_max=float(gf_gas_max), gf_eta=float(gf_eta), ees=ees, tes=tes,

@@ -113,7 +113,8 @@ def start_local_cluster(distributed: Any, workers: int, started: list[Any], inte
             return
         except TimeoutError:  # asyncio's and dask's TimeoutError are this one (Python >= 3.11)
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the {workers} dask workers did not start within {WORKER_START_TIMEOUT:g} s")
+                raise TimeoutError(
+                    f"the {workers} dask workers did not start within {WORKER_START_TIMEOUT:g} s") from None
 
 
 def spawn_ignoring_sigint(start: Callable[[], Any], count: int, timeout: float) -> None:
@@ -221,7 +222,7 @@ def unreachable_reason(err: BaseException, timeout: float) -> str:
     if isinstance(err, TimeoutError):
         return f"no dask handshake within {timeout:g} s (is it a dask scheduler?)"
     if isinstance(err, (OSError, ValueError)):
-        root = err
+        root: BaseException = err
         while root.__cause__ is not None:  # dask wraps e.g. ConnectionRefusedError twice
             root = root.__cause__
         return str(err) + (f" ({type(root).__name__}: {root})" if root is not err else "")

@@ -21,6 +21,9 @@ from gamecore.tables import StreamTable, fmt
 #: the two cases ``gamecore demo`` runs
 DEMO_CASES: tuple[str, ...] = ("analytic-market", "analytic-stackelberg")
 
+#: the certificate's "certified" entry (a bool stored among the floats) as a table cell
+_YES_NO: dict[float | None, str] = {True: "yes", False: "no"}
+
 
 @dataclass
 class DemoRow:
@@ -39,7 +42,7 @@ class DemoRow:
         return [self.strategy, self.status, fmt(self.iterations), fmt(self.objective, ".8g"),
                 fmt(self.gap_to_reference, ".2e")] + \
                [fmt(self.certificate.get(key), ".2e") for key, _ in CERTIFICATE_FIELDS] + \
-               [{True: "yes", False: "no"}.get(self.certificate.get("certified"), "-"), fmt(self.wall_s, ".3f")]
+               [_YES_NO.get(self.certificate.get("certified"), "-"), fmt(self.wall_s, ".3f")]
 
 
 DEMO_HEADERS = ("strategy", "status", "iter", "objective", "gap(ref)") + \

@@ -21,21 +21,60 @@ building its cvxpy variables, constraints and cost/emission expressions over a h
 """
 
 from gamecore.energy._common import QuadraticCost
-from gamecore.energy.carbon import (SEED001_CARBON, SEED004_QUOTA_ELEC, SEED004_QUOTA_HEAT, CarbonCostModel,
-                                    StageFeedbackCarbon, SteppedCarbonPrice, quota, seed004_actual_emissions,
-                                    stage_feedback_cost, stepped_carbon_cost)
-from gamecore.energy.comfort import (Building, BuildingModel, ComfortConditions, PMVLinearization,
-                                     building_model, linearize_pmv, pmv_constraints, pmv_iso7730, pmv_penalty,
-                                     pmv_simplified, ppd, simulate_building)
-from gamecore.energy.conversion import (SEED004_GB_COST, SEED004_ICG_COST, AbsorptionChiller, CoalUnit, GasBoiler,
-                                        GasTurbineCHP, InternalCombustionGenerator, UnitModel,
-                                        absorption_chiller_model, coal_unit_model, gas_boiler_model,
-                                        gas_turbine_model, icg_model)
-from gamecore.energy.loads import (SEED004_ELEC_UTILITY, SEED004_HEAT_UTILITY, CurtailableLoad, FixedLoad,
-                                   LoadModel, QuadraticUtility, ShiftableLoad, curtailable_load_model,
-                                   fixed_load_model, shiftable_load_model)
-from gamecore.energy.p2g_ccs import (CO2_PER_KWH_CH4, CarbonCapture, P2GCCSModel, PowerToGas, co2_store,
-                                     p2g_ccs_model)
+from gamecore.energy.carbon import (
+    SEED001_CARBON,
+    SEED004_QUOTA_ELEC,
+    SEED004_QUOTA_HEAT,
+    CarbonCostModel,
+    StageFeedbackCarbon,
+    SteppedCarbonPrice,
+    quota,
+    seed004_actual_emissions,
+    stage_feedback_cost,
+    stepped_carbon_cost,
+)
+from gamecore.energy.comfort import (
+    Building,
+    BuildingModel,
+    ComfortConditions,
+    PMVLinearization,
+    building_model,
+    linearize_pmv,
+    pmv_constraints,
+    pmv_iso7730,
+    pmv_penalty,
+    pmv_simplified,
+    ppd,
+    simulate_building,
+)
+from gamecore.energy.conversion import (
+    SEED004_GB_COST,
+    SEED004_ICG_COST,
+    AbsorptionChiller,
+    CoalUnit,
+    GasBoiler,
+    GasTurbineCHP,
+    InternalCombustionGenerator,
+    UnitModel,
+    absorption_chiller_model,
+    coal_unit_model,
+    gas_boiler_model,
+    gas_turbine_model,
+    icg_model,
+)
+from gamecore.energy.loads import (
+    SEED004_ELEC_UTILITY,
+    SEED004_HEAT_UTILITY,
+    CurtailableLoad,
+    FixedLoad,
+    LoadModel,
+    QuadraticUtility,
+    ShiftableLoad,
+    curtailable_load_model,
+    fixed_load_model,
+    shiftable_load_model,
+)
+from gamecore.energy.p2g_ccs import CO2_PER_KWH_CH4, CarbonCapture, P2GCCSModel, PowerToGas, co2_store, p2g_ccs_model
 from gamecore.energy.storage import (
     Storage,
     StorageModel,

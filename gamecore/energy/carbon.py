@@ -47,7 +47,8 @@ operators, this is our reading, continuous at every breakpoint)::
 
 (the printed last line reads ``s(3 + δp)``; continuity at ``x = −3s`` requires ``3 + 3δp``,
 which we use. The constant of the top penalty line is garbled — a fragment reads
-``p·s·(1 + 2δa)``; continuity at ``x = s`` requires ``p·s·(1 + δa)``, which we use). The buy side and the kink at 0 (slope ``p`` → ``p(1+δa)``) are convex. The
+``p·s·(1 + 2δa)``; continuity at ``x = s`` requires ``p·s·(1 + δa)``, which we use). The buy side
+and the kink at 0 (slope ``p`` → ``p(1+δa)``) are convex. The
 reward side is **concave**: every further kg below the quota earns more than the previous
 one. :func:`stage_feedback_cost` therefore offers two modes: ``"conservative"`` — the convex
 upper bound that pays the base price ``p`` for every kg below the quota (exact for

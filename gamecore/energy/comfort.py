@@ -31,6 +31,7 @@ PMV:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import overload
 
 import cvxpy as cp
 import numpy as np
@@ -170,6 +171,10 @@ class PMVLinearization:
     band: tuple[float, float]
     conditions: ComfortConditions
 
+    @overload
+    def __call__(self, t_in: cp.Expression) -> cp.Expression: ...
+    @overload
+    def __call__(self, t_in: ArrayLike) -> np.ndarray: ...
     def __call__(self, t_in: cp.Expression | ArrayLike) -> cp.Expression | np.ndarray:
         """PMV approximation at ``t_in`` (numpy array or affine cvxpy expression)."""
         if isinstance(t_in, cp.Expression):

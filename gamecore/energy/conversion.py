@@ -34,8 +34,16 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
-from gamecore.energy._common import (QuadraticCost, check_fraction, check_horizon, check_nonnegative,
-                                     check_operating_range, check_positive, ramp_constraints, where)
+from gamecore.energy._common import (
+    QuadraticCost,
+    check_fraction,
+    check_horizon,
+    check_nonnegative,
+    check_operating_range,
+    check_positive,
+    ramp_constraints,
+    where,
+)
 
 #: Seed 004 Table 1 ICG fuel-cost coefficients ``a_e = 0.0013``, ``b_e = 0.16``, ``c_e = 0``
 #: (units not printed; read as CNY/(kW²·h), CNY/kWh, CNY/h with the ICG output in kW).

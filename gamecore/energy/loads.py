@@ -23,8 +23,7 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from gamecore.energy._common import (ArrayLike, check_horizon, check_nonnegative, check_positive, profile,
-                                     where)
+from gamecore.energy._common import ArrayLike, check_horizon, check_nonnegative, check_positive, profile, where
 
 
 @dataclass

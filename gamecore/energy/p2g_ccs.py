@@ -40,9 +40,17 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from gamecore.energy._common import (ArrayLike, check_fraction, check_horizon, check_nonnegative,
-                                     check_operating_range, check_optional_nonnegative, check_positive, profile,
-                                     ramp_constraints)
+from gamecore.energy._common import (
+    ArrayLike,
+    check_fraction,
+    check_horizon,
+    check_nonnegative,
+    check_operating_range,
+    check_optional_nonnegative,
+    check_positive,
+    profile,
+    ramp_constraints,
+)
 from gamecore.energy.storage import Storage, StorageModel, storage_model
 
 #: CO₂ consumed per kWh (LHV) of methane produced by methanation: 44.01 g/mol / (802.3 kJ/mol / 3600).

@@ -226,7 +226,9 @@ def storage_model(storage: Storage, horizon: int, initial_energy: float | None =
             if not storage.end_equality:
                 cons.append(miss[1] == 0)
         cons.append(end == target if storage.end_equality else end >= target)
-    return StorageModel(ch, dis, energy, cons, storage, miss, 0.0 if miss is None else float(end_penalty))
+    # miss is created only when end_penalty is set
+    penalty = 0.0 if miss is None or end_penalty is None else float(end_penalty)
+    return StorageModel(ch, dis, energy, cons, storage, miss, penalty)
 
 
 def soc_trajectory(storage: Storage, charge: np.ndarray, discharge: np.ndarray,

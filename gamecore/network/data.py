@@ -42,8 +42,9 @@ feeder are scaled by the same factor; the Baran & Wu nominal loads are the peak 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

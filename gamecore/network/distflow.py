@@ -223,6 +223,9 @@ def solve_fixed_topology(feeder: Feeder, closed: np.ndarray, load_factor: float 
         nan_e = np.full(feeder.n_line, np.nan)
         return PowerFlowSolution(status, float("nan"), np.full(feeder.n_bus, np.nan), nan_e, nan_e, nan_e,
                                  float("nan"), elapsed)
+    # a solved problem has a value for every variable and expression
+    assert model.P.value is not None and model.Q.value is not None
+    assert model.v_from.value is not None and model.v.value is not None
     P, Q, l = model.P.value[:, 0], model.Q.value[:, 0], model.l.value[:, 0]
     vf = model.v_from.value[:, 0]
     gap = float(np.max((vf * l - P ** 2 - Q ** 2)[closed])) if closed.any() else 0.0

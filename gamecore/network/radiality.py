@@ -128,8 +128,8 @@ def analyze(feeder: Feeder) -> SwitchStructure:
     decision = np.array([bool(feeder.switchable[e]) and e in membership for e in range(feeder.n_line)])
     fixed = np.where(feeder.switchable, True, feeder.initially_closed)  # bridges closed, others as-is
     by_signature: dict[frozenset[int], list[int]] = {}
-    for e in np.flatnonzero(decision):
-        by_signature.setdefault(frozenset(membership[int(e)]), []).append(int(e))
+    for line in np.flatnonzero(decision):
+        by_signature.setdefault(frozenset(membership[int(line)]), []).append(int(line))
     groups = tuple(tuple(sorted(v)) for _, v in sorted(by_signature.items(), key=lambda kv: min(kv[1])))
     return SwitchStructure(
         loops=tuple(loops), decision=decision, fixed_status=fixed.astype(bool), groups=groups,

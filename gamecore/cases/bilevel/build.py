@@ -12,7 +12,7 @@ its objective through R (DPP: x_k · (R[k] @ y)) and its constraints as right-ha
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import cvxpy as cp
 import numpy as np
@@ -126,7 +126,7 @@ def leader_of(problem: BilevelProblem) -> Leader:
 def build_case(problem: BilevelProblem) -> Case:
     """The problem as a :class:`~gamecore.cases.base.Case` with its (verified) optimum as reference."""
     game = Game(leader_of(problem), [follower_of(problem)], name=f"bilevel/{problem.name}")
-    signals = ({f"x{k}": np.asarray(problem.x_star[k]) for k in range(problem.n_x)}  # type: ignore[index]
+    signals = ({f"x{k}": np.asarray(problem.x_star[k]) for k in range(problem.n_x)}
                if problem.x_star is not None else {})
     how = {"literature": "literature optimum", "verified": "literature optimum, verified independently",
            "corrected": "corrected optimum (the listed one is wrong)"}[problem.optimum_status]

@@ -71,7 +71,7 @@ import heapq
 import itertools
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 import clarabel
 import numpy as np
@@ -80,11 +80,13 @@ from scipy.optimize import linprog, minimize
 
 try:  # HiGHS directly is ~2x faster than through scipy.optimize.linprog (same solver)
     import highspy
+    _HAVE_HIGHSPY = True
 except ImportError:  # pragma: no cover - scipy's bundled HiGHS is used instead
-    highspy = None
+    _HAVE_HIGHSPY = False
 
 from gamecore.cases.bilevel.problem import BilevelProblem
-from gamecore.solver import ONE_SHOT_SETTINGS, solve as clarabel_solve
+from gamecore.solver import ONE_SHOT_SETTINGS
+from gamecore.solver import solve as clarabel_solve
 
 __all__ = ["Verification", "VerificationError", "verify"]
 
@@ -171,14 +173,15 @@ def _psd(mat: np.ndarray) -> bool:
 
 def _standardize(p: BilevelProblem) -> _Std:
     nx, ny = p.n_x, p.n_y
-    A_rows, B_rows, b_rows, labels = [p.Ax], [p.By], [p.b], [f"row{j}" for j in range(p.b.size)]
+    A_rows, B_rows, labels = [p.Ax], [p.By], [f"row{j}" for j in range(p.b.size)]
+    b_rows: list[np.ndarray | list[float]] = [p.b]
     eye = np.eye(ny)
     for i in range(ny):
         if np.isfinite(p.yu[i]):
-            A_rows.append(np.zeros((1, nx))), B_rows.append(eye[i:i + 1]), b_rows.append([p.yu[i]])
+            A_rows.append(np.zeros((1, nx))); B_rows.append(eye[i:i + 1]); b_rows.append([p.yu[i]])
             labels.append(f"y{i}<=yu")
         if np.isfinite(p.yl[i]):
-            A_rows.append(np.zeros((1, nx))), B_rows.append(-eye[i:i + 1]), b_rows.append([-p.yl[i]])
+            A_rows.append(np.zeros((1, nx))); B_rows.append(-eye[i:i + 1]); b_rows.append([-p.yl[i]])
             labels.append(f"y{i}>=yl")
     A = np.vstack(A_rows) if A_rows else np.zeros((0, nx))
     B = np.vstack(B_rows) if B_rows else np.zeros((0, ny))
@@ -211,7 +214,7 @@ class _Sol:
 _HIGHS_BANNER_SHOWN = False
 
 
-def _new_highs() -> "highspy.Highs":
+def _new_highs() -> highspy.Highs:
     """A silent HiGHS instance (the one-time start-up banner is sent to /dev/null)."""
     global _HIGHS_BANNER_SHOWN
     if not _HIGHS_BANNER_SHOWN:
@@ -240,7 +243,7 @@ def _highs_lp(c: np.ndarray, Aeq: np.ndarray, beq: np.ndarray, Ain: np.ndarray, 
               lb: np.ndarray, ub: np.ndarray) -> tuple[str, np.ndarray | None, float]:
     """min cᵀz s.t. Aeq z = beq, Ain z <= bin, lb <= z <= ub with HiGHS (simplex, tight tolerances)."""
     n = c.size
-    if highspy is None:  # pragma: no cover
+    if not _HAVE_HIGHSPY:  # pragma: no cover
         bounds = list(zip([None if not np.isfinite(v) else v for v in lb],
                           [None if not np.isfinite(v) else v for v in ub]))
         res = linprog(c, A_ub=Ain if Ain.shape[0] else None, b_ub=bin_ if Ain.shape[0] else None,
@@ -385,6 +388,7 @@ def _optimistic(d: _Std, x: np.ndarray, exact: bool = False) -> _Response:
     if fol.status != _OPT:
         return _Response("error")
     yf = fol.z
+    assert yf is not None  # an optimal solve carries its point
     c = p.dy + p.R.T @ x
     phi = float(c @ yf + 0.5 * yf @ p.Q @ yf)
     g_rhs = d.g - d.Gx @ x
@@ -394,6 +398,7 @@ def _optimistic(d: _Std, x: np.ndarray, exact: bool = False) -> _Response:
             snapped = _snap(d, x, yf, fol.dual_in, upper=False)
             if snapped is not None:
                 yf = snapped.y
+                assert yf is not None  # an "ok" response carries its y
         if d.Gy.shape[0] and (d.Gy @ yf - g_rhs).max() > up_tol:
             return _Response("upper_infeasible", phi=phi)
         return _Response("ok", yf, p.leader_value(x, yf), phi)
@@ -423,6 +428,7 @@ def _optimistic(d: _Std, x: np.ndarray, exact: bool = False) -> _Response:
     if sol.status != _OPT:
         return _Response("error", phi=phi)
     y = sol.z
+    assert y is not None  # an optimal solve carries its point
     out = _Response("ok", y, p.leader_value(x, y), phi)
     if exact:
         snapped = _snap(d, x, y, fol.dual_in, upper=True)
@@ -475,6 +481,7 @@ def _snap(d: _Std, x: np.ndarray, y: np.ndarray, lam: np.ndarray | None, upper: 
         ub[ny + np.setdiff1d(np.arange(mr), act)] = 0.0
         sol = _solve(P, q, Aeq, beq, Ain, bin_, lb, ub, tight=True)
         if sol.status == _OPT:
+            assert sol.z is not None  # an optimal solve carries its point
             y2 = sol.z[:ny]
             return _Response("ok", y2, p.leader_value(x, y2), float(p.follower_value(x, y2)))
     return None
@@ -506,6 +513,7 @@ def _residuals(d: _Std, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     if fol.status != _OPT:
         return {"box": box, "upper": upper, "follower_feas": max(fol_in, fol_eq), "follower_gap": np.inf,
                 "stationarity": stat_rel, "phi": np.nan}
+    assert fol.z is not None  # an optimal solve carries its point
     phi = float((p.dy + p.R.T @ x) @ fol.z + 0.5 * fol.z @ p.Q @ fol.z)
     gap = p.follower_value(x, y) - phi
     return {"box": box, "upper": upper, "follower_feas": max(fol_in, fol_eq),
@@ -597,6 +605,22 @@ def _row_scale(d: _Std) -> np.ndarray:
 
 
 # ============================================================ complementarity B&B
+class _Incumbent(TypedDict):
+    """The B&B incumbent: an exactly solved leaf (``z`` stacks x, y, λ, μ)."""
+
+    val: float
+    z: np.ndarray | None
+    active: frozenset[int] | None
+
+
+class _Best(TypedDict):
+    """The best point of the grid method so far."""
+
+    F: float
+    x: np.ndarray | None
+    y: np.ndarray | None
+
+
 def _bb(d: _Std, time_limit: float, node_limit: int, gap_tol: float, t0: float) -> Verification:
     p = d.p
     K = _KKT(d)
@@ -608,7 +632,7 @@ def _bb(d: _Std, time_limit: float, node_limit: int, gap_tol: float, t0: float) 
     mr = d.mr
     rscale = _row_scale(d)
     leaf_cache: dict[frozenset[int], _Sol] = {}
-    inc: dict[str, object] = {"val": np.inf, "z": None, "active": None}
+    inc: _Incumbent = {"val": np.inf, "z": None, "active": None}
     notes: list[str] = []
 
     def gap(val: float) -> float:
@@ -621,7 +645,7 @@ def _bb(d: _Std, time_limit: float, node_limit: int, gap_tol: float, t0: float) 
         sol = K.solve(active, frozenset(range(mr)) - active, tight=True)
         leaf_cache[active] = sol
         if sol.status == _OPT and sol.obj < inc["val"]:
-            inc.update(val=sol.obj, z=sol.z, active=active)
+            inc.update({"val": sol.obj, "z": sol.z, "active": active})
         elif sol.status == _ERR:
             notes.append("a leaf QP failed numerically")
         return sol
@@ -748,7 +772,7 @@ def _bb(d: _Std, time_limit: float, node_limit: int, gap_tol: float, t0: float) 
            f"{res['follower_feas']:.1e}, follower rel. gap {res['follower_gap']:.1e}, KKT stationarity "
            f"{res['stationarity']:.1e}, optimistic Φ(x*) - F* = {opt_txt}")
     ok = _residuals_ok(res)
-    act = ", ".join(d.labels[j] for j in sorted(inc["active"])) or "none"
+    act = ", ".join(d.labels[j] for j in sorted(inc["active"] or ())) or "none"
     if limit_hit:
         return Verification(f_star, x, y, method, nodes, wall,
                             f"limit: {limit_hit}; best verified F = {f_star:.12g}, lower bound "
@@ -808,11 +832,12 @@ def _grid(d: _Std, points: int | None, time_limit: float, point_limit: int, t0: 
         if r.status == "ok":
             vals[k] = r.F
     spacing = tuple(float(w / (npts - 1)) if w > 0 else 0.0 for w in width)
-    best: dict[str, object] = {"F": np.inf, "x": None, "y": None}
+    best: _Best = {"F": np.inf, "x": None, "y": None}
 
     def consider(x: np.ndarray, r: _Response) -> None:
         if r.status == "ok" and r.F < best["F"]:
-            best.update(F=r.F, x=x.copy(), y=r.y.copy())
+            assert r.y is not None  # an "ok" response carries its y
+            best.update({"F": r.F, "x": x.copy(), "y": r.y.copy()})
 
     finite = np.flatnonzero(np.isfinite(vals))
     if finite.size == 0:
@@ -853,6 +878,7 @@ def _grid(d: _Std, points: int | None, time_limit: float, point_limit: int, t0: 
         r = Phi(xc, exact=True)
         consider(xc, r)
         if r.status == "ok":
+            assert r.y is not None  # an "ok" response carries its y
             pol = _leaf_polish(d, xc, r.y)
             if pol is not None:
                 n_polished += 1
@@ -862,6 +888,7 @@ def _grid(d: _Std, points: int | None, time_limit: float, point_limit: int, t0: 
         k = order[0]
         x, r = grid[k], Phi(grid[k])
         y, f_star = r.y, float(r.F)
+    assert y is not None  # x and y are set together (from an "ok" response)
     res = _residuals(d, x, y)
     ver = (f"verification: box {res['box']:.1e}, upper {res['upper']:.1e}, follower feas "
            f"{res['follower_feas']:.1e}, follower rel. gap {res['follower_gap']:.1e}, KKT stationarity "
@@ -891,7 +918,7 @@ def _leaf_polish(d: _Std, x0: np.ndarray, y0: np.ndarray) -> tuple[float, np.nda
     inactive = frozenset(range(d.mr)) - active
     if K.convex:
         sol = K.solve(active, inactive, tight=True)
-        if sol.status != _OPT:
+        if sol.status != _OPT or sol.z is None:
             return None
         z = sol.z
     else:
@@ -924,6 +951,7 @@ def _leaf_polish(d: _Std, x0: np.ndarray, y0: np.ndarray) -> tuple[float, np.nda
     F = p.leader_value(x, y)
     r = _optimistic_or_none(d, x, exact=True)  # a better optimistic choice at this x (not expected)
     if r.status == "ok" and r.F < F - 1e-9 * max(1.0, abs(F)):
+        assert r.y is not None  # an "ok" response carries its y
         return r.F, x, r.y
     return F, x, y
 

@@ -967,7 +967,7 @@ _BOLIB_LP_FOLLOWER: tuple[BilevelProblem, ...] = (
 )
 
 # ============================================================== BASBLib (LP-LP and LP lower levels)
-_BASBLIB: tuple[BilevelProblem, ...] = (
+_BASBLIB_PROBLEMS: tuple[BilevelProblem, ...] = (
     # as_2013_01
     #   min  -x - y   s.t.  -10 <= x <= 10
     #   y ∈ argmin { y :  x - y <= 0,  y <= 0,  -10 <= y <= 10 }
@@ -1321,4 +1321,4 @@ _BASBLIB: tuple[BilevelProblem, ...] = (
     ),
 )
 
-PROBLEMS: tuple[BilevelProblem, ...] = (*_BOLIB_LINEAR, *_BOLIB_LP_FOLLOWER, *_BASBLIB)
+PROBLEMS: tuple[BilevelProblem, ...] = (*_BOLIB_LINEAR, *_BOLIB_LP_FOLLOWER, *_BASBLIB_PROBLEMS)

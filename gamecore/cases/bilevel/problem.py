@@ -26,13 +26,43 @@ bounds ``(n_x,)`` / ``(n_y,)`` (y bounds may be ±inf).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Any, Generic, Literal, TypeVar, overload
 
 import numpy as np
 
 #: where the listed optimum comes from
 OptimumStatus = Literal["literature", "verified", "corrected"]
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
+
+class _ArrayField(Generic[_In, _Out]):
+    """Annotation-only view of a :class:`BilevelProblem` array field for type checkers: the
+    constructor accepts ``_In`` (lists, arrays, None, a scalar for a bound) and reading the
+    attribute gives ``_Out``, the float array :meth:`BilevelProblem.__post_init__` stores.
+    Never instantiated; the fields are plain dataclass fields at run time."""
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _ArrayField[_In, _Out]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> _Out: ...
+    def __get__(self, obj: object, owner: type) -> _Out | _ArrayField[_In, _Out]:
+        raise NotImplementedError
+
+    def __set__(self, obj: object, value: _In) -> None:
+        raise NotImplementedError
+
+
+_Vector = _ArrayField[Sequence[float] | np.ndarray | None, np.ndarray]
+_Matrix = _ArrayField[Sequence[Sequence[float]] | np.ndarray | None, np.ndarray]
+_Bound = _ArrayField[Sequence[float] | np.ndarray | float | None, np.ndarray]
+_OptionalVector = _ArrayField[Sequence[float] | np.ndarray | None, np.ndarray | None]
+#: default of the array fields ("absent"; None at run time), typed Any because the fields'
+#: declared types are the _ArrayField views above
+_ABSENT: Any = None
 
 
 def _matrix(value: object, rows: int, cols: int, label: str, name: str) -> np.ndarray:
@@ -84,29 +114,29 @@ class BilevelProblem:
     n_x: int
     n_y: int
     f_star: float
-    cx: Sequence[float] | np.ndarray | None = None
-    cy: Sequence[float] | np.ndarray | None = None
-    Hxx: Sequence[Sequence[float]] | np.ndarray | None = None
-    Hxy: Sequence[Sequence[float]] | np.ndarray | None = None
-    Hyy: Sequence[Sequence[float]] | np.ndarray | None = None
-    Gx: Sequence[Sequence[float]] | np.ndarray | None = None
-    Gy: Sequence[Sequence[float]] | np.ndarray | None = None
-    g: Sequence[float] | np.ndarray | None = None
-    xl: Sequence[float] | np.ndarray | float | None = None
-    xu: Sequence[float] | np.ndarray | float | None = None
-    dy: Sequence[float] | np.ndarray | None = None
-    R: Sequence[Sequence[float]] | np.ndarray | None = None
-    Q: Sequence[Sequence[float]] | np.ndarray | None = None
-    Ax: Sequence[Sequence[float]] | np.ndarray | None = None
-    By: Sequence[Sequence[float]] | np.ndarray | None = None
-    b: Sequence[float] | np.ndarray | None = None
-    Ex: Sequence[Sequence[float]] | np.ndarray | None = None
-    Ey: Sequence[Sequence[float]] | np.ndarray | None = None
-    e: Sequence[float] | np.ndarray | None = None
-    yl: Sequence[float] | np.ndarray | float | None = None
-    yu: Sequence[float] | np.ndarray | float | None = None
-    x_star: Sequence[float] | np.ndarray | None = None
-    y_star: Sequence[float] | np.ndarray | None = None
+    cx: _Vector = _ABSENT
+    cy: _Vector = _ABSENT
+    Hxx: _Matrix = _ABSENT
+    Hxy: _Matrix = _ABSENT
+    Hyy: _Matrix = _ABSENT
+    Gx: _Matrix = _ABSENT
+    Gy: _Matrix = _ABSENT
+    g: _Vector = _ABSENT
+    xl: _Bound = _ABSENT
+    xu: _Bound = _ABSENT
+    dy: _Vector = _ABSENT
+    R: _Matrix = _ABSENT
+    Q: _Matrix = _ABSENT
+    Ax: _Matrix = _ABSENT
+    By: _Matrix = _ABSENT
+    b: _Vector = _ABSENT
+    Ex: _Matrix = _ABSENT
+    Ey: _Matrix = _ABSENT
+    e: _Vector = _ABSENT
+    yl: _Bound = _ABSENT
+    yu: _Bound = _ABSENT
+    x_star: _OptionalVector = _ABSENT
+    y_star: _OptionalVector = _ABSENT
     optimum_status: OptimumStatus = "literature"
     listed_f_star: float | None = None
     notes: str = ""
