@@ -13,17 +13,24 @@ In order of preference:
    the regret tolerance against it ("not certified", never a false pass).
 
 Without any, the leader regret is unchecked and the answer is not certified.
+
+Integer and binary signals: the ``kkt`` bounds (2 and 3) keep integrality (the signals are
+integer variables of the SCIP model), so they bound the mixed-integer optimum and are the
+tighter ones; the McCormick bound (4) relaxes integrality to the signal box, which only
+lowers it, so it stays a valid bound on the mixed-integer optimum.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from gamecore.certificate import LeaderBound
 from gamecore.game import Game
+from gamecore.options import check_values, option
 
 #: largest number of follower complementarity pairs for which the certificate runs ``kkt``
 KKT_BOUND_MAX_PAIRS = 2000
@@ -35,26 +42,26 @@ KKT_BOUND_TIME_S = 60.0
 class BoundOptions:
     """How the certificate may look for a leader bound (``gamecore.solve(..., bound=...)``).
 
-    Attributes:
-        kkt_max_pairs: largest number of follower complementarity pairs for which the
-            certificate runs ``kkt`` (0: never).
-        kkt_time_limit: seconds of that run (its proven dual bound is valid at any stop).
-        mccormick: fall back to the first-round McCormick relaxation.
+    Built directly (not through a strategy), so ``__post_init__`` checks the declared ranges
+    (:func:`gamecore.options.check_values`: ``ValueError`` naming the option).
     """
 
-    kkt_max_pairs: int = KKT_BOUND_MAX_PAIRS
-    kkt_time_limit: float = KKT_BOUND_TIME_S
-    mccormick: bool = True
+    kkt_max_pairs: int = option(KKT_BOUND_MAX_PAIRS, doc="largest number of follower complementarity pairs for "
+                                                         "which the certificate runs kkt (0: never)", ge=0)
+    kkt_time_limit: float = option(KKT_BOUND_TIME_S, doc="wall time of that run (its proven dual bound is valid "
+                                                         "at any stop)", gt=0, unit="s")
+    mccormick: bool = option(True, doc="fall back to the first-round McCormick relaxation")
 
     def __post_init__(self) -> None:
-        if self.kkt_max_pairs < 0 or not self.kkt_time_limit > 0:
-            raise ValueError(f"BoundOptions: kkt_max_pairs must be >= 0 and kkt_time_limit > 0, got "
-                             f"{self.kkt_max_pairs}, {self.kkt_time_limit}")
+        check_values(self)
 
 
 def leader_bound(game: Game, reference: Any, extra: Mapping[str, Any] | None = None,
                  options: BoundOptions | None = None) -> LeaderBound | None:
     """The best available lower bound on the leader's first objective (minimisation form), or None.
+
+    With integer signals the ``kkt`` bounds are bounds of the mixed-integer problem (integrality
+    kept); the McCormick fallback relaxes it (still valid, weaker).
 
     Args:
         game: a Stackelberg game.
@@ -89,7 +96,10 @@ def mccormick_bound(game: Game, time_limit: float = KKT_BOUND_TIME_S) -> LeaderB
     :func:`gamecore.bilevel.complete_bounds`), all sharing σ, plus the leader's compiled cost
     and constraints: one convex program whose optimum is at most the leader's optimum (every
     bilevel-feasible point, lifted by its products and a dual, is feasible in it). The dual
-    objective less a margin is returned, so solver error cannot make the bound invalid. None
+    objective less a margin is returned, so solver error cannot make the bound invalid.
+    Integer / binary signals are relaxed to their (integer-rounded) box: every mixed-integer
+    bilevel-feasible point is feasible in the relaxation too, so the bound stays valid for the
+    integer problem, only weaker than one that keeps integrality (the ``kkt`` bounds). None
     when a follower is outside the reformulation (exponential/PSD/power cones), a factor has
     no finite bound, a signal box is infinite, or the solve fails.
     """

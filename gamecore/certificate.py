@@ -31,7 +31,12 @@ market strategies use.
 Stackelberg games (the leader's first objective F, minimisation form, optimistic notion):
 
 * **leader violation**: largest relative violation of the leader's constraints at the
-  reported responses (games with leader constraints).
+  reported responses (games with leader constraints), and for integer / binary signals the
+  largest ``|x − round(x)|`` of their entries (absolute, signal units; games with integer
+  signals, either notion): a non-integral value is infeasible for the leader. Besides the
+  measure's own tolerance, an integer signal off an integer by more than
+  :data:`INTEGRALITY_TOL` fails it, the failure naming the signal
+  (:attr:`Certificate.integrality_violations`).
 * **optimistic gap**: ``(F(p, y_reported) − F_opt(p)) / max(1, |F_opt(p)|)`` with F_opt the
   leader-best selection from the followers' optimal sets at p (:mod:`gamecore.optimistic`):
   how much better the leader could do at the same signals by the followers' tie-breaking.
@@ -43,8 +48,9 @@ Stackelberg games (the leader's first objective F, minimisation form, optimistic
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -57,6 +63,10 @@ TOLERANCES: dict[str, float] = {
     "best_response_gap": 1e-5, "follower_infeasibility": 1e-6, "coupling_residual": 1e-4, "duality_gap": 1e-4,
     "leader_violation": 1e-5, "optimistic_gap": 1e-4, "leader_regret": 1e-3,
 }
+#: largest |x − round(x)| (signal units) of an integer signal's entry that still counts as
+#: integral; above it the leader's point is infeasible (``leader_violation`` fails, naming the
+#: signal). Override with ``failures(integrality=...)``.
+INTEGRALITY_TOL = 1e-6
 #: measures that also fail when clearly negative (they compare with a valid bound)
 TWO_SIDED = ("duality_gap", "leader_regret")
 #: per notion, the measures that say the answer is a feasible point of the game, as opposed
@@ -65,7 +75,7 @@ TWO_SIDED = ("duality_gap", "leader_regret")
 #: best responses or not. Stackelberg: a bilevel-feasible point needs the followers at best
 #: responses inside their feasible sets and the leader's constraints held (leader value ≥ F*).
 FEASIBILITY: dict[str, tuple[str, ...]] = {
-    "market": ("follower_infeasibility", "coupling_residual"),
+    "market": ("follower_infeasibility", "coupling_residual", "leader_violation"),
     "stackelberg": ("best_response_gap", "follower_infeasibility", "leader_violation"),
 }
 #: ``within()`` keyword -> measure (the short names of earlier versions are kept)
@@ -75,12 +85,17 @@ _KEYWORDS = {"best_response": "best_response_gap", "feasibility": "follower_infe
 
 
 def required_measures(game: Game, notion: Literal["market", "stackelberg"]) -> list[str]:
-    """The measures a certificate of ``game`` under ``notion`` must hold to certify an answer."""
+    """The measures a certificate of ``game`` under ``notion`` must hold to certify an answer.
+
+    ``leader_violation`` is required for a Stackelberg game with leader constraints, and for
+    any game with integer signals (their integrality is a leader constraint)."""
     out = ["best_response_gap", "follower_infeasibility"]
     if notion == "market":
         out += ["coupling_residual", "duality_gap"]
+        if game.layout.has_integer:
+            out.append("leader_violation")
     else:
-        if game.has_leader_constraints:
+        if game.has_leader_constraints or game.layout.has_integer:
             out.append("leader_violation")
         out += ["optimistic_gap", "leader_regret"]
     return out
@@ -106,6 +121,9 @@ class Certificate:
     optimistic_objective: float | None = None
     best_response_gaps: list[float] = field(default_factory=list)
     coupling_residuals: dict[str, list[float]] = field(default_factory=dict)
+    #: per integer signal, ``max |x − round(x)|`` over its entries at the final signals (signal
+    #: units; empty for a game without integer signals or when not computed)
+    integrality_violations: dict[str, float] = field(default_factory=dict)
     dual_value: float | None = None
     centralized_bound: float | None = None
     welfare_cost: float | None = None
@@ -149,9 +167,13 @@ class Certificate:
 
         Args:
             measures: judge only these of the required measures (default: all of them).
-            tolerances: per-measure overrides (keywords of :meth:`within` or measure names).
+            tolerances: per-measure overrides (keywords of :meth:`within` or measure names;
+                ``integrality`` overrides :data:`INTEGRALITY_TOL`).
+
+        A ``leader_violation`` failure caused by an integer signal names the signal.
         """
         tols = _tolerances(tolerances)
+        int_tol = tols.get("integrality", INTEGRALITY_TOL)
         out = []
         if not self.required:
             out.append("no measure was required (nothing was certified)")
@@ -159,12 +181,18 @@ class Certificate:
             if measures is not None and m not in measures:
                 continue
             v = getattr(self, m)
+            why = ""
+            if m == "leader_violation" and v is not None:
+                why = "; ".join(f"integer signal '{name}' not integral (max |x - round(x)| = {dev:.3g} > {int_tol:g})"
+                                for name, dev in self.integrality_violations.items() if not dev <= int_tol)
             if v is None:
                 out.append(f"{m} unchecked")
             elif not np.isfinite(v):
-                out.append(f"{m} is {v}")
+                out.append(f"{m} is {v}" + (f" ({why})" if why else ""))
             elif v > tols[m]:
-                out.append(f"{m} {v:.3g} > {tols[m]:g}")
+                out.append(f"{m} {v:.3g} > {tols[m]:g}" + (f" ({why})" if why else ""))
+            elif why:
+                out.append(f"{m}: {why}")
             elif m in TWO_SIDED and v < -tols[m]:
                 out.append(f"{m} {v:.3g} < -{tols[m]:g} (below a valid bound: the bound or the answer is wrong)")
         return out
@@ -181,7 +209,8 @@ class Certificate:
         """
         given = {"best_response": best_response, "coupling": coupling, "duality": duality, "regret": regret,
                  "feasibility": feasibility, "leader": leader, "optimistic": optimistic}
-        return not self.failures(**{k: v for k, v in given.items() if v is not None})
+        tolerances: dict[str, float] = {k: v for k, v in given.items() if v is not None}
+        return not self.failures(None, **tolerances)
 
 
 def _tolerances(overrides: Mapping[str, float]) -> dict[str, float]:
@@ -241,11 +270,14 @@ def certify(game: Game, signal_vector: np.ndarray, reported: Sequence[Response],
         infeasible.append(prog.infeasibility(rep.x, sigma) if rep.x is not None else None)
     cert.best_response_gaps = gaps
     cert.best_response_gap = float(max(gaps)) if gaps else None
-    if infeasible and all(v is not None for v in infeasible):
-        cert.follower_infeasibility = float(max(infeasible))  # type: ignore[type-var]
+    measured = [v for v in infeasible if v is not None]
+    if measured and len(measured) == len(infeasible):
+        cert.follower_infeasibility = float(max(measured))
     signals = game.layout.unpack(signal_vector)
     if notion == "market":
         _market_measures(cert, game, signal_vector, signals, reported, best, supplies, centralized_bound)
+        if "leader_violation" in cert.required:
+            _leader_feasibility(cert, game, signal_vector, reported)
     else:
         if leader_bound is None and reference_leader_objective is not None:
             leader_bound = LeaderBound(float(reference_leader_objective), "reference")
@@ -283,8 +315,7 @@ def _stackelberg_measures(cert: Certificate, game: Game, signal_vector: np.ndarr
     from gamecore.optimistic import optimistic_selection
 
     value = float(game.leader_objectives(signals, reported)[0])
-    if game.has_leader_constraints:
-        cert.leader_violation = game.leader_violation(signal_vector, reported)
+    _leader_feasibility(cert, game, signal_vector, reported)
     selection = optimistic_selection(game, signal_vector, best)
     if selection.value is not None:
         cert.optimistic_objective = selection.value
@@ -297,6 +328,22 @@ def _stackelberg_measures(cert: Certificate, game: Game, signal_vector: np.ndarr
         cert.leader_regret = relative(value - leader_bound.value, leader_bound.value)
     else:
         cert.notes.append("no lower bound on the leader's optimum (no reference, kkt not applicable)")
+
+
+def _leader_feasibility(cert: Certificate, game: Game, signal_vector: np.ndarray,
+                        reported: Sequence[Response]) -> None:
+    """``leader_violation``: the leader's constraints (relative violation at the reported
+    responses) and the integrality of its integer signals (``|x − round(x)|``, signal units),
+    the larger of the two; NaN/inf anywhere gives inf (a failure). Left None when the game has
+    neither (the measure is then not required)."""
+    parts: list[float] = []
+    if game.layout.has_integer:
+        cert.integrality_violations = game.layout.non_integrality(signal_vector)
+        parts += list(cert.integrality_violations.values())
+    if game.has_leader_constraints:
+        parts.append(float(game.leader_violation(signal_vector, reported)))
+    if parts:
+        cert.leader_violation = float(max(parts)) if all(np.isfinite(p) for p in parts) else float("inf")
 
 
 def _objectives(game: Game, signal_vector: np.ndarray, responses: Sequence[Response]) -> list[float]:

@@ -31,8 +31,9 @@ from __future__ import annotations
 import math
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Literal, Mapping, Sequence
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -44,9 +45,10 @@ LoopStatus = Literal["converged", "max_iter"]
 class IterationInfo:
     """What terminations and callbacks see after an iteration.
 
-    ``loop`` is the path of nested loop names (``"admm-mccormick/round 2"``), ``depth`` 0 for
-    the outermost loop; ``elapsed_s`` wall seconds since this loop started; ``record`` the
-    iteration's record (with ``"iteration"``); ``history`` all records of this loop so far.
+    ``loop`` is the path of nested loop names (``"rounds/round 2"``: admm-mccormick's second box
+    round), ``depth`` 0 for the outermost loop; ``elapsed_s`` wall seconds since this loop
+    started; ``record`` the iteration's record (with ``"iteration"``); ``history`` all records
+    of this loop so far.
     """
 
     loop: str

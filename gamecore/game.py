@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import cvxpy as cp
 import numpy as np
@@ -16,6 +17,9 @@ from gamecore.follower import Follower
 from gamecore.leader import Leader, MarketCoupling
 from gamecore.signals import SignalLayout
 from gamecore.upper_level import LeaderConstraints, LeaderProgram, compile_leader, cost_outputs
+
+if TYPE_CHECKING:
+    from gamecore.rolling import RollingHorizon
 
 SUPPLY = "supply"
 
@@ -39,8 +43,12 @@ class Game:
             signals, outputs a coupling needs but nobody sends, followers whose objective
             does not pay ``price @ output`` for a market coupling, a coupling price in a
             follower's constraints or in the objective of a follower that does not send the
-            coupling's output, duplicate names.
+            coupling's output, an integer signal pricing a coupling, duplicate names.
     """
+
+    #: the rolling-horizon operation a rolling case attaches (read by
+    #: :func:`gamecore.rolling.rolling_of`); None for a single game
+    rolling: RollingHorizon | None = None
 
     def __init__(self, leader: Leader, followers: Sequence[Follower], name: str = "game",
                  reported_outputs: Sequence[str] = ()) -> None:
@@ -132,7 +140,8 @@ class Game:
                         raise GameDefinitionError(leader.name, f"{where}.followers", f"unknown follower '{fname}'")
             senders = self.senders(coupling.output, coupling.followers)
             if not senders:
-                raise GameDefinitionError(leader.name, f"{where}.output", f"no follower sends output '{coupling.output}'")
+                raise GameDefinitionError(leader.name, f"{where}.output",
+                                          f"no follower sends output '{coupling.output}'")
             shape = leader.signal(coupling.signal).shape
             for i in senders:
                 f = self.followers[i]
@@ -142,7 +151,8 @@ class Game:
                                               f"'{coupling.signal}' shape {shape} of coupling '{coupling.name}'")
                 if coupling.signal not in f.signal_names:
                     raise GameDefinitionError(f.name, f"signals['{coupling.signal}']",
-                                              f"sends '{coupling.output}' to coupling '{coupling.name}' but does not see its price")
+                                              f"sends '{coupling.output}' to coupling '{coupling.name}' but "
+                                              "does not see its price")
         for obj in leader.objectives:
             for term in obj.bilinear:
                 senders = self.senders(term.output, term.followers)
@@ -162,8 +172,16 @@ class Game:
         set would move with the price, and the market equilibrium would no longer be the dual
         of the welfare problem that the market strategies and the certificate rely on — and
         the price in the objective of a follower that does not send the coupling's output (a
-        payment for a quantity the balance never sees, e.g. an output name misspelt).
+        payment for a quantity the balance never sees, e.g. an output name misspelt). Refused
+        too (naming the coupling and the signal): an integer price — a Lagrange multiplier is
+        continuous (:class:`~gamecore.leader.Leader` refuses it at construction already; this
+        catches a leader whose couplings were changed afterwards).
         """
+        if self.leader.signal(coupling.signal).integer:
+            raise GameDefinitionError(self.leader.name, f"couplings['{coupling.name}'].signal",
+                                      f"signal '{coupling.signal}' is an integer signal; the price of market "
+                                      f"coupling '{coupling.name}' must be continuous (integer signals are "
+                                      "decisions of a Stackelberg leader)")
         senders = set(self.senders(coupling.output, coupling.followers))
         for i, f in enumerate(self.followers):
             if coupling.signal not in f.signal_names:
@@ -252,7 +270,8 @@ class Game:
         """Follower ``i``'s own signal vector out of the game's flat signal vector."""
         return np.asarray(signal_vector)[self.signal_index[i]]
 
-    def aggregate(self, responses: Sequence[Response], output: str, restrict: Sequence[str] | None = None) -> np.ndarray:
+    def aggregate(self, responses: Sequence[Response], output: str,
+                  restrict: Sequence[str] | None = None) -> np.ndarray:
         """Σ of ``output`` over the followers that send it (``responses`` in follower order)."""
         senders = self.senders(output, restrict)
         return np.sum([responses[i].outputs[output] for i in senders], axis=0)

@@ -27,6 +27,13 @@ solves the problem globally (spatial branch and bound). The leader's cost and co
 are compiled by cvxpy once per game (:meth:`gamecore.game.Game.leader_program`) and enter as
 linear / quadratic / second-order-cone rows.
 
+Integer and binary signals (:attr:`gamecore.signals.Signal.integer`) are integer variables
+of the SCIP model, so it is the mixed-integer bilevel problem itself, solved exactly (the
+followers stay continuous: an integer signal enters them as data, like any signal). Bounds
+derived from LPs over the signal box (:meth:`KKTModel._product_bounds`) relax integrality,
+which keeps them valid; bounds over the KKT set (:meth:`KKTModel.expression_bounds`) and the
+proven dual bound keep it, so they are valid for the integer problem and tighter.
+
 SCIP proves optimality within ``mip_gap``; at a time limit the incumbent and the proven
 dual bound (a valid lower bound on the leader's optimum) are returned. Quadratic objective
 terms get one epigraph per group of terms sharing variables (:func:`_epigraph_objective`);
@@ -45,14 +52,15 @@ and for the McCormick factors of ``admm`` (:func:`gamecore.bilevel.complete_boun
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from gamecore.bilevel import leader_bilinear_costs
 from gamecore.assembly import ConicProgram
+from gamecore.bilevel import leader_bilinear_costs
 from gamecore.canonical import CanonicalProgram, symmetric
 from gamecore.errors import GameDefinitionError, StrategyError
 from gamecore.game import Game
@@ -101,7 +109,8 @@ def kkt_applicable(game: Game, objective: int = 0) -> str | None:
     if not game.is_stackelberg:
         return f"game '{game.name}' has no leader objective"
     if game.is_market:
-        return f"game '{game.name}' has market couplings (kkt computes Stackelberg solutions of leaders without couplings)"
+        return (f"game '{game.name}' has market couplings (kkt computes Stackelberg solutions of leaders "
+                "without couplings)")
     if not 0 <= objective < len(game.leader.objectives):
         return f"objective index {objective} out of range (the leader has {len(game.leader.objectives)})"
     for f in game.followers:
@@ -120,7 +129,7 @@ class KKTSolution:
         status: ``"optimal"`` (proven within ``mip_gap``), ``"time_limit"``, ``"infeasible"``, ...
         objective: the leader's objective (min form) of the incumbent (None without one).
         bound: SCIP's proven dual bound (a valid lower bound on the leader's optimum).
-        signal_vector: the incumbent's signals (game layout), or None.
+        signal_vector: the incumbent's signals (game layout; integer entries rounded to integers), or None.
         xs: per follower the incumbent's canonical point x_i.
         nodes: branch-and-bound nodes; solver_s: seconds inside ``optimize()``; build_s:
             seconds building the model.
@@ -206,7 +215,8 @@ class KKTModel:
         self.sign = 1.0 if self.objective.sense == "min" else -1.0
         self.w_costs, self.u_terms = leader_bilinear_costs(game, self.objective)
         self.pairs = sum(f.program.dims.nonneg for f in game.followers)
-        self._linearisable = {f.name for i, f in enumerate(game.followers) if self._strong_duality_weight(i) is not None}
+        self._linearisable = {f.name for i, f in enumerate(game.followers)
+                              if self._strong_duality_weight(i) is not None}
         self.leader = self._leader_part()
 
     def _strong_duality_weight(self, i: int) -> float | None:
@@ -219,9 +229,8 @@ class KKTModel:
         Qs = sp.csc_matrix(prog.Qs)
         J = np.flatnonzero(np.asarray(abs(Qs).sum(axis=0)).ravel() > 0)
         coefs = {w_cost.get(int(j)) for j in J}
-        if len(coefs) != 1 or None in coefs:
-            return None
-        return float(next(iter(coefs)))
+        coef = next(iter(coefs)) if len(coefs) == 1 else None
+        return None if coef is None else float(coef)
 
     # ------------------------------------------------------------------ leader part
     def _leader_part(self) -> LeaderProgram | None:
@@ -264,7 +273,11 @@ class KKTModel:
         model.setParam("presolving/donotaggr", True)
         model.setParam("presolving/donotmultaggr", True)
         lo, hi = layout.lower(), layout.upper()
-        sig = [model.addVar(f"sigma{g}", lb=_finite(lo[g]), ub=_finite(hi[g])) for g in range(layout.size)]
+        integer = layout.integer_mask()
+        # integer / binary signal entries are integer variables (their bounds are integers already,
+        # Signal rounds them inward): the model is then the mixed-integer bilevel problem itself
+        sig = [model.addVar(f"sigma{g}", vtype="I" if integer[g] else "C", lb=_finite(lo[g]), ub=_finite(hi[g]))
+               for g in range(layout.size)]
         objective_terms: list[Any] = []
         xs_vars: dict[int, list[Any]] = {}
         zs_vars: dict[int, list[Any]] = {}
@@ -473,7 +486,8 @@ class KKTModel:
             return KKTSolution(status, None, bound if bound_ok else None, None, [], int(model.getNNodes()),
                                solve_s, build, None, linearised)
         sol = model.getBestSol()
-        vector = np.array([model.getSolVal(sol, v) for v in sig])
+        # integer entries come back within SCIP's feasibility tolerance of an integer: snap them
+        vector = self.game.layout.round_integers(np.array([model.getSolVal(sol, v) for v in sig]))
         xs = [np.array([model.getSolVal(sol, v) for v in x]) for x in xs_vars]
         n_followers = self.game.n_followers
         active = [np.array([model.getSolVal(sol, sv) <= model.getSolVal(sol, zv)     # row tight: s ≤ z (SOS1)
@@ -497,6 +511,8 @@ class KKTModel:
         was linearised with a weight that keeps the objective convex. The optimum of that
         piece is the global optimum (SCIP's point lies in it) to Clarabel's accuracy,
         which a flat objective needs: SCIP's gap tolerance leaves the signals ~√tol off.
+        Integer signal entries are fixed at the incumbent's (integral) values: the piece with
+        them fixed is convex and still contains SCIP's point, so its optimum is the global one.
         Returns ``(σ, xs, objective, True)``, or None when the piece is not convex or its
         solve does not match SCIP's objective within 1e-6 relative.
         """
@@ -506,7 +522,8 @@ class KKTModel:
             prog = f.program
             if self.u_terms[i] or (self.w_costs[i] and weights[i] is None):
                 return None
-            if weights[i] is not None and weights[i] > 0 and prog.is_quadratic:
+            weight = weights[i]
+            if weight is not None and weight > 0 and prog.is_quadratic:
                 return None
         if solution.objective is None:
             return None
@@ -518,6 +535,12 @@ class KKTModel:
             problem.add_rows([(sig[finite_hi], sp.eye(int(finite_hi.sum())))], layout.upper()[finite_hi], "nonneg")
         if finite_lo.any():
             problem.add_rows([(sig[finite_lo], -sp.eye(int(finite_lo.sum())))], -layout.lower()[finite_lo], "nonneg")
+        integer = layout.integer_mask()
+        if integer.any():
+            if solution.signal_vector is None:
+                return None
+            fixed = np.rint(np.asarray(solution.signal_vector, dtype=float)[integer])
+            problem.add_rows([(sig[integer], sp.eye(int(integer.sum())))], fixed, "zero")
         xs = []
         for i, f in enumerate(game.followers):
             prog = f.program
@@ -552,7 +575,7 @@ class KKTModel:
             return None
         if abs(found.objective - solution.objective) > 1e-6 * max(1.0, abs(solution.objective)):
             return None
-        return found.x[sig], [found.x[x] for x in xs], found.objective, True
+        return layout.round_integers(found.x[sig]), [found.x[x] for x in xs], found.objective, True
 
     def _product_columns(self, i: int) -> np.ndarray:
         """Columns of follower i's x that enter a bilinear product σ·x of the model."""
@@ -568,7 +591,8 @@ class KKTModel:
         """Bounds on follower i's variables that enter products (others ±inf), valid by construction.
 
         min / max of each such x_c over the follower's feasible set with its signals in their
-        box (LPs, HiGHS): every bilevel-feasible point satisfies them. SCIP's spatial branch
+        box (LPs, HiGHS; integer signals relaxed to their box, which only widens the bounds):
+        every bilevel-feasible point satisfies them. SCIP's spatial branch
         and bound needs finite bounds on both factors of a product.
         """
         prog = self.game.followers[i].program
@@ -683,7 +707,8 @@ class KKTModel:
             model.addCons(quicksum(t[e] * t[e] for e in range(1, size)) <= t[0] * t[0], name=f"soc{k}")
             start += size
         P = sp.coo_matrix(prog.P)
-        terms: list[Any] = [0.5 * (2.0 if r != c else 1.0) * v * w[r] * w[c] for r, c, v in zip(P.row, P.col, P.data) if v]
+        terms: list[Any] = [0.5 * (2.0 if r != c else 1.0) * v * w[r] * w[c]
+                            for r, c, v in zip(P.row, P.col, P.data) if v]
         terms += [float(prog.q0[c]) * w[c] for c in np.flatnonzero(prog.q0)]
         terms.append(float(prog.d0))
         return terms

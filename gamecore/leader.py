@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Mapping, Sequence
+from typing import Literal
 
 import cvxpy as cp
 import numpy as np
@@ -55,7 +56,7 @@ class LeaderObjective:
             else:
                 if per_follower is None:
                     raise ValueError("per-follower outputs needed for a restricted bilinear term")
-                quantity = sum(per_follower[f][term.output] for f in term.followers)
+                quantity = np.asarray(sum(per_follower[f][term.output] for f in term.followers), dtype=float)
             total += term.weight * float(np.sum(np.asarray(signals[term.signal]) * quantity))
         if self.cost is not None:
             expr = self.cost({k: cp.Constant(np.asarray(v)) for k, v in signals.items()},
@@ -81,7 +82,8 @@ class MarketCoupling:
     must pay ``⟨price, y_i[output]⟩`` in its objective.
 
     Market equilibrium = prices at which followers' best responses and the leader's best
-    supply clear the balance = optimal dual of the centralized welfare problem.
+    supply clear the balance = optimal dual of the centralized welfare problem. The price
+    is therefore continuous: an integer ``signal`` is refused (:class:`Leader`).
     """
 
     name: str
@@ -101,7 +103,9 @@ class Leader:
     """Leader of the game.
 
     Args:
-        signals: the signals it sets (bounded boxes; strategies project onto them).
+        signals: the signals it sets (bounded boxes; strategies project onto them). Integer
+            and binary signals (:attr:`Signal.integer`) are decisions of a Stackelberg
+            leader: a market coupling's price must be a continuous signal.
         objectives: zero (pure market coordinator), one, or several (multi-objective) objectives.
         couplings: market couplings it clears with prices.
         constraints: upper-level constraints ``constraints(signals, agg) -> [cp.Constraint]``,
@@ -153,6 +157,12 @@ class Leader:
             if coupling.signal not in self._by_name:
                 raise GameDefinitionError(self.name, f"couplings['{coupling.name}'].signal",
                                           f"unknown signal '{coupling.signal}'; declared: {list(self._by_name)}")
+            if self._by_name[coupling.signal].integer:
+                raise GameDefinitionError(self.name, f"couplings['{coupling.name}'].signal",
+                                          f"signal '{coupling.signal}' is an integer signal; the price of market "
+                                          f"coupling '{coupling.name}' must be continuous (it is the balance's "
+                                          "Lagrange multiplier); integer signals are decisions of a Stackelberg "
+                                          "leader")
 
     def signal(self, name: str) -> Signal:
         return self._by_name[name]

@@ -23,8 +23,8 @@ objective as seen by that follower given by :class:`LeaderModel` (:class:`TieBre
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
 
 import cvxpy as cp
 import numpy as np
@@ -290,8 +290,8 @@ def select_in_optimal_set(prog: CanonicalProgram, sigma: np.ndarray, x_star: np.
     blocks = _optimal_set_blocks(prog, sigma, np.asarray(x_star, dtype=float), tol)
     A = data.A.copy()
     A.data[data.q_slots] = blocks.q
-    h = [blocks.target + blocks.slack, -(blocks.target - blocks.slack)] if blocks.Pu is not None else []
-    h = np.concatenate(h + [np.array([blocks.level])])
+    h_parts = [blocks.target + blocks.slack, -(blocks.target - blocks.slack)] if blocks.Pu is not None else []
+    h = np.concatenate(h_parts + [np.array([blocks.level])])
     q = np.zeros(n)
     q[data.cols] = np.asarray(tie.c, dtype=float).ravel()
     if tie.H is not None:
@@ -343,7 +343,7 @@ class LeaderModel:
         for f in game.followers:
             idx = [np.arange(self.agg_slices[o].start, self.agg_slices[o].stop) for o in f.program.outputs]
             self._agg_index.append(np.concatenate(idx).astype(int) if idx else np.zeros(0, dtype=int))
-        self._param: tuple[cp.Parameter, dict[str, cp.Parameter], cp.Expression | None] | None = None
+        self._param: tuple[cp.Parameter, dict[str, cp.Parameter], cp.Expression] | None = None
         self.reason = ""
         self.exact = False
         try:
@@ -501,7 +501,9 @@ class LeaderModel:
         def at(vec: np.ndarray) -> float:
             for o, p in a_p.items():
                 p.value = vec[self.agg_slices[o]]
-            return float(expr.value)
+            value = expr.value
+            assert value is not None  # every parameter of expr has its value now
+            return float(value)
 
         s_p.value = sigma
         grad = np.zeros(self.n_agg)

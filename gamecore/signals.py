@@ -7,8 +7,8 @@ packing and unpacking.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -25,7 +25,22 @@ class Signal:
         lower, upper: bounds, scalars or arrays broadcastable to ``shape`` (signal units).
         unit: free-text unit, used in tables and plots (e.g. ``"yuan/kWh"``).
         integer: the signal takes integer values only (a binary signal is an integer signal
-            with bounds 0 and 1). Strategies that search a continuous box refuse such games.
+            with bounds 0 and 1, :meth:`binary`). Both bounds must then be finite; they are
+            rounded inward to integers (``lower_array = ceil(lower)``, ``upper_array =
+            floor(upper)``; a bound within 1e-9 relative of an integer is taken as that
+            integer, so ``2.9999999999`` stays 3), and a range without an integer is
+            refused. Strategies that search a continuous box refuse such games
+            (:attr:`gamecore.strategy.Strategy.integer_signals`); an integer signal cannot
+            price a market coupling (:class:`gamecore.leader.Leader`).
+
+    Attributes:
+        lower_array, upper_array: the effective bounds, broadcast to ``shape`` (float arrays;
+            for an integer signal the inward-rounded integer bounds).
+
+    Raises:
+        GameDefinitionError: naming ``signals['<name>'].<field>``: NaN or mis-shaped bounds,
+            an empty shape, lower = +inf / upper = −inf, lower above upper; for an integer
+            signal an infinite bound or no integer between the bounds; ``integer`` not a bool.
     """
 
     name: str
@@ -68,6 +83,39 @@ class Signal:
                 f"lower bound {self.lower_array.ravel()[i]:.6g} above upper bound "
                 f"{self.upper_array.ravel()[i]:.6g} at index {i}",
             )
+        if not isinstance(self.integer, (bool, np.bool_)):
+            raise GameDefinitionError("leader", f"{where}.integer",
+                                      f"must be True or False, got {type(self.integer).__name__} {self.integer!r}")
+        object.__setattr__(self, "integer", bool(self.integer))
+        if self.integer:
+            self._round_bounds_inward(where)
+
+    def _round_bounds_inward(self, where: str) -> None:
+        """Integer signal: require finite bounds, round them inward, refuse an empty integer range."""
+        for label, arr in (("lower", self.lower_array), ("upper", self.upper_array)):
+            hit = np.flatnonzero(~np.isfinite(arr.ravel()))
+            if hit.size:
+                i = int(hit[0])
+                raise GameDefinitionError("leader", f"{where}.{label}",
+                                          f"is {arr.ravel()[i]} at index {i}: an integer signal needs finite "
+                                          "lower and upper bounds")
+        lo = _round_inward(self.lower_array, np.ceil)
+        hi = _round_inward(self.upper_array, np.floor)
+        empty = np.flatnonzero(lo.ravel() > hi.ravel())
+        if empty.size:
+            i = int(empty[0])
+            raise GameDefinitionError(
+                "leader", f"{where}.lower",
+                f"no integer between lower bound {self.lower_array.ravel()[i]:.6g} and upper bound "
+                f"{self.upper_array.ravel()[i]:.6g} at index {i} (integer signal)")
+        object.__setattr__(self, "lower_array", lo)
+        object.__setattr__(self, "upper_array", hi)
+
+    @classmethod
+    def binary(cls, name: str, shape: tuple[int, ...] | int, unit: str = "") -> Signal:
+        """A binary signal: integer with bounds 0 and 1 (e.g. switch open/closed, build/not);
+        ``shape`` as for the constructor (an int ``n`` means ``(n,)``)."""
+        return cls(name, shape if isinstance(shape, tuple) else (int(shape),), 0.0, 1.0, unit=unit, integer=True)
 
     @property
     def size(self) -> int:
@@ -120,7 +168,8 @@ class SignalLayout:
             out[self.slices[name]] = arr.ravel()
         unknown = set(values) - set(self.signals)
         if unknown:
-            raise GameDefinitionError(agent, f"signals['{sorted(unknown)[0]}']", f"unknown signal; declared: {self.names}")
+            raise GameDefinitionError(agent, f"signals['{sorted(unknown)[0]}']",
+                                      f"unknown signal; declared: {self.names}")
         return out
 
     def unpack(self, vector: np.ndarray) -> dict[str, np.ndarray]:
@@ -137,6 +186,28 @@ class SignalLayout:
     def has_integer(self) -> bool:
         return any(s.integer for s in self.signals.values())
 
+    def round_integers(self, vector: np.ndarray) -> np.ndarray:
+        """A copy of the flat ``vector`` with the integer signals' entries rounded to the nearest
+        integer (others unchanged). Rounding does not clip: an entry already inside its
+        integer bounds stays inside them."""
+        out = np.array(vector, dtype=float, copy=True)
+        mask = self.integer_mask()
+        out[mask] = np.rint(out[mask])
+        return out
+
+    def non_integrality(self, vector: np.ndarray) -> dict[str, float]:
+        """Per integer signal, ``max_k |x_k − round(x_k)|`` over its entries of the flat ``vector``
+        (signal units; 0 when integral, NaN when an entry is NaN/inf). Continuous signals are
+        not listed."""
+        vector = np.asarray(vector, dtype=float)
+        out: dict[str, float] = {}
+        for name, sig in self.signals.items():
+            if sig.integer:
+                part = vector[self.slices[name]]
+                dev = np.abs(part - np.rint(part))
+                out[name] = float(np.max(dev)) if np.isfinite(part).all() else float("nan")
+        return out
+
     def midpoint(self) -> np.ndarray:
         """A starting point: the box midpoint where both bounds are finite, else the finite bound or 0."""
         lo, hi = self.lower(), self.upper()
@@ -144,3 +215,12 @@ class SignalLayout:
         mid = np.where(np.isfinite(lo) & ~np.isfinite(hi), np.maximum(lo, 0.0), mid)
         mid = np.where(~np.isfinite(lo) & np.isfinite(hi), np.minimum(hi, 0.0), mid)
         return mid
+
+
+def _round_inward(bounds: np.ndarray, direction: np.ufunc) -> np.ndarray:
+    """``direction`` (np.ceil for lower, np.floor for upper bounds) of ``bounds``, except that a
+    bound within 1e-9 relative of an integer is taken as that integer (floating-point noise
+    such as 2.9999999999 must not lose the value 3)."""
+    nearest = np.rint(bounds)
+    close = np.abs(bounds - nearest) <= 1e-9 * np.maximum(1.0, np.abs(bounds))
+    return np.where(close, nearest, direction(bounds)).astype(float)

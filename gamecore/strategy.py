@@ -14,23 +14,30 @@ from __future__ import annotations
 import sys
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Literal, Mapping, Sequence, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from gamecore.bounds import BoundOptions, leader_bound
 from gamecore.canonical import Prox, Response
 from gamecore.case import Case, Reference
-from gamecore.bounds import BoundOptions, leader_bound
 from gamecore.certificate import Certificate, certify, required_measures
 from gamecore.driver import Callback, Driver, MaxIter, Rule
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
-from gamecore.options import build_options, check_max_iter
 from gamecore.game import SUPPLY, Game
 from gamecore.leader import MarketCoupling
-from gamecore.market import (best_supplies, centralized_bound, coupling_balance, price_mask, probe_delta,
-                             probe_vector, secant_slopes)
+from gamecore.market import (
+    best_supplies,
+    centralized_bound,
+    coupling_balance,
+    price_mask,
+    probe_delta,
+    probe_vector,
+    secant_slopes,
+)
+from gamecore.options import build_options, check_max_iter
 from gamecore.pool import FollowerPool
 from gamecore.result import Result, Status
 
@@ -262,8 +269,9 @@ class Strategy(ABC, Generic[Opts]):
             outcome = Outcome("failed", str(err), 0, np.full(game.layout.size, np.nan))
         wall = time.perf_counter() - start
         traffic = pool.stats.since(before)
-        result = Result(game=game.name, strategy=self.name, equilibrium=self.equilibrium_for(game), status=outcome.status,
-                        message=outcome.message, iterations=outcome.iterations, history=outcome.history,
+        result = Result(game=game.name, strategy=self.name, equilibrium=self.equilibrium_for(game),
+                        status=outcome.status, message=outcome.message, iterations=outcome.iterations,
+                        history=outcome.history,
                         messages=traffic.messages, floats=traffic.floats, wall_s=wall,
                         solver_s=traffic.solver_s + ctx.leader_solver_s, workers=pool.workers,
                         workers_note=pool.note, extra=outcome.extra,
@@ -306,27 +314,31 @@ class Strategy(ABC, Generic[Opts]):
         vector = np.clip(outcome.signal_vector, game.layout.lower(), game.layout.upper())
         own = outcome.certificate is not None
         notion = self.equilibrium_for(game)
-        best = pool.respond(vector, keep_x=True) if not own or outcome.responses is None or notion != "market" \
-            else None
+        needs_best = not own or outcome.responses is None or notion != "market"
+        best = pool.respond(vector, keep_x=True) if needs_best else None
         reported = outcome.responses if outcome.responses is not None else best
+        assert reported is not None   # best responses are computed whenever none were reported
         bound = centralized_bound(game) if game.is_market and not own else None
         ref_leader = reference.objective if reference is not None and reference.kind == "stackelberg" else None
-        if own:
+        if outcome.certificate is not None:
             cert = outcome.certificate
             bound = cert.centralized_bound
             if not cert.required:
                 cert.required = required_measures(game, notion)
             cert.notion = notion
         else:
+            assert best is not None
             lb = leader_bound(game, reference, outcome.extra, bound_options) if notion == "stackelberg" else None
             cert = certify(game, vector, reported, best, outcome.supplies, bound, notion=notion, leader_bound=lb)
         signals = game.layout.unpack(vector)
         result.certificate = cert
         result.signals = signals
         result.outputs = {f.name: reported[i].outputs for i, f in enumerate(game.followers)}
-        result.follower_objectives = {
-            f.name: (f.program.objective_at(reported[i].x, game.follower_signals(i, vector))
-                     if reported[i].x is not None else reported[i].objective) for i, f in enumerate(game.followers)}
+        result.follower_objectives = {}
+        for i, (f, response) in enumerate(zip(game.followers, reported)):
+            result.follower_objectives[f.name] = (
+                f.program.objective_at(response.x, game.follower_signals(i, vector)) if response.x is not None
+                else response.objective)
         if game.is_market:
             supplies = outcome.supplies or best_supplies(game, vector)
             result.supplies = {name: r.outputs[SUPPLY] for name, r in supplies.items()}
@@ -401,7 +413,7 @@ class IterativeStrategy(Strategy[Opts]):
             outcome.message = (f"stopped at max_iter={max_iter} {before}" if isinstance(loop.stopped_by, MaxIter)
                                else f"{loop.reason} after {loop.iterations} iterations {before}") + outcome.message
         # else: the strategy's own outcome() decides (``"converged"``, or ``"max_iter"`` when it
-        # stopped on a budget of its own, e.g. ADMM's outer rounds)
+        # stopped on a budget of its own, e.g. bisection's sweeps)
         return outcome
 
 

@@ -232,7 +232,8 @@ def check_market_closed_form(target: Target) -> str:
     got = result.signals["price"]
     error = float(np.max(np.abs(got - expected) / np.maximum(np.abs(expected), 1e-12)))
     assert np.allclose(got, expected, rtol=MARKET_PRICE_RTOL), \
-        f"{label}: prices {got} differ from the closed form {expected} (max rel. error {error:.3g} > {MARKET_PRICE_RTOL})"
+        f"{label}: prices {got} differ from the closed form {expected} " \
+        f"(max rel. error {error:.3g} > {MARKET_PRICE_RTOL})"
     gap = result.gap_to_reference
     assert gap is not None and abs(gap) <= MARKET_GAP, f"{label}: gap to the closed form {gap} (> {MARKET_GAP})"
     return f"certified, {result.iterations} iterations, max price error {error:.2g}, gap {gap:.2g}"

@@ -29,6 +29,7 @@ from gamecore.game import Game
 from gamecore.kkt import KKTModel, kkt_applicable
 from gamecore.optimistic import optimistic_selection
 from gamecore.options import option
+from gamecore.result import Status
 from gamecore.strategy import Outcome, SolveContext, Strategy
 
 
@@ -51,6 +52,7 @@ class KKTOptions:
 class KKT(Strategy[KKTOptions]):
     name = "kkt"
     equilibrium = "stackelberg"
+    integer_signals = True    # integer signal entries are integer SCIP variables
     summary = "exact optimistic Stackelberg: KKT single-level model with SOS1 complementarity, solved globally by SCIP"
     Options = KKTOptions
 
@@ -78,16 +80,18 @@ class KKT(Strategy[KKTOptions]):
                            sol.nodes, np.full(game.layout.size, np.nan), extra=extra)
         vector = ctx.project(sol.signal_vector)
         if sol.polished:
-            responses = [Response("optimal", f.program.outputs_of(x), f.program.objective_at(x, game.follower_signals(i, vector)),
-                                  0.0, 0, x) for i, (f, x) in enumerate(zip(game.followers, sol.xs))]
+            responses = [Response("optimal", f.program.outputs_of(x),
+                                  f.program.objective_at(x, game.follower_signals(i, vector)), 0.0, 0, x)
+                         for i, (f, x) in enumerate(zip(game.followers, sol.xs))]
             extra["responses"] = "polished KKT point (exact on its complementarity piece)"
         else:
             best = ctx.respond(vector)
             selection = optimistic_selection(game, vector, best, opts.objective)
             responses = selection.responses if selection.responses is not None else best
             extra["responses"] = f"optimistic selection at the signals ({selection.status})"
-        status = "converged" if sol.status == "optimal" else "max_iter"
+        status: Status = "converged" if sol.status == "optimal" else "max_iter"
+        bound = sol.bound if sol.bound is None else format(sol.bound, '.10g')
         message = (f"SCIP {sol.status} after {sol.nodes} nodes, objective {sol.objective:.10g}, bound "
-                   f"{sol.bound if sol.bound is None else format(sol.bound, '.10g')} ({model.pairs} complementarity pairs)")
+                   f"{bound} ({model.pairs} complementarity pairs)")
         return Outcome(status, message, sol.nodes, vector, responses,
                        history=[{"iteration": sol.nodes, "objective": sol.objective, "bound": sol.bound}], extra=extra)

@@ -114,6 +114,7 @@ from gamecore.game import Game
 from gamecore.limits import check_memory
 from gamecore.optimistic import LeaderModel, optimistic_selection, outputs_unique
 from gamecore.options import option, time_limit_option
+from gamecore.result import Status
 from gamecore.strategy import Outcome, SolveContext, Strategy, refuse_market_couplings
 
 #: leader-constraint violation (relative) below which an individual counts as feasible
@@ -292,6 +293,12 @@ class _Run:
     history: list[dict[str, Any]] = field(default_factory=list)
     loop: LoopRun | None = None
     pending: Any = None            # the next generation's offspring, asked ahead of its iteration
+
+    @property
+    def ended(self) -> LoopRun:
+        """The driver's record of the finished generations loop."""
+        assert self.loop is not None, "the generations loop has not run yet"
+        return self.loop
     stall_held: bool = False       # the stall rule held after the last generation
     exhausted: bool = False        # the next generation has no new distinct individual
 
@@ -359,7 +366,7 @@ class NSGAQP(Strategy[NSGAQPOptions]):
             extra0: dict[str, Any] = {"algorithm": "NSGA-II" if evaluator.n_obj == 1 else "NSGA-III",
                                       "pop_size": run.pop_size, "generations": 0, "polish_iterations": 0}
             extra0.update(_counters_dict(counters))
-            return Outcome("failed", f"no generation ran: {run.loop.reason}", 0,
+            return Outcome("failed", f"no generation ran: {run.ended.reason}", 0,
                            np.full(ctx.game.layout.size, np.nan), extra=extra0)
         X, F, _ = _front(run.algorithm)
         extra: dict[str, Any] = {"algorithm": "NSGA-II" if evaluator.n_obj == 1 else "NSGA-III",
@@ -373,7 +380,7 @@ class NSGAQP(Strategy[NSGAQPOptions]):
             extra.update(_counters_dict(counters))
             what = ("every follower feasible and the leader's constraints met" if ctx.game.has_leader_constraints
                     else "every follower feasible")
-            stop = "" if run.stalled or isinstance(run.loop.stopped_by, MaxIter) else f" (stopped: {run.loop.reason})"
+            stop = "" if run.stalled or isinstance(run.ended.stopped_by, MaxIter) else f" (stopped: {run.ended.reason})"
             return Outcome("failed", f"no individual in {run.generations} generations{stop} had {what} "
                            f"({counters.failed_evaluations} of {counters.evaluations} evaluations had a failing "
                            f"follower; by follower: {counters.failures_by_follower})", run.generations,
@@ -387,7 +394,7 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         responses, how = evaluator.responses(vector)
         extra["response_selection"] = how
         extra.update(_counters_dict(counters))
-        status = "converged" if run.stalled and ok else "max_iter"
+        status: Status = "converged" if run.stalled and ok else "max_iter"
         return Outcome(status, f"{ga_msg}; {message}", run.generations, vector, responses=responses,
                        history=run.history, extra=extra)
 
@@ -594,9 +601,9 @@ def _ga_message(run: _Run, opts: NSGAQPOptions) -> str:
         return (f"stall rule held after {n} generations (relative improvement < {opts.tol:g} over "
                 f"{opts.stall_window})" if run.stall_held
                 else f"no new distinct individual left to evaluate after {n} generations")
-    if isinstance(run.loop.stopped_by, MaxIter):
+    if isinstance(run.ended.stopped_by, MaxIter):
         return f"{n} generations (max_iter) without the stall rule"
-    return f"GA stopped after {n} generations: {run.loop.reason}"
+    return f"GA stopped after {n} generations: {run.ended.reason}"
 
 
 def _stalled(bests: list[np.ndarray], window: int, tol: float) -> bool:

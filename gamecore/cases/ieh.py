@@ -97,8 +97,9 @@ in ``benchmarks/README.md``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
@@ -106,8 +107,7 @@ import numpy as np
 from gamecore.cases.base import Case, CaseParam, CaseSpec, case_arguments
 from gamecore.cases.ieh_data import HubData, HubProfile, Scenario, make_scenario
 from gamecore.centralized import solve_centralized
-from gamecore.energy.storage import (StorageModel, equivalence_condition, storage_model, storage_violations,
-                                     to_exclusive)
+from gamecore.energy.storage import StorageModel, equivalence_condition, storage_model, storage_violations, to_exclusive
 from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Leader, MarketCoupling
@@ -293,6 +293,7 @@ def hub_follower(hub: HubData, state: HubState, profile: HubProfile, quadratic_w
     model = hub_model(hub, state, profile, quadratic_weight=quadratic_weight, tie_weight=tie_weight)
     P = model.variables["net"]
     # payment λ·(dt·P) appears with coefficient +1 on the output "net" = dt·P
+    assert isinstance(model.price, cp.Parameter)  # hub_model without prices: price is a Parameter
     return Follower(hub.name, cp.Minimize(model.cost), model.constraints, signals={"price": model.price},
                     outputs={"net": hub.dt * P, "state": model.next_state})
 
@@ -458,7 +459,8 @@ def build(agents: int = 15, periods: int = 24, seed: int = 0, max_memory_gb: flo
     """
     agents, periods, seed = _case_arguments(agents, periods, seed, max_memory_gb)
     cap_margin = check_cap_margin("ieh", cap_margin)
-    scenario, followers = _calibrated(agents, periods, seed, max_memory_gb, cap_margin)   # followers do not depend on the cap
+    # the followers do not depend on the cap
+    scenario, followers = _calibrated(agents, periods, seed, max_memory_gb, cap_margin)
     game = _game(scenario, 0, followers)
     game.rolling = IEHRolling(scenario)   # the rolling (real-time) operation of the day, see IEHRolling
     return Case("ieh", game, None,
@@ -864,7 +866,7 @@ class IEHRolling(RollingHorizon):
 def _tie_terms(dispatch: Mapping[str, np.ndarray]) -> np.ndarray:
     """Squared :data:`TIE_FIELDS` arrays, summed elementwise (kW²): ``(N,)`` per hub for a period
     dispatch, ``(H,)`` per period for a :class:`HubDispatch`."""
-    return sum(np.asarray(dispatch[k], float) ** 2 for k in TIE_FIELDS)
+    return np.asarray(sum(np.asarray(dispatch[k], float) ** 2 for k in TIE_FIELDS))
 
 
 def _end_miss(scenario: Scenario, states: Sequence[HubState]) -> np.ndarray:
@@ -928,11 +930,12 @@ def _period_dispatch(scenario: Scenario, t: int, states: Sequence[HubState], nex
     if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):   # pragma: no cover - slacks keep it feasible
         raise RuntimeError(f"period {t}: dispatch accounting LP is {problem.status}")
     val = {k: np.maximum(np.asarray(x.value, float), 0.0) for k, x in v.items()}
-    worst = max(float(np.max(np.abs(s.value))) for s in slack.values())
+    worst = max(float(np.max(np.abs(np.asarray(s.value, float)))) for s in slack.values())
     return {"net": np.asarray(net, float), "chp_gas": val["chp"], "gf_gas": val["gf"],
             "chp_electric": eta_e * val["chp"], "renewable_used": ren - val["cur"], "curtail": val["cur"],
             "ees_charge": val["che"], "ees_discharge": val["dise"], "tes_charge": val["chh"],
             "tes_discharge": val["dish"], "heat_dump": val["dump"], "elec_load": np.asarray(le, float),
             "heat_load": np.asarray(lh, float), "shift_e": shift_e, "shift_h": shift_h,
-            "unserved_e": val["une"], "unserved_h": val["unh"], "unserved_cost": dt * lost_load * (val["une"] + val["unh"]),
+            "unserved_e": val["une"], "unserved_h": val["unh"],
+            "unserved_cost": dt * lost_load * (val["une"] + val["unh"]),
             "violation": np.asarray(worst)}

@@ -100,10 +100,12 @@ def format_reconfiguration(payload: dict[str, Any]) -> str:
     lines = [
         f"feeder        {payload['feeder']} ({periods} period{'s' if periods > 1 else ''}, method {payload['method']})",
         f"status        {payload['status']}: {payload['message']}",
-        f"base loss     {fmt(payload['base_loss_kw'], '.4f')} {unit}  (AC {fmt(payload['ac_check_base_loss_kw'], '.4f')})",
+        f"base loss     {fmt(payload['base_loss_kw'], '.4f')} {unit}  "
+        f"(AC {fmt(payload['ac_check_base_loss_kw'], '.4f')})",
         f"loss          {fmt(payload['loss_kw'], '.4f')} {unit}  (AC {fmt(payload['ac_check_loss_kw'], '.4f')})",
         f"open lines    {open_text}",
-        f"min voltage   {fmt(payload['min_voltage_pu'], '.5f')} pu  (AC {fmt(payload['ac_check_min_voltage_pu'], '.5f')})",
+        f"min voltage   {fmt(payload['min_voltage_pu'], '.5f')} pu  "
+        f"(AC {fmt(payload['ac_check_min_voltage_pu'], '.5f')})",
         f"binaries      {payload['binaries_before']} before reduction, {payload['binaries_after']} after",
         f"switching     {payload['switching_operations']} operations"
         + (f" (limit {payload['max_switching']})" if payload["max_switching"] is not None else ""),
