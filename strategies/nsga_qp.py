@@ -5,6 +5,11 @@ signals' bounds (every bound must be finite). Every individual is evaluated by a
 follower pool for all responses to it — a whole population per pool call — and then the
 leader's objectives (minimisation form) and constraints at those responses.
 
+* **Integer signals** (``Signal(integer=True)``, binaries): every individual is rounded on its
+  integer entries by a pymoo repair after sampling, crossover and mutation (so the population
+  and the duplicate elimination see integer points) and the evaluator evaluates rounded vectors:
+  the polish moves every entry, an integer entry counting at its rounding. The answer is
+  rounded, so the certificate's integrality check holds.
 * **One leader objective** → pymoo NSGA-II. **Several** → pymoo NSGA-III with Das–Dennis
   reference directions (``partitions`` divisions per objective).
 * **Optimistic responses**: a follower whose optimal set can hold more than one point
@@ -101,6 +106,7 @@ from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.algorithms.moo.nsga3 import NSGA3
 from pymoo.core.algorithm import Algorithm
 from pymoo.core.problem import Problem
+from pymoo.core.repair import Repair
 from pymoo.core.termination import NoTermination
 from pymoo.operators.crossover.sbx import SBX
 from pymoo.operators.mutation.pm import PM
@@ -211,7 +217,7 @@ class _Evaluator:
 
     def __call__(self, X: np.ndarray, polish: bool = False) -> _Batch:
         ctx, game, c = self.ctx, self.game, self.counters
-        vectors = [ctx.project(x) for x in np.atleast_2d(X)]
+        vectors = [game.layout.round_integers(ctx.project(x)) for x in np.atleast_2d(X)]
         if self.tied:
             ties = [self.models[0].tie_breaks(v, self.tied, self.reference) for v in vectors]
             rows = ctx.pool.respond_many_tied(vectors, ties, keep_x=False, raise_on_failure=False)
@@ -307,6 +313,7 @@ class _Run:
 class NSGAQP(Strategy[NSGAQPOptions]):
     name = "nsga-qp"
     equilibrium = "stackelberg"
+    integer_signals = True      # integer entries rounded by a repair (module docstring)
     summary = ("NSGA-II/III over the leader's signals, followers as QPs with optimistic tie-breaking, "
                "leader constraints, pattern-search polish")
     Options = NSGAQPOptions
@@ -390,7 +397,7 @@ class NSGAQP(Strategy[NSGAQPOptions]):
             vector, ok, message = self._single(ctx, evaluator, run, X, F, extra)
         else:
             vector, ok, message = self._multi(ctx, X, F, extra)
-        vector = ctx.project(vector)
+        vector = ctx.game.layout.round_integers(ctx.project(vector))
         responses, how = evaluator.responses(vector)
         extra["response_selection"] = how
         extra.update(_counters_dict(counters))
@@ -424,7 +431,10 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         lower, upper = ctx.game.layout.lower(), ctx.game.layout.upper()
         pop_size, ref_dirs = _sizes(opts, evaluator.n_obj, lower.size)
         seed = int(ctx.rng.integers(0, 2**31 - 1))
-        algorithm = _algorithm(opts, pop_size, ref_dirs, _initial_sample(ctx.rng, lower, upper, pop_size))
+        integer = ctx.game.layout.integer_mask()
+        sample = _initial_sample(ctx.rng, lower, upper, pop_size)
+        sample[:, integer] = np.round(sample[:, integer])
+        algorithm = _algorithm(opts, pop_size, ref_dirs, sample, integer)
         problem = _SignalProblem(evaluator, lower, upper)
         algorithm.setup(problem, termination=NoTermination(), seed=seed, verbose=False)
         run = _Run(algorithm, pop_size, 0 if ref_dirs is None else len(ref_dirs))
@@ -537,12 +547,29 @@ def _sizes(opts: NSGAQPOptions, n_obj: int, n_var: int) -> tuple[int, np.ndarray
     return _population_size(opts, n_obj, n_var), ref_dirs
 
 
-def _algorithm(opts: NSGAQPOptions, pop_size: int, ref_dirs: np.ndarray | None, sample: np.ndarray) -> Algorithm:
+class _RoundIntegers(Repair):
+    """pymoo repair: round the integer entries (boolean ``mask`` over the k signal entries) of
+    every individual; the bounds of integer signals are integers, so the result stays in the box."""
+
+    def __init__(self, mask: np.ndarray) -> None:
+        super().__init__()
+        self.mask = mask
+
+    def _do(self, problem: Any, X: np.ndarray, **kwargs: Any) -> np.ndarray:
+        X = np.array(X, dtype=float)
+        X[:, self.mask] = np.round(X[:, self.mask])
+        return X
+
+
+def _algorithm(opts: NSGAQPOptions, pop_size: int, ref_dirs: np.ndarray | None, sample: np.ndarray,
+               integer: np.ndarray) -> Algorithm:
     """NSGA-II (``ref_dirs=None``: one objective) or NSGA-III, with fresh operators and the given
-    initial population ``sample`` (pop_size, k)."""
+    initial population ``sample`` (pop_size, k); ``integer`` (k,) marks the entries a repair rounds."""
     kwargs: dict[str, Any] = {"pop_size": pop_size, "sampling": sample, "eliminate_duplicates": True,
                               "crossover": SBX(eta=opts.crossover_eta, prob=opts.crossover_prob),
                               "mutation": PM(eta=opts.mutation_eta)}
+    if integer.any():
+        kwargs["repair"] = _RoundIntegers(integer)
     return NSGA2(**kwargs) if ref_dirs is None else NSGA3(ref_dirs=ref_dirs, **kwargs)
 
 

@@ -229,6 +229,27 @@ def test_kkt_solves_the_binary_expansion_game_exactly() -> None:
     assert 0.05 < relaxed.signals["expand"][0] < 0.95
 
 
+@pytest.mark.parametrize("game_name", ["tariff", "expansion"])
+def test_nsga_qp_reaches_the_enumerated_integer_optimum(game_name: str) -> None:
+    """nsga-qp rounds integer entries (a repair) and evaluates rounded points: on both games it
+    reaches the brute-force optimum, with exactly integral signals and a certified answer."""
+    if game_name == "tariff":
+        (value, prices), game = tariff_optimum(), tariff_game()
+    else:
+        value, prices, u = expansion_optimum()
+        game = expansion_game()
+    result = gamecore.solve(game, "nsga-qp", progress=False, seed=1)
+    assert result.status == "converged", result.message
+    assert result.certificate.certified, result.certificate.failures()
+    assert result.certificate.integrality_violations and max(result.certificate.integrality_violations.values()) == 0
+    assert result.objective == pytest.approx(-value, rel=1e-5)
+    if game_name == "tariff":
+        np.testing.assert_array_equal(result.signals["price"], prices)
+    else:
+        assert result.signals["expand"][0] == u
+        np.testing.assert_allclose(result.signals["price"], prices, atol=1e-2)
+
+
 def test_leader_bounds_with_integer_signals() -> None:
     """The certificate's kkt bound keeps integrality (= the integer optimum, above the relaxed
     one); the McCormick bound relaxes it and stays valid (below the integer optimum)."""
