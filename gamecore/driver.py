@@ -12,12 +12,15 @@ Contract of :meth:`Driver.run`:
 
 * ``step(k)`` performs iteration ``k`` (1-based) and returns that iteration's record (a
   mapping of scalars / arrays); the driver stores ``{"iteration": k, **record}``.
-* After each iteration the callback is called with an :class:`IterationInfo`; a truthy
-  return value stops the loop (status ``"max_iter"``: an answer, stopped early on request).
-* Then the terminations are checked, those whose status is ``"converged"`` first (so a rule
-  that holds at the last allowed iteration still counts as converged), then the limits.
+* After each iteration the terminations are checked, those whose status is ``"converged"``
+  first (so a rule that holds at the last allowed iteration still counts as converged), then
+  the limits.
+* The callback is called after every iteration with an :class:`IterationInfo`; when no
+  termination fired, a truthy return value stops the loop (status ``"max_iter"``: an answer,
+  stopped early on request).
 * Finally the solve-wide deadline (``Driver(time_limit=...)``) is checked; a nested loop that
   starts after the deadline runs no iteration.
+* :attr:`LoopRun.cause` says which of the three stopped the loop.
 * A loop needs a bound: a :class:`MaxIter` or :class:`TimeLimit` among its terminations, or
   a driver time limit (``ValueError`` otherwise): nothing runs unbounded.
 
@@ -39,6 +42,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 LoopStatus = Literal["converged", "max_iter"]
+StopCause = Literal["termination", "callback", "time_limit"]
 
 
 @dataclass(frozen=True)
@@ -149,8 +153,9 @@ class Limit(Termination):
 class LoopRun:
     """One finished loop: its records, how it stopped and why.
 
-    ``stopped_by`` is the termination that fired (None when the callback or the driver's
-    deadline stopped it); ``reason`` says why in words.
+    ``cause`` is what stopped it: ``"termination"`` (then ``stopped_by`` is the termination
+    that fired), ``"callback"`` or ``"time_limit"`` (the driver's deadline); ``reason`` says why
+    in words.
     """
 
     loop: str
@@ -161,15 +166,16 @@ class LoopRun:
     reason: str
     elapsed_s: float
     stopped_by: Termination | None = None
+    cause: StopCause = "termination"
 
     @property
     def converged(self) -> bool:
         return self.status == "converged"
 
     def summary(self) -> dict[str, Any]:
-        """Loop path, depth, iterations, status, reason and seconds (no history)."""
+        """Loop path, depth, iterations, status, cause, reason and seconds (no history)."""
         return {"loop": self.loop, "depth": self.depth, "iterations": self.iterations, "status": self.status,
-                "reason": self.reason, "elapsed_s": self.elapsed_s}
+                "cause": self.cause, "reason": self.reason, "elapsed_s": self.elapsed_s}
 
 
 #: a callback: called after every iteration of every loop; return True to stop that loop
@@ -185,7 +191,7 @@ class Driver:
         callback: called after every iteration of every loop (see :class:`IterationInfo`);
             a truthy return value stops that loop.
         time_limit: wall seconds (> 0) for everything this driver runs, from its creation;
-            None for no solve-wide limit.
+            None (or inf) for no solve-wide limit.
     """
 
     progress: bool = False
@@ -196,6 +202,8 @@ class Driver:
     _deadline: float = field(default=math.inf, repr=False)
 
     def __post_init__(self) -> None:
+        if self.time_limit is not None and self.time_limit == math.inf:
+            self.time_limit = None
         if self.time_limit is not None:
             TimeLimit(self.time_limit)   # validates
             self._deadline = time.perf_counter() + float(self.time_limit)
@@ -223,6 +231,7 @@ class Driver:
         start = time.perf_counter()
         status: LoopStatus = "max_iter"
         reason, fired = "", None
+        cause: StopCause = "termination"
         try:
             with tqdm(total=total, desc=path, disable=not self.progress, leave=depth == 0, position=depth) as bar:
                 iteration = 0
@@ -230,27 +239,28 @@ class Driver:
                     reason = "max_iter=0 reached"
                 elif self.expired:
                     reason = f"time limit {self.time_limit:g} s of the solve reached before the loop started"
+                    cause = "time_limit"
                 while not reason:
                     iteration += 1
                     entry = {"iteration": iteration, **step(iteration)}
                     history.append(entry)
                     bar.update(1)
                     info = IterationInfo(path, depth, iteration, time.perf_counter() - start, entry, history)
-                    if self.callback is not None and self.callback(info):
-                        reason = f"stopped by the callback at iteration {iteration}"
-                        break
                     for term in ordered:
                         why = term.check(info)
                         if why:
                             status, reason, fired = term.status, why, term
                             break
+                    if self.callback is not None and self.callback(info) and not reason:
+                        reason, cause = f"stopped by the callback at iteration {iteration}", "callback"
                     if not reason and self.expired:
-                        reason = f"time limit {self.time_limit:g} s of the solve reached"
+                        reason, cause = f"time limit {self.time_limit:g} s of the solve reached", "time_limit"
                 if total is not None and bar.n != total:
                     bar.total = bar.n       # stopped early: the bar shows what ran, not the budget
                     bar.refresh()
         finally:
             self._stack.pop()
-        run = LoopRun(path, depth, len(history), history, status, reason, time.perf_counter() - start, fired)
+        run = LoopRun(path, depth, len(history), history, status, reason, time.perf_counter() - start, fired,
+                      cause)
         self.runs.append(run)
         return run

@@ -90,7 +90,22 @@ def test_callback_sees_nested_loops_and_can_stop_one() -> None:
     assert seen[:3] == [("outer/inner", 1, 1), ("outer/inner", 1, 2), ("outer", 0, 1)]
     assert [r.loop for r in driver.runs] == ["outer/inner"] * 3 + ["outer"]
     assert driver.runs[0].reason == "stopped by the callback at iteration 2"
-    assert driver.runs[0].status == "max_iter"
+    assert driver.runs[0].status == "max_iter" and driver.runs[0].cause == "callback"
+    assert outer.cause == "termination" and isinstance(outer.stopped_by, MaxIter)
+
+
+def test_a_rule_that_holds_wins_over_a_callback_stop() -> None:
+    """The callback sees every iteration, but a termination that fires at the same iteration decides."""
+    seen: list[int] = []
+    run = Driver(callback=lambda info: seen.append(info.iteration) or True).run(
+        "tie", countdown(1.0), until=[Tolerance("residual", 0.6), MaxIter(5)])
+    assert run.status == "converged" and run.cause == "termination" and seen == [1]
+    run = Driver(callback=lambda info: True).run("stop", countdown(1.0), until=[Tolerance("residual", 0.1), MaxIter(5)])
+    assert run.status == "max_iter" and run.cause == "callback" and run.iterations == 1
+
+
+def test_infinite_time_limit_means_none() -> None:
+    assert Driver(time_limit=float("inf")).time_limit is None
 
 
 def test_solve_wide_time_limit_bounds_nested_loops() -> None:
@@ -102,8 +117,9 @@ def test_solve_wide_time_limit_bounds_nested_loops() -> None:
 
     first = driver.run("first", slow_step, until=[MaxIter(1000)])
     assert 2 <= first.iterations <= 8 and "time limit 0.2 s of the solve reached" in first.reason
+    assert first.cause == "time_limit" and first.stopped_by is None
     second = driver.run("second", slow_step, until=[MaxIter(1000)])    # starts after the deadline
-    assert second.iterations == 0 and "before the loop started" in second.reason
+    assert second.iterations == 0 and "before the loop started" in second.reason and second.cause == "time_limit"
 
 
 def test_loop_time_limit() -> None:
@@ -128,7 +144,7 @@ def test_strategy_callback_stops_the_solve(market_case: gamecore.Case) -> None:
     assert result.status == "max_iter" and "stopped by the callback at iteration 4" in result.message
     assert [i.iteration for i in infos] == [1, 2, 3, 4] and infos[0].loop == "subgradient"
     assert result.loops == [{"loop": "subgradient", "depth": 0, "iterations": 4, "status": "max_iter",
-                             "reason": "stopped by the callback at iteration 4",
+                             "cause": "callback", "reason": "stopped by the callback at iteration 4",
                              "elapsed_s": result.loops[0]["elapsed_s"]}]
 
 

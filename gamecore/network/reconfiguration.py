@@ -29,7 +29,10 @@ Two solution routes (``method=``):
   the MILP point where it violates the cone (a cut of line ``e`` is valid in every period, so
   it is added to all). Stop when ``(UB − LB) / UB ≤ gap`` (default 1e-4): the configuration is
   then optimal for the MISOCP within ``gap``. The first iteration alone is the "linearised
-  DistFlow MILP + SOCP on the fixed topology" heuristic; the following ones certify it.
+  DistFlow MILP + SOCP on the fixed topology" heuristic; the following ones certify it. The loop
+  is the engine's :func:`gamecore.outer_approximation.outer_approximation` (run by the shared
+  :class:`gamecore.driver.Driver`); this module supplies the master model, the cone cuts
+  (:class:`_ConeCuts`) and the fixed-topology SOCPs (:func:`_solve_fixed`).
 * ``"ecos_bb"``: the MISOCP directly with cvxpy's ECOS_BB branch-and-bound, then the SOCP on
   the topology found (Clarabel) for the reported numbers. ECOS_BB reports no bound, so its
   status is ``"optimal"`` only when ECOS_BB itself says so, else ``"suboptimal"``.
@@ -45,10 +48,7 @@ found).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -57,10 +57,12 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
+from gamecore.driver import IterationInfo
 from gamecore.network.ac_check import TOLERANCE, ac_power_flow
 from gamecore.network.data import Feeder, load_feeder, load_profile
 from gamecore.network.distflow import OK_STATUSES, DistFlowModel, build_distflow, solve_fixed_topology
 from gamecore.network.radiality import analyze, is_spanning_tree, radiality_constraints
+from gamecore.outer_approximation import CutSite, SubproblemResult, outer_approximation
 
 Method = Literal["highs", "ecos_bb"]
 METHODS: tuple[str, ...] = ("highs", "ecos_bb")
@@ -203,7 +205,7 @@ class _Cuts:
         ok = norm > 1e-12
         if ok.any():
             self.idx.append(np.asarray(idx)[ok])
-            self.coef.append((w[:, ok] / norm[ok]))
+            self.coef.append(w[:, ok] / norm[ok])
 
     def __len__(self) -> int:
         return int(sum(len(i) for i in self.idx))
@@ -295,7 +297,8 @@ def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching
                                    load_factor=[float(f) for f in lf], max_switching=max_switching,
                                    binaries_before=structure.binaries_before * n_t,
                                    binaries_after=structure.binaries_after * n_t,
-                                   switching_binaries=structure.binaries_after * n_t if max_switching is not None else 0)
+                                   switching_binaries=(structure.binaries_after * n_t
+                                                       if max_switching is not None else 0))
     initial = feeder.initially_closed.astype(bool)
     base = _solve_fixed(feeder, np.repeat(initial[:, None], n_t, axis=1), lf)
     result.base_loss_kw = [b.loss_kw for b in base]
@@ -317,7 +320,8 @@ def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching
         prev = cp.hstack([y0[:, None], y[:, :-1]]) if n_t > 1 else y0[:, None]
         mip_cons += [sw >= y - prev, sw >= prev - y, cp.sum(sw) <= max_switching]
         if not structure.decision.all():  # non-decision lines never switch; a fixed one differing from initial costs
-            fixed_changes = int(np.count_nonzero(structure.fixed_status[~structure.decision] != initial[~structure.decision]))
+            fixed = ~structure.decision
+            fixed_changes = int(np.count_nonzero(structure.fixed_status[fixed] != initial[fixed]))
             mip_cons[-1] = cp.sum(sw) <= max_switching - fixed_changes
     total_load_kw_factor = feeder.s_base_mva * 1000.0
 
@@ -326,7 +330,7 @@ def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching
             feeder, z, y, mip_cons, lf, ecos_bb_max_iters, loss_bound)
     else:
         closed, lb, iterations, solver_s, status, message = _run_oa(
-            feeder, z, y, mip_cons, lf, gap, max_iter, time_limit - (time.perf_counter() - start), loss_bound, verbose)
+            feeder, z, mip_cons, lf, gap, max_iter, time_limit - (time.perf_counter() - start), loss_bound, verbose)
     result.iterations, result.solver_s = iterations, solver_s
     if closed is None:
         result.status, result.message = "failed", message
@@ -379,14 +383,15 @@ def _merge(parts: list[ReconfigurationResult], feeder: Feeder, wall_s: float) ->
                                 load_factor=[p.load_factor[0] for p in parts])
     for name in ("base_loss_kw", "loss_kw", "open_lines", "min_voltage_pu", "ac_check_loss_kw",
                  "ac_check_min_voltage_pu", "ac_check_base_loss_kw", "ac_loss_rel_diff", "ac_voltage_rel_diff"):
-        pad = [] if name == "open_lines" else float("nan")
+        pad: list[str] | float = [] if name == "open_lines" else float("nan")
         setattr(out, name, [v for p in parts for v in (getattr(p, name) or [pad])])
     for name in ("binaries_before", "binaries_after", "switching_binaries", "iterations"):
         setattr(out, name, sum(getattr(p, name) for p in parts))
     out.ac_agrees = all(p.ac_agrees for p in parts)
     out.lower_bound_kw = float(sum(p.lower_bound_kw for p in parts))
-    if all(p.closed is not None for p in parts):
-        out.closed = np.column_stack([p.closed[:, 0] for p in parts])
+    closed = [p.closed for p in parts if p.closed is not None]
+    if len(closed) == len(parts):
+        out.closed = np.column_stack([c[:, 0] for c in closed])
         out.switching_operations = _switch_count(out.closed, feeder.initially_closed.astype(bool))
         total = float(np.sum(out.loss_kw))
         out.gap = (total - out.lower_bound_kw) / total
@@ -395,96 +400,86 @@ def _merge(parts: list[ReconfigurationResult], feeder: Feeder, wall_s: float) ->
     return out
 
 
-@contextlib.contextmanager
-def _stdout_to_stderr():
-    """Redirect the process's file descriptor 1 to 2 (HiGHS prints its banner on C-level stdout
-    when the first ``Highs`` object is created, even with ``output_flag`` off; that would corrupt
-    ``gamecore reconfigure --json``)."""
-    try:
-        sys.stdout.flush()
-        saved = os.dup(1)
-    except (OSError, ValueError):  # no real fd 1: nothing to protect
-        yield
-        return
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        with contextlib.suppress(OSError, ValueError):
-            sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def _statuses(z: cp.Expression) -> np.ndarray:
     return np.asarray(z.value) > 0.5
 
 
-def _run_oa(feeder: Feeder, z: cp.Expression, y: cp.Variable, mip_cons: list[cp.Constraint], lf: np.ndarray,
-            gap: float, max_iter: int, time_budget: float, loss_bound: float | None, debug: bool = False):
-    """Outer approximation with HiGHS; returns ``(closed, lower_bound_pu, iterations, solver_s, status, message)``."""
-    t0 = time.perf_counter()
-    e, n_t = feeder.n_line, len(lf)
-    model = build_distflow(feeder, z, lf, cone=False, loss_bound=loss_bound)
-    cuts = _Cuts(e * n_t)
-    _initial_cuts(feeder, lf, cuts)
-    objective = cp.Minimize(cp.sum(model.loss))
-    best_closed, best_ub, lb = None, math.inf, -math.inf
-    solver_s = 0.0
-    seen: set[bytes] = set()
-    for it in range(1, max_iter + 1):
-        remaining = time_budget - (time.perf_counter() - t0)
-        if remaining <= 0:
-            return best_closed, (lb if lb > -math.inf else None), it - 1, solver_s, \
-                ("suboptimal" if best_closed is not None else "failed"), f"time limit after {it - 1} OA iterations"
-        prob = cp.Problem(objective, model.constraints + mip_cons + cuts.constraints(model))
-        ts = time.perf_counter()
-        try:
-            with _stdout_to_stderr():
-                prob.solve(solver="HIGHS", verbose=False, mip_rel_gap=MIP_REL_GAP, mip_abs_gap=MIP_ABS_GAP,
-                           time_limit=max(remaining, 1.0))
-        except cp.error.SolverError as err:
-            return best_closed, None, it, solver_s, "failed" if best_closed is None else "suboptimal", \
-                f"HiGHS error: {err}"
-        solver_s += time.perf_counter() - ts
-        if prob.status not in ("optimal", "optimal_inaccurate") or y.value is None:
-            msg = f"HiGHS master status {prob.status} at OA iteration {it}"
-            if prob.status in ("infeasible", "infeasible_inaccurate"):
-                msg = f"no radial configuration satisfies the constraints (HiGHS: {prob.status})"
-            return best_closed, (lb if lb > -math.inf else None), it, solver_s, \
-                ("suboptimal" if best_closed is not None else "failed"), msg
-        # HiGHS stops when (primal - dual) <= max(rel * |primal|, abs): the dual bound is at least
-        lb = max(lb, float(prob.value) - max(MIP_REL_GAP * abs(float(prob.value)), MIP_ABS_GAP))
-        closed = _statuses(z)
-        key = closed.tobytes()
-        # upper bound: SOCP on this topology
-        sols = _solve_fixed(feeder, closed, lf)
-        if all(s.status in OK_STATUSES for s in sols):
-            ub = sum(s.loss_kw for s in sols) / (feeder.s_base_mva * 1000.0)
-            if ub < best_ub:
-                best_ub, best_closed = ub, closed
-            for t, s in enumerate(sols):  # cuts at the SOCP optimum (closed lines), shared by all periods
+class _ConeCuts:
+    """The OA cut pool (:class:`gamecore.outer_approximation.CutPool`) of the DistFlow cones.
+
+    Starts with :func:`_initial_cuts`. At a ``"subproblem"`` site (feasible SOCPs on the fixed
+    topology, ``solution`` = their per-period results) it adds the tangent cuts at the SOCP optima
+    of the closed lines; at a ``"master"`` site the cuts where the master's point violates a cone
+    (relative tolerance 1e-6); the cone of line ``e`` is the same set in every period, so a cut of
+    line ``e`` is added to all periods. ``add`` returns the number of points cut at (for the master:
+    the violated cones, the OA stall test).
+    """
+
+    def __init__(self, feeder: Feeder, model: DistFlowModel, load_factor: np.ndarray) -> None:
+        self.feeder, self.model, self.n_t = feeder, model, len(load_factor)
+        self.cuts = _Cuts(feeder.n_line * self.n_t)
+        _initial_cuts(feeder, load_factor, self.cuts)
+
+    def add(self, site: CutSite) -> int:
+        e, n_t, feeder = self.feeder.n_line, self.n_t, self.feeder
+        if site.kind == "subproblem":
+            if site.subproblem is None or not site.subproblem.feasible:
+                return 0
+            closed = site.integer_point > 0.5
+            before = len(self.cuts)
+            for t, s in enumerate(site.subproblem.solution):  # cuts at the SOCP optimum (closed lines)
                 ce = np.flatnonzero(closed[:, t])
                 for t2 in range(n_t):
-                    cuts.add(ce + t2 * e, s.P_pu[ce], s.Q_pu[ce], s.v_pu[feeder.from_bus[ce]] ** 2, s.l_pu[ce])
-        # cuts at the master's point where the cone is violated (the cone of line e is the same set
-        # in every period, so a cut of line e is valid in all periods)
+                    self.cuts.add(ce + t2 * e, s.P_pu[ce], s.Q_pu[ce], s.v_pu[feeder.from_bus[ce]] ** 2, s.l_pu[ce])
+            return len(self.cuts) - before
+        model = self.model
         P, Q, l, vf = (np.asarray(a.value).ravel(order="F") for a in (model.P, model.Q, model.l, model.w))
         viol = np.hypot(np.hypot(2 * P, 2 * Q), vf - l) - (vf + l)
         idx = np.flatnonzero(viol > 1e-8 + 1e-6 * (vf + l))
         for t2 in range(n_t):
-            cuts.add(idx % e + t2 * e, P[idx], Q[idx], vf[idx], l[idx])
-        if debug:
-            print(f"OA {it}: lower {lb:.6g} upper {best_ub:.6g} new cuts {len(idx)}", flush=True)
-        if best_ub < math.inf and (best_ub - lb) <= gap * best_ub:
-            return best_closed, lb, it, solver_s, "optimal", \
-                f"OA converged in {it} iterations (gap {(best_ub - lb) / best_ub:.2e} <= {gap:g}, {len(cuts)} cuts)"
-        if key in seen and len(idx) == 0:
-            return best_closed, lb, it, solver_s, "suboptimal", \
-                f"OA stalled at iteration {it} (gap {(best_ub - lb) / best_ub:.2e})"
-        seen.add(key)
-    return best_closed, lb, max_iter, solver_s, "suboptimal" if best_closed is not None else "failed", \
-        f"OA iteration limit {max_iter} (gap {(best_ub - lb) / best_ub:.2e})"
+            self.cuts.add(idx % e + t2 * e, P[idx], Q[idx], vf[idx], l[idx])
+        return len(idx)
+
+    def constraints(self) -> list[cp.Constraint]:
+        return self.cuts.constraints(self.model)
+
+    def __len__(self) -> int:
+        return len(self.cuts)
+
+
+def _run_oa(feeder: Feeder, z: cp.Expression, mip_cons: list[cp.Constraint], lf: np.ndarray,
+            gap: float, max_iter: int, time_budget: float, loss_bound: float | None, debug: bool = False):
+    """Outer approximation (:func:`gamecore.outer_approximation.outer_approximation`) of the switched
+    DistFlow MISOCP: master = the DistFlow MILP with cone cuts (:class:`_ConeCuts`), subproblem = the
+    SOCPs on the master's topology (:func:`_solve_fixed`); ``time_budget`` s from now.
+
+    Returns ``(closed, lower_bound_pu, iterations, solver_s, status, message)``: ``closed`` the
+    ``(E, T)`` bool statuses of the best configuration (None if none), the bound None if none.
+    """
+    model = build_distflow(feeder, z, lf, cone=False, loss_bound=loss_bound)
+    pu_to_kw = feeder.s_base_mva * 1000.0
+
+    def subproblem(point: np.ndarray) -> SubproblemResult:
+        sols = _solve_fixed(feeder, point > 0.5, lf)
+        if all(s.status in OK_STATUSES for s in sols):
+            return SubproblemResult(True, sum(s.loss_kw for s in sols) / pu_to_kw, solution=sols)
+        return SubproblemResult(False, solution=sols, message=f"SOCP status {[s.status for s in sols]}")
+
+    def show(info: IterationInfo) -> None:
+        r = info.record
+        print(f"OA {info.iteration}: lower {r['lower']:.6g} upper {r['upper']:.6g} new cuts {r['violated_cuts']}",
+              flush=True)
+
+    oa = outer_approximation(cp.sum(model.loss), model.constraints + mip_cons, z, subproblem,
+                             _ConeCuts(feeder, model, lf), gap=gap, max_iter=max_iter, time_limit=time_budget,
+                             callback=show if debug else None, mip_rel_gap=MIP_REL_GAP, mip_abs_gap=MIP_ABS_GAP,
+                             name="reconfiguration OA")
+    message = oa.message
+    if oa.master_status in ("infeasible", "infeasible_inaccurate"):
+        message = f"no radial configuration satisfies the constraints (HiGHS: {oa.master_status})"
+    closed = None if oa.integer_point is None else oa.integer_point > 0.5
+    lb = oa.lower_bound if oa.lower_bound > -math.inf else None
+    return closed, lb, oa.iterations, oa.solver_s, oa.status, message
 
 
 def _run_ecos_bb(feeder: Feeder, z: cp.Expression, y: cp.Variable, mip_cons: list[cp.Constraint],
