@@ -401,7 +401,7 @@ def outer_approximation(
         until.append(TimeLimit(own_limit))
     run = driver.run(name, step, until=until)
     total = len(pool) if hasattr(pool, "__len__") else state.cuts  # type: ignore[arg-type]
-    return _result(run, state, driver, gap, max_iter, limit if used_up else None, total)
+    return _result(run, state, gap, max_iter, limit if used_up else None, total)
 
 
 def _close(record: dict[str, Any], state: _State) -> dict[str, Any]:
@@ -409,7 +409,7 @@ def _close(record: dict[str, Any], state: _State) -> dict[str, Any]:
     return record
 
 
-def _result(run: LoopRun, state: _State, driver: Driver, gap: float, max_iter: int,
+def _result(run: LoopRun, state: _State, gap: float, max_iter: int,
             spent: float | None, total_cuts: int) -> OAResult:
     """The :class:`OAResult` of a finished loop (``spent``: the time limit when it was ≤ 0;
     ``total_cuts``: the pool's size, for the message)."""
@@ -428,11 +428,11 @@ def _result(run: LoopRun, state: _State, driver: Driver, gap: float, max_iter: i
             message = f"OA stalled at iteration {n}: integer point repeated, no violated cut ({gap_note})"
         elif spent is not None:
             message = f"time limit reached before the first OA iteration (budget {spent:.3g} s)"
-        elif n == 0 and driver.expired:
+        elif n == 0 and run.cause == "time_limit":
             message = f"time limit reached before the first OA iteration ({run.reason})"
         elif isinstance(run.stopped_by, MaxIter):
             message = f"OA iteration limit {max_iter} ({gap_note})"
-        elif isinstance(run.stopped_by, TimeLimit) or (run.stopped_by is None and driver.expired):
+        elif isinstance(run.stopped_by, TimeLimit) or run.cause == "time_limit":
             message = f"time limit after {n} OA iterations ({run.reason}; {gap_note})"
         else:
             message = f"OA stopped after {n} iterations: {run.reason} ({gap_note})"
