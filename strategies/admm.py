@@ -39,8 +39,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
+from gamecore.driver import IterationInfo, Limit, LoopStatus, MaxIter, Rule, Termination
 from gamecore.errors import StrategyError
 from gamecore.game import Game
+from gamecore.options import check_max_iter, option, time_limit_option
 from gamecore.strategy import IterativeStrategy, Outcome, SolveContext, Strategy, refuse_market_couplings
 from strategies import admm_bilevel, admm_exchange
 from strategies.admm_bilevel import BilevelADMM, check_bilevel
@@ -60,39 +64,25 @@ EPS_DEFAULTS = {"market": (1e-6, 1e-6), "stackelberg": (1e-5, 1e-4)}
 class BoydOptions:
     """Options shared by both ADMM algorithms (Boyd's stopping rule and residual balancing).
 
-    Attributes:
-        max_iter: total ADMM iterations (over all rounds of ``admm-mccormick``), >= 1.
-        rho: initial penalty, > 0; 0 (default) = automatic (see :mod:`strategies.admm_exchange`
-            and :mod:`strategies.admm_bilevel`).
-        eps_abs, eps_rel: Boyd's absolute / relative tolerances of the stopping rule (``tol``
-            of this family: the primal and dual residuals must fall below ε_pri / ε_dual); 0 =
-            the algorithm's default (:data:`EPS_DEFAULTS`).
-        balance: residual balancing on/off; mu (> 1), tau (> 1): its ratio threshold and factor.
+    No ``tol``: the stopping rule is Boyd's (§3.3), primal and dual residuals below
+    ε_pri / ε_dual built from ``eps_abs`` (absolute, in the residuals' units) and ``eps_rel``
+    (relative to the primal / dual norms); 0 = the algorithm's default (:data:`EPS_DEFAULTS`).
     """
 
     #: (eps_abs, eps_rel) used where the options are 0
     EPS_DEFAULT: ClassVar[tuple[float, float]] = EPS_DEFAULTS["market"]
 
-    max_iter: int = 5000
-    rho: float = 0.0
-    eps_abs: float = 0.0
-    eps_rel: float = 0.0
-    balance: bool = True
-    mu: float = 10.0
-    tau: float = 2.0
-
-    def __post_init__(self) -> None:
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
-        if self.rho < 0:
-            raise ValueError(f"rho must be >= 0 (0 = automatic), got {self.rho}")
-        if self.eps_abs < 0 or self.eps_rel < 0:
-            raise ValueError(f"eps_abs and eps_rel must be >= 0 (0 = the algorithm's default), "
-                             f"got {self.eps_abs}, {self.eps_rel}")
-        if self.mu <= 1:
-            raise ValueError(f"mu must be > 1, got {self.mu}")
-        if self.tau <= 1:
-            raise ValueError(f"tau must be > 1, got {self.tau}")
+    max_iter: int = option(5000, doc="total ADMM iterations (over all rounds of admm-mccormick)", ge=1)
+    rho: float = option(0.0, doc="initial penalty; 0 = automatic (see strategies.admm_exchange / admm_bilevel)",
+                        ge=0)
+    eps_abs: float = option(0.0, doc="Boyd's absolute tolerance of the primal and dual residuals; "
+                                     "0 = the algorithm's default", ge=0)
+    eps_rel: float = option(0.0, doc="Boyd's tolerance relative to the primal / dual norms; "
+                                     "0 = the algorithm's default", ge=0)
+    balance: bool = option(True, doc="residual balancing (Boyd §3.4.1) on/off")
+    mu: float = option(10.0, doc="residual balancing: residual ratio that triggers a change of rho", gt=1)
+    tau: float = option(2.0, doc="residual balancing: factor by which rho changes", gt=1)
+    time_limit: float | None = time_limit_option()
 
     def tolerances(self) -> tuple[float, float]:
         """Boyd's (ε_abs, ε_rel): the options, or :attr:`EPS_DEFAULT` where an option is 0."""
@@ -115,8 +105,8 @@ class BoydOptions:
 class ExchangeOptions(BoydOptions):
     """Options of ``admm-exchange``: exactly those of :class:`BoydOptions`.
 
-    ``rho`` is in $/unit² (price per unit of quantity mismatch); ``eps_abs`` / ``eps_rel``
-    default to 1e-6 / 1e-6 (residuals in the couplings' quantity units).
+    ``tol``: none; Boyd's rule with ``eps_abs`` / ``eps_rel`` (default 1e-6 / 1e-6) on residuals
+    in the couplings' quantity units. ``rho`` is in $/unit² (price per unit of quantity mismatch).
     """
 
     EPS_DEFAULT: ClassVar[tuple[float, float]] = EPS_DEFAULTS["market"]
@@ -126,52 +116,25 @@ class ExchangeOptions(BoydOptions):
 class McCormickOptions(BoydOptions):
     """Options of ``admm-mccormick``: those of :class:`BoydOptions` plus the outer (box) loop's.
 
-    ``rho`` acts on the box-normalised consensus (objective units); ``eps_abs`` / ``eps_rel``
-    default to 1e-5 / 1e-4 (box-normalised residuals).
-
-    Attributes:
-        relax_tol: relative McCormick gap ``max|π − σf| / max(1, max|σf|)`` over the products
-            π = σ·f (w, u, t) at which the outer loop may stop, in (0, 1).
-        max_rounds: maximum number of box rounds.
-        factor: box width factor on entries that shrink, in (0, 1).
-        obbt: optimality-based tightening of the factor (v / y / r) boxes each round;
-            obbt_passes: sweeps per round (each uses the previous sweep's bounds).
-        expand: box width factor (≥ 1) on entries whose accepted consensus value sits on an
-            open face of the box.
-        samples: points on the box diagonal tried (with the midpoint) for the starting
-            incumbent; 0 = midpoint only.
-        round_iter: ADMM iterations after which a round ends even if Boyd's rule does not hold
-            yet (on tiny boxes the blocks' solver accuracy can sit at the tolerance); such
-            rounds are flagged ``inexact`` in the round history.
+    ``tol``: none; Boyd's rule with ``eps_abs`` / ``eps_rel`` (default 1e-5 / 1e-4) on
+    box-normalised residuals, and ``relax_tol`` for the outer loop. ``rho`` acts on the
+    box-normalised consensus (objective units).
     """
 
     EPS_DEFAULT: ClassVar[tuple[float, float]] = EPS_DEFAULTS["stackelberg"]
 
-    relax_tol: float = 1e-4
-    max_rounds: int = 30
-    factor: float = 0.5
-    obbt: bool = True
-    obbt_passes: int = 2
-    expand: float = 2.0
-    samples: int = 16
-    round_iter: int = 400
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not 0 < self.relax_tol < 1:
-            raise ValueError(f"relax_tol must be in (0, 1), got {self.relax_tol}")
-        if self.max_rounds < 1:
-            raise ValueError(f"max_rounds must be >= 1, got {self.max_rounds}")
-        if not 0 < self.factor < 1:
-            raise ValueError(f"factor must be in (0, 1), got {self.factor}")
-        if self.expand < 1:
-            raise ValueError(f"expand must be >= 1, got {self.expand}")
-        if self.round_iter < 1:
-            raise ValueError(f"round_iter must be >= 1, got {self.round_iter}")
-        if self.samples < 0:
-            raise ValueError(f"samples must be >= 0, got {self.samples}")
-        if self.obbt_passes < 0:
-            raise ValueError(f"obbt_passes must be >= 0, got {self.obbt_passes}")
+    relax_tol: float = option(1e-4, doc="relative McCormick gap max|π − σf| / max(1, max|σf|) over the products "
+                                        "π = σ·f at which the outer loop may stop", gt=0, lt=1)
+    max_rounds: int = option(30, doc="maximum number of box rounds", ge=1)
+    factor: float = option(0.5, doc="box width factor on entries that shrink", gt=0, lt=1)
+    obbt: bool = option(True, doc="optimality-based tightening of the factor (v / y / r) boxes each round")
+    obbt_passes: int = option(2, doc="tightening sweeps per round (each uses the previous sweep's bounds)", ge=0)
+    expand: float = option(2.0, doc="box width factor on entries whose accepted consensus value sits on an open "
+                                    "face of the box", ge=1)
+    samples: int = option(16, doc="points on the box diagonal tried (with the midpoint) for the starting "
+                                  "incumbent; 0 = midpoint only", ge=0)
+    round_iter: int = option(400, doc="ADMM iterations after which a round ends even if Boyd's rule does not hold "
+                                      "yet (flagged inexact in the round history)", ge=1)
 
 
 @dataclass
@@ -179,9 +142,9 @@ class ADMMOptions(McCormickOptions):
     """Options of the alias ``admm``: the union of :class:`ExchangeOptions` and
     :class:`McCormickOptions` (the latter's fields, since the former's are a subset).
 
+    ``tol``: none; Boyd's rule with ``eps_abs`` / ``eps_rel`` (0 = the picked algorithm's defaults).
     On a market game the ``admm-mccormick``-only options (:data:`MCCORMICK_ONLY`) must keep
-    their defaults (:meth:`ADMM.check` refuses others); ``eps_abs`` / ``eps_rel`` = 0 take the
-    picked algorithm's defaults.
+    their defaults (:meth:`ADMM.check` refuses others).
     """
 
     def tolerances(self, mode: str = "stackelberg") -> tuple[float, float]:
@@ -232,8 +195,36 @@ class ADMMExchange(IterativeStrategy[ExchangeOptions]):
         return outcome
 
 
-class ADMMMcCormick(IterativeStrategy[McCormickOptions]):
-    """Consensus ADMM on the McCormick relaxation of the strong-duality reformulation (Stackelberg games)."""
+class _Stopped(Termination):
+    """Stops a loop (status ``max_iter``) once ``reasons`` holds one, which becomes the loop's reason."""
+
+    status: ClassVar[LoopStatus] = "max_iter"
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+
+    def check(self, info: IterationInfo) -> str | None:
+        return self.reasons[0] if self.reasons else None
+
+
+class ADMMMcCormick(Strategy[McCormickOptions]):
+    """Consensus ADMM on the McCormick relaxation of the strong-duality reformulation (Stackelberg games).
+
+    Two nested loops run through the solve's driver (:meth:`run`): the outer loop ``"rounds"``
+    (one record per box round: the round's summary, as in ``extra["round_history"]``; at most
+    ``max_rounds``) and per round k the loop ``"round k"`` of ADMM iterations (one record each;
+    ``result.loops`` lists ``"rounds/round 1"``, ``"rounds/round 2"``, ... and ``"rounds"``).
+    A round's loop stops at Boyd's rule, at ``round_iter`` iterations (the round ends
+    ``inexact``) or when ``max_iter`` — the ADMM iterations over all rounds — is used up.
+    ``result.iterations`` is that total and ``result.history`` one row per ADMM iteration
+    (``"iteration"`` counted over all rounds, ``"round"`` the round it belongs to).
+
+    Stopping early: when ``max_iter`` is used up, a block's solver fails, the solve's
+    ``time_limit`` passes, or the callback returns True — in a round's loop or in the
+    ``"rounds"`` loop — the solve ends (an interrupted round is not closed: no gap, no face
+    probe) with status ``max_iter``, a message that starts with the reason, and the better of
+    the last consensus and the incumbent (true leader objective) as the answer.
+    """
 
     name = admm_bilevel.NAME
     equilibrium = "stackelberg"
@@ -241,30 +232,69 @@ class ADMMMcCormick(IterativeStrategy[McCormickOptions]):
                "tightening and trust-region boxes (Stackelberg games without market couplings)")
     Options = McCormickOptions
 
+    def __init__(self, options: Any = None, **overrides: Any) -> None:
+        super().__init__(options, **overrides)
+        check_max_iter(self.name, self.options)
+
     def check(self, game: Game) -> None:
         """Stackelberg games without market couplings that the relaxation covers, else StrategyError."""
         refuse_market_couplings(self.name, game, "use 'admm-exchange' (or the alias 'admm') for the market "
                                                  "equilibrium")
-        if not game.is_stackelberg:
-            raise StrategyError(f"strategy '{self.name}' computes Stackelberg equilibria, but the leader of "
-                                f"'{game.name}' has no objective")
+        super().check(game)     # a leader objective; continuous signals
         check_bilevel(game)
 
-    def initialize(self, ctx: SolveContext) -> BilevelADMM:
-        return BilevelADMM(ctx)
+    def run(self, ctx: SolveContext) -> Outcome:
+        """The rounds loop, each round's ADMM loop nested in it (class docstring)."""
+        opts = ctx.options
+        max_iter, round_iter = int(opts.max_iter), int(opts.round_iter)
+        state = BilevelADMM(ctx)
+        history: list[dict[str, Any]] = []      # one row per ADMM iteration, numbered over all rounds
+        stopped: list[str] = []                 # why the solve stops before the relaxation rule held
 
-    def step(self, ctx: SolveContext, state: BilevelADMM) -> BilevelADMM:
-        state.step()
-        return state
+        def admm_step(k: int) -> dict[str, Any]:
+            state.step(k)
+            return state.record()
 
-    def converged(self, ctx: SolveContext, state: BilevelADMM) -> bool:
-        return bool(state.done)
+        def round_step(k: int) -> dict[str, Any]:
+            if k > 1:
+                state.next_round()
+            inner = ctx.driver.run(f"round {k}", admm_step, until=[
+                Rule(lambda _: state.boyd_converged, "Boyd's rule: residuals within eps_pri / eps_dual"),
+                Limit(lambda _: state.block_error is not None, "a block's solver failed"),
+                MaxIter(min(round_iter, max_iter - len(history)))])
+            offset = len(history)
+            history.extend(dict(entry, iteration=offset + entry["iteration"]) for entry in inner.history)
+            budget = (f"stopped at max_iter={max_iter} (ADMM iterations over all rounds) in round {k} before the "
+                      "stopping rule held")
+            if state.block_error is not None:
+                stopped.append(f"stopped: {state.block_error}")
+            elif inner.converged or (isinstance(inner.stopped_by, MaxIter) and inner.iterations == round_iter):
+                summary = state.end_round(inexact=not inner.converged)
+                if len(history) >= max_iter and not state.done:
+                    stopped.append(budget)
+                return dataclasses.asdict(summary)
+            elif isinstance(inner.stopped_by, MaxIter):
+                stopped.append(budget)
+            else:   # the callback or the solve's time limit
+                stopped.append(f"{inner.reason} (loop '{inner.loop}', {len(history)} ADMM iteration(s) in all)")
+            return {"round": k, "iterations": inner.iterations, "box_width": float(np.max(state.hi - state.lo)),
+                    "interrupted": stopped[-1]}
 
-    def record(self, ctx: SolveContext, state: BilevelADMM) -> dict[str, Any]:
-        return state.record()
-
-    def outcome(self, ctx: SolveContext, state: BilevelADMM) -> Outcome:
-        outcome = state.outcome()
+        rounds = ctx.driver.run("rounds", round_step, until=[
+            Rule(lambda _: state.done, "relaxation gap <= relax_tol, consensus off every open face, no better face "
+                                       "or parabola point"),
+            _Stopped(stopped),
+            MaxIter(int(opts.max_rounds))])
+        if rounds.converged:
+            reason = None
+        elif stopped:
+            reason = stopped[0]
+        elif isinstance(rounds.stopped_by, MaxIter):
+            reason = f"max_rounds={opts.max_rounds} reached before the relaxation gap met relax_tol"
+        else:       # the callback or the time limit between rounds
+            reason = f"{rounds.reason} (loop '{rounds.loop}', {len(history)} ADMM iteration(s) in all)"
+        outcome = state.outcome(reason)
+        outcome.iterations, outcome.history = len(history), history
         outcome.extra["algorithm"] = self.name
         return outcome
 

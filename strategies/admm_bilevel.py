@@ -80,6 +80,15 @@ the box for another round; otherwise stop. Also stop after ``max_rounds`` rounds
 ``max_iter``), or when a block's solver fails on a box even with the fallbacks (status
 ``max_iter``, the message says why).
 
+**Loops.** Both loops run through the solve's :class:`~gamecore.driver.Driver`
+(:meth:`strategies.admm.ADMMMcCormick.run`): the outer loop ``"rounds"`` (one record per round,
+the :class:`_Round` summary) and, per round k, the nested loop ``"round k"`` of ADMM
+iterations (:meth:`BilevelADMM.step`, one record each), which stops at Boyd's rule, at
+``round_iter`` iterations, or when ``max_iter`` (the total over all rounds) is used up.
+:class:`BilevelADMM` holds the state and the pieces: :meth:`BilevelADMM.step` (one ADMM iteration),
+:meth:`BilevelADMM.end_round` (gap, true objective, incumbent, face probe: whether to stop),
+:meth:`BilevelADMM.next_round` (the next box) and :meth:`BilevelADMM.outcome`.
+
 Why not simply shrink around the consensus σ (the textbook scheme): on a wide box the
 relaxation is flat in σ — its optimal set is large and the interior-point/ADMM answer is
 near the box centre, not near the leader's optimum (measured here: 50 % leader regret on
@@ -197,9 +206,10 @@ def check_bilevel(game: Game) -> None:
     Pareto set, or a scalarised single objective).
     """
     if len(game.leader.objectives) > 1:
-        names = [o.name for o in game.leader.objectives]
-        raise StrategyError(f"strategy '{NAME}': the leader has {len(names)} objectives {names}; ADMM optimises one. "
-                            "Use 'nsga-qp' for the Pareto set, or give the leader one (scalarised) objective")
+        objectives = [o.name for o in game.leader.objectives]
+        raise StrategyError(f"strategy '{NAME}': the leader has {len(objectives)} objectives {objectives}; ADMM "
+                            "optimises one. Use 'nsga-qp' for the Pareto set, or give the leader one (scalarised) "
+                            "objective")
     with _as_strategy_error():
         for f in game.followers:
             check_reformulable(f.name, f.program)
@@ -293,7 +303,9 @@ class _Round:
 
 
 class BilevelADMM:
-    """State and logic of the Stackelberg mode (one :meth:`step` = one ADMM iteration)."""
+    """State and logic of the Stackelberg mode: one :meth:`step` = one ADMM iteration on the
+    current box, :meth:`end_round` / :meth:`next_round` between rounds (the loops themselves
+    run in :meth:`strategies.admm.ADMMMcCormick.run`)."""
 
     def __init__(self, ctx: SolveContext) -> None:
         self.ctx = ctx
@@ -345,9 +357,8 @@ class BilevelADMM:
         self.rho_changes = 0
         self.last_balance = 0
         self.inexact_rounds = 0
-        self.round_done = False
+        #: the relaxation rule held at the end of the last round (set by :meth:`end_round`)
         self.done = False
-        self.exhausted = False
         self.gap = np.inf
         self.xi: list[np.ndarray] = []
         self.leader_F = 0.0
@@ -375,6 +386,7 @@ class BilevelADMM:
         # leader constraints over (σ, Y): Y_o = Σ_i y_i[o] over every follower sending output o
         self.leader_constraints: list[cp.Constraint] = []
         if game.has_leader_constraints:
+            assert game.leader_constraints is not None
             self.leader_constraints = game.leader_constraints.build(self.sigma_var, agg_vars)
             ids |= {v.id for con in self.leader_constraints for v in con.variables()}
         self.used: list[str] = [o for o, v in agg_vars.items() if v.id in ids]
@@ -489,16 +501,18 @@ class BilevelADMM:
         lo, hi = self.limits
         width = np.where(np.isfinite(hi - lo) & (hi > lo), hi - lo, 1.0)
         s = cp.Variable(game.layout.size)
-        cons: list[cp.Constraint] = [s >= np.where(np.isfinite(lo), lo, -1e20), s <= np.where(np.isfinite(hi), hi, 1e20)]
+        cons: list[cp.Constraint] = [s >= np.where(np.isfinite(lo), lo, -1e20),
+                                     s <= np.where(np.isfinite(hi), hi, 1e20)]
         for i, f in enumerate(game.followers):
             prog = f.program
             if not (prog.Bs.nnz and np.abs(prog.Bs.data).max() > 0):
                 continue
             x = cp.Variable(prog.n)
             cons += follower_rows(prog, x, prog.b0 + sp.csr_matrix(prog.Bs) @ s[game.signal_index[i]])
-        if game.has_leader_constraints and not game.leader_constraints.outputs:
+        leader_cons = game.leader_constraints if game.has_leader_constraints else None
+        if leader_cons is not None and not leader_cons.outputs:
             aggs = {o: cp.Variable(int(np.prod(sh, dtype=int))) for o, sh in game.output_shapes.items()}
-            cons += game.leader_constraints.build(s, aggs)
+            cons += leader_cons.build(s, aggs)
         problem = cp.Problem(cp.Minimize(cp.sum_squares(cp.multiply(1.0 / width, s - sigma))), cons)
         try:
             problem.solve(solver=cp.CLARABEL)
@@ -583,10 +597,20 @@ class BilevelADMM:
         return failures
 
     # -- one ADMM iteration ------------------------------------------------------------------------
-    def step(self) -> None:
+    @property
+    def boyd_converged(self) -> bool:
+        """Boyd's rule on the last iteration: primal and dual residuals within ε_pri / ε_dual
+        (False after a block failure: that iteration's residuals were not computed)."""
+        return self.block_error is None and self.r_norm <= self.eps_pri and self.s_norm <= self.eps_dual
+
+    def step(self, iteration: int) -> None:
+        """ADMM iteration ``iteration`` (1-based, within the current round).
+
+        A block whose solver fails on this box even with the fallbacks sets
+        :attr:`block_error` and ends the iteration (the caller stops with the best point so far).
+        """
         opts = self.ctx.options
-        if self.round_done:
-            self._next_round()
+        self.iter_in_round = iteration
         rs, ry = self._rhos()
         # follower blocks (in-process)
         self.xi = []
@@ -606,7 +630,6 @@ class BilevelADMM:
                 # the block's solver fails on this box even with the fallbacks: stop with the
                 # best point found so far (status max_iter, the message says why)
                 self.block_error = str(err)
-                self.done = self.exhausted = True
                 return
             self.xi.append(xi)
             sig_loc.append(blk.rel.sigma(xi))
@@ -615,13 +638,9 @@ class BilevelADMM:
         old_sigma, old_yhat = self.sigma.copy(), [y.copy() for y in self.yhat]
         self._leader_update(sig_loc, y_loc)
         self._dual_update(sig_loc, y_loc, old_sigma, old_yhat)
-        self.iter_in_round += 1
-        if self.r_norm <= self.eps_pri and self.s_norm <= self.eps_dual:
-            self._end_round()
-        elif self.iter_in_round >= opts.round_iter:
-            self.inexact_rounds += 1
-            self._end_round(inexact=True)
-        elif opts.balance and self.iter_in_round - self.last_balance >= _BALANCE_EVERY:
+        if self.boyd_converged or self.iter_in_round >= opts.round_iter:
+            return       # the round ends here (no rebalancing on its last iteration)
+        if opts.balance and self.iter_in_round - self.last_balance >= _BALANCE_EVERY:
             new_rho, changed = opts.rebalance(self.rho, self.r_norm / self.eps_pri, self.s_norm / self.eps_dual)
             if changed:
                 scale = self.rho / new_rho
@@ -689,7 +708,7 @@ class BilevelADMM:
                 raise GameError(f"admm: leader block of the relaxation is {self.leader.status}")
             self.sigma = np.clip(np.asarray(self.sigma_var.value, dtype=float), self.lo, self.hi)
             Y = {o: np.asarray(v.value, dtype=float).ravel() for o, v in self.agg_vars.items()}
-            self.leader_F = float(self.cost_expr.value) if self.cost_expr is not None else 0.0
+            self.leader_F = float(np.asarray(self.cost_expr.value)) if self.cost_expr is not None else 0.0
         for i in range(len(self.blocks)):
             yh = self.yhat[i].copy()
             for o, sl in self.y_slices[i].items():
@@ -709,8 +728,14 @@ class BilevelADMM:
     def relaxation_value(self) -> float:
         return self.leader_F + sum(blk.rel.cost_value(xi) for blk, xi in zip(self.blocks, self.xi))
 
-    def _end_round(self, inexact: bool = False) -> None:
+    def end_round(self, inexact: bool = False) -> _Round:
+        """Close the current round (its ADMM iterations are done): relaxation gap, true objective
+        at the consensus, incumbent update, face probe; sets :attr:`done` when the relaxation
+        rule holds (stop). ``inexact``: the round ended at ``round_iter`` before Boyd's rule held.
+        Returns the round's summary (also appended to :attr:`rounds`)."""
         opts = self.ctx.options
+        if inexact:
+            self.inexact_rounds += 1
         self.gap = self.relaxation_gap()
         value = self.relaxation_value()
         if self.first_value is None:
@@ -738,15 +763,11 @@ class BilevelADMM:
             improving, moved = self._face_probe(F)
             if improving.any() or moved:
                 self.moving, self.accepted, stop = improving, True, False
-        self.rounds.append(_Round(self.round, self.iter_in_round, value, self.gap,
-                                  float(np.max(self.hi - self.lo)), F, self.obbt_failures, bool(self.accepted),
-                                  int(self.moving.sum()), probed, inexact))
-        if stop:
-            self.done = True
-        elif self.round >= opts.max_rounds:
-            self.done = self.exhausted = True
-        else:
-            self.round_done = True
+        summary = _Round(self.round, self.iter_in_round, value, self.gap, float(np.max(self.hi - self.lo)), F,
+                         self.obbt_failures, bool(self.accepted), int(self.moving.sum()), probed, inexact)
+        self.rounds.append(summary)
+        self.done = bool(stop)
+        return summary
 
     def _face_probe(self, F: float) -> tuple[np.ndarray, bool]:
         """True leader objective around the consensus σ in the box (two batched pool calls).
@@ -770,7 +791,7 @@ class BilevelADMM:
         improving = np.zeros(layout_size, dtype=bool)
         entries = np.flatnonzero((self.count > 0) & (self.hi > self.lo))
         points, owners = [self.sigma.copy()], [-1]
-        for j in entries:
+        for j in map(int, entries):
             for bound in (self.lo[j], self.hi[j]):
                 if bound != self.sigma[j]:
                     point = self.sigma.copy()
@@ -795,7 +816,7 @@ class BilevelADMM:
         f0 = values[0]
         candidates, combined = [], self.sigma.copy()
         if np.isfinite(f0):
-            for j in entries:
+            for j in map(int, entries):
                 lo_j, hi_j, s_j = self.lo[j], self.hi[j], self.sigma[j]
                 mask = owners_arr == j
                 if mask.sum() != 2 or not (lo_j < s_j < hi_j):
@@ -827,7 +848,8 @@ class BilevelADMM:
         """Held signal entries whose consensus value sits on an open face of the box."""
         return on_open_face(self.lo, self.hi, self.sigma, self.limits, _EDGE_TOL) & (self.count > 0)
 
-    def _next_round(self) -> None:
+    def next_round(self) -> None:
+        """Set up the next round: the box around the incumbent, OBBT, scales, blocks."""
         opts = self.ctx.options
         scale = np.where(self.moving & self.accepted, opts.expand, opts.factor)
         self.lo, self.hi = resize_box(self.lo, self.hi, self.incumbent, scale, self.limits)
@@ -838,7 +860,6 @@ class BilevelADMM:
         self.round += 1
         self.iter_in_round = 0
         self.last_balance = 0
-        self.round_done = False
 
     # -- reporting ----------------------------------------------------------------------------------------
     def record(self) -> dict[str, Any]:
@@ -846,7 +867,9 @@ class BilevelADMM:
                 "eps_pri": self.eps_pri, "eps_dual": self.eps_dual, "rho": self.rho,
                 "box_width": float(np.max(self.hi - self.lo)), "signals": self.sigma.copy()}
 
-    def outcome(self) -> Outcome:
+    def outcome(self, stopped: str | None = None) -> Outcome:
+        """The answer (status ``converged``), or with ``stopped`` — why the solve stopped before the
+        relaxation rule held — status ``max_iter`` and that reason first in the message."""
         last = self.rounds[-1] if self.rounds else None
         gap = last.gap if last else self.relaxation_gap() if self.xi else float("nan")
         # the answer: the last consensus, or the incumbent when its true objective is better
@@ -886,12 +909,10 @@ class BilevelADMM:
             msg += f"; {self.inexact_rounds} round(s) ended at round_iter={self.ctx.options.round_iter}"
         if use_incumbent:
             msg += "; answer = incumbent (better true leader objective than the last consensus)"
-        if self.block_error is not None:
-            msg = f"stopped: {self.block_error}; " + msg
-        elif self.exhausted:
-            msg = f"max_rounds={self.ctx.options.max_rounds} reached before the relaxation gap met relax_tol; " + msg
+        if stopped:
+            msg = f"{stopped}; " + msg
         if not np.isfinite(F):
             return Outcome("failed", "no bilevel-feasible point found (no follower response, or the leader's "
                            "constraints fail, at the consensus and at every incumbent tried); " + msg, 0, answer,
                            None, None, extra=extra)
-        return Outcome("max_iter" if self.exhausted else "converged", msg, 0, answer, responses, None, extra=extra)
+        return Outcome("max_iter" if stopped else "converged", msg, 0, answer, responses, None, extra=extra)

@@ -41,8 +41,8 @@ When the game carries a rolling description (``game.rolling``, a
 3. **Piecewise-constant responses.** The transformer supply jumps from −cap to +cap at the
    utility price, and LP agents' bids jump too (``ieh``'s rolling description makes them
    continuous with a small quadratic weight, see ``IEHRolling``; the supply jump remains),
-   so no single price clears a period exactly (the bracket shrinks around the jump). At the final bracket ``[lo, hi]`` with excesses
-   ``g_lo > 0 > g_hi`` the period is realised at the convex combination
+   so no single price clears a period exactly (the bracket shrinks around the jump). At the final
+   bracket ``[lo, hi]`` with excesses ``g_lo > 0 > g_hi`` the period is realised at the convex combination
    ``θ·(responses at lo) + (1 − θ)·(responses at hi)``, ``θ = −g_hi/(g_lo − g_hi)``, at the
    price ``θ·lo + (1 − θ)·hi`` — primal recovery at the dual kink, a standard tie-breaking
    rule of Lagrangian decomposition: both endpoint responses are feasible and
@@ -78,9 +78,19 @@ from gamecore.certificate import Certificate, certify, relative
 from gamecore.errors import GameError, StrategyError
 from gamecore.game import SUPPLY, Game
 from gamecore.market import centralized_bound, coupling_balance
+from gamecore.options import option, time_limit_option
 from gamecore.pool import FollowerPool, PoolStats
-from gamecore.rolling import (RollingHorizon, RollingRecorder, RollingRun, centralized_rolling, current_entries,
-                              mix_responses, rolling_of, stage_vector)
+from gamecore.result import Status
+from gamecore.rolling import (
+    RollingHorizon,
+    RollingRecorder,
+    RollingRun,
+    centralized_rolling,
+    current_entries,
+    mix_responses,
+    rolling_of,
+    stage_vector,
+)
 from gamecore.strategy import IterativeStrategy, MarketPoint, Outcome, SolveContext
 from strategies.day_ahead import METHODS, DayAheadResult, day_ahead_prices
 
@@ -89,57 +99,30 @@ MODES = ("auto", "two-stage", "single")
 
 @dataclass
 class BisectionOptions:
-    """Options. Single-game mode: ``max_iter``, ``tol``, ``price_tol``, ``max_sweeps``.
+    """Options of ``bisection``. ``tol``: relative coupling residual (the certificate's ``coupling_residual``) at
+    which the single-game bisection stops.
 
-    Two-stage mode (games with a rolling description, see the module docstring):
-    ``mode`` ("auto": two-stage when the game has one), ``day_ahead`` ("gradient" |
-    "accelerated"), ``da_tol`` (relative balance), ``da_max_iter``, ``da_step`` (0 =
-    observed-Lipschitz rule), ``da_compare`` (also run the other day-ahead variant),
-    ``rt_price_tol`` (bracket width, price units), ``rt_tol`` (relative excess that clears a
-    period early), ``reference`` (compute the centralized rolling reference),
-    ``report_agent`` (index of the agent whose realised dispatch goes to ``extra``).
+    Single-game mode: ``max_iter``, ``tol``, ``price_tol``, ``max_sweeps``. Two-stage mode (games
+    with a rolling description, see the module docstring): the ``mode``, ``da_*``, ``rt_*``,
+    ``reference`` and ``report_agent`` options.
     """
 
-    max_iter: int = 500
-    tol: float = 1e-5
-    price_tol: float = 1e-9
-    max_sweeps: int = 20
-    mode: str = "auto"
-    day_ahead: str = "accelerated"
-    da_tol: float = 1e-4
-    da_max_iter: int = 5000
-    da_step: float = 0.0
-    da_compare: bool = False
-    rt_price_tol: float = 3e-3
-    rt_tol: float = 1e-6
-    reference: bool = True
-    report_agent: int = 0
-
-    def __post_init__(self) -> None:
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
-        if not 0 < self.tol < 1:
-            raise ValueError(f"tol must be in (0, 1), got {self.tol}")
-        if self.price_tol <= 0:
-            raise ValueError(f"price_tol must be > 0, got {self.price_tol}")
-        if self.max_sweeps < 1:
-            raise ValueError(f"max_sweeps must be >= 1, got {self.max_sweeps}")
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
-        if self.day_ahead not in METHODS:
-            raise ValueError(f"day_ahead must be one of {METHODS}, got {self.day_ahead!r}")
-        if not 0 < self.da_tol < 1:
-            raise ValueError(f"da_tol must be in (0, 1), got {self.da_tol}")
-        if self.da_max_iter < 1:
-            raise ValueError(f"da_max_iter must be >= 1, got {self.da_max_iter}")
-        if self.da_step < 0:
-            raise ValueError(f"da_step must be >= 0 (0 = automatic), got {self.da_step}")
-        if self.rt_price_tol <= 0:
-            raise ValueError(f"rt_price_tol must be > 0, got {self.rt_price_tol}")
-        if not 0 < self.rt_tol < 1:
-            raise ValueError(f"rt_tol must be in (0, 1), got {self.rt_tol}")
-        if self.report_agent < 0:
-            raise ValueError(f"report_agent must be >= 0, got {self.report_agent}")
+    max_iter: int = option(500, doc="iterations (one batched pool call each)", ge=1)
+    tol: float = option(1e-5, doc="relative coupling residual at which to stop", gt=0, lt=1)
+    price_tol: float = option(1e-9, doc="bracket width below which a sweep ends", gt=0, unit="price units")
+    max_sweeps: int = option(20, doc="sweeps (brackets re-opened around unsettled prices) at most", ge=1)
+    mode: str = option("auto", doc="'auto': two-stage when the game has a rolling description", choices=MODES)
+    day_ahead: str = option("accelerated", doc="day-ahead price iteration (two-stage mode)", choices=METHODS)
+    da_tol: float = option(1e-4, doc="day-ahead: relative balance of bids and supply at which to stop", gt=0, lt=1)
+    da_max_iter: int = option(5000, doc="day-ahead: iterations at most", ge=1)
+    da_step: float = option(0.0, doc="day-ahead: step; 0 = observed-Lipschitz rule", ge=0)
+    da_compare: bool = option(False, doc="day-ahead: also run the other variant and report its iterations")
+    rt_price_tol: float = option(3e-3, doc="real time: bracket width at which a period stops", gt=0,
+                                 unit="price units")
+    rt_tol: float = option(1e-6, doc="real time: relative excess that clears a period early", gt=0, lt=1)
+    reference: bool = option(True, doc="compute the centralized rolling reference (two-stage mode)")
+    report_agent: int = option(0, doc="index of the agent whose realised dispatch goes to extra", ge=0)
+    time_limit: float | None = time_limit_option()
 
 
 @dataclass
@@ -174,8 +157,8 @@ class Bisection(IterativeStrategy[BisectionOptions]):
         if rolling is not None and self.options.mode != "single":
             names = [f.name for f in game.followers]
             if list(rolling.agent_names) != names:
-                raise StrategyError(f"strategy 'bisection': the rolling description's agents {rolling.agent_names[:3]}... "
-                                    f"differ from the game's followers {names[:3]}...")
+                raise StrategyError(f"strategy 'bisection': the rolling description's agents "
+                                    f"{rolling.agent_names[:3]}... differ from the game's followers {names[:3]}...")
 
     def two_stage(self, game: Game) -> bool:
         """Whether :meth:`run` operates ``game`` in two-stage mode."""
@@ -210,7 +193,8 @@ class Bisection(IterativeStrategy[BisectionOptions]):
         rows = ctx.respond_many([lo, hi])
         at_lo = ctx.market_point_from(ctx.project(lo), rows[0])
         at_hi = ctx.market_point_from(ctx.project(hi), rows[1])
-        lost = mask & ((at_lo.excess < 0) & (lo > ctx.game.layout.lower()) | (at_hi.excess > 0) & (hi < ctx.game.layout.upper()))
+        lower, upper = ctx.game.layout.lower(), ctx.game.layout.upper()
+        lost = mask & ((at_lo.excess < 0) & (lo > lower) | (at_hi.excess > 0) & (hi < upper))
         best = state.point
         if not lost.any() or state.sweeps >= ctx.options.max_sweeps:
             return _State(lo, hi, best, state.sweeps, state.reopened, done=True)
@@ -324,7 +308,8 @@ class TwoStage:
         start = game.layout.pack(start_prices) if start_prices is not None else None
         pool = self._pool(game)
         before = pool.stats.snapshot()
-        da = day_ahead_prices(game, pool, opts.day_ahead, opts.da_tol, opts.da_max_iter, opts.da_step, start)
+        da = day_ahead_prices(game, pool, opts.day_ahead, opts.da_tol, opts.da_max_iter, opts.da_step, start,
+                              driver=self.ctx.driver)
         self._counted(pool, before)
         self.ctx.leader_solver_s += da.leader_solver_s
         for entry in da.history:
@@ -344,7 +329,8 @@ class TwoStage:
         info["centralized_bound"] = bound
         if opts.da_compare:
             other = "gradient" if da.method == "accelerated" else "accelerated"
-            alt = day_ahead_prices(game, self._pool(game), other, opts.da_tol, opts.da_max_iter, opts.da_step, start)
+            alt = day_ahead_prices(game, self._pool(game), other, opts.da_tol, opts.da_max_iter, opts.da_step, start,
+                                   driver=self.ctx.driver)
             info["compare"] = {m: {"iterations": r.iterations, "pool_calls": r.pool_calls, "converged": r.converged,
                                    "residual": r.residual, "wall_s": r.wall_s,
                                    "residuals": [h["residual"] for h in r.history],
@@ -397,9 +383,9 @@ class TwoStage:
             if hi - lo <= self.opts.rt_price_tol:
                 break
         if at_lo is None or at_hi is None:   # no sign change seen: the price wants to leave the box
-            ev = at_lo or at_hi
-            assert ev is not None
-            return self._single(ev, k, hi - lo, pinned=True)
+            seen = at_lo or at_hi
+            assert seen is not None
+            return self._single(seen, k, hi - lo, pinned=True)
         theta = -at_hi.excess / (at_lo.excess - at_hi.excess)
         price = theta * at_lo.price + (1.0 - theta) * at_hi.price
         vector = base.copy()
@@ -464,8 +450,8 @@ class TwoStage:
         signals = {name: run.prices[name] for name in game.layout.names}
         vector = game.layout.pack(signals)
         totals = run.agent_totals
-        responses = [Response("optimal", {k: np.asarray(v) for k, v in run.outputs[i].items()}, float(totals[i]), 0.0, 0)
-                     for i in range(len(names))]
+        responses = [Response("optimal", {k: np.asarray(v) for k, v in run.outputs[i].items()}, float(totals[i]),
+                              0.0, 0) for i in range(len(names))]
         supplies = {c: Response("optimal", {SUPPLY: np.asarray(v)}, float("nan"), 0.0, 0)
                     for c, v in run.supplies.items()}
         residuals = np.array([p.residual for p in rt.periods])
@@ -509,7 +495,7 @@ class TwoStage:
             extra["reference"] = {"kind": "centralized rolling", "prices": reference.prices,
                                   "wall_s": reference.wall_s, "build_s": reference.build_s,
                                   "accounting_violation": reference.violation}
-        status = "converged" if da.converged and not uncleared else "max_iter"
+        status: Status = "converged" if da.converged and not uncleared else "max_iter"
         how = [f"day-ahead ({da.method}): {da.iterations} iterations, balance {da.residual:.2g} (tol {opts.da_tol:g})"
                + ("" if da.converged else " NOT reached")]
         how.append(f"real-time: {sum(rt_iters)} bisection iterations over {T} periods (max {max(rt_iters)}, "

@@ -65,10 +65,19 @@ from typing import Any, Literal
 import numpy as np
 
 from gamecore.canonical import Prox, Response
+from gamecore.driver import Driver, MaxIter, Tolerance
 from gamecore.errors import GameError, StrategyError
 from gamecore.game import SUPPLY, Game
-from gamecore.market import (best_supplies, coupling_residual, coupling_totals, dual_value, price_mask, probe_delta,
-                             probe_vector, require_priced)
+from gamecore.market import (
+    best_supplies,
+    coupling_residual,
+    coupling_totals,
+    dual_value,
+    price_mask,
+    probe_delta,
+    probe_vector,
+    require_priced,
+)
 from gamecore.pool import FollowerPool
 
 Method = Literal["gradient", "accelerated"]
@@ -82,7 +91,8 @@ class DayAheadResult:
     Attributes:
         method: ``"gradient"`` or ``"accelerated"``.
         prices: the price forecast, game signal layout ``(n_signals,)`` (e.g. yuan/kWh).
-        converged: whether the balance reached ``tol`` within ``max_iter``.
+        converged: whether the balance reached ``tol`` within ``max_iter`` (False when the
+            driver's time limit or callback stopped the iteration first).
         iterations: price updates (one bid round each).
         pool_calls: bid rounds including the step probe (= iterations + 1 with ``step=0``).
         residual: relative balance of the last bid round.
@@ -175,7 +185,8 @@ def _secant(a: _Bids, b: _Bids) -> float:
 
 
 def day_ahead_prices(game: Game, pool: FollowerPool, method: str = "accelerated", tol: float = 1e-4,
-                     max_iter: int = 5000, step: float = 0.0, start: np.ndarray | None = None) -> DayAheadResult:
+                     max_iter: int = 5000, step: float = 0.0, start: np.ndarray | None = None, *,
+                     driver: Driver | None = None) -> DayAheadResult:
     """Iterate the price vector of ``game`` until supply and demand balance (see module docstring).
 
     Args:
@@ -189,6 +200,9 @@ def day_ahead_prices(game: Game, pool: FollowerPool, method: str = "accelerated"
         start: first price vector (default: the leader's supply-cost-neutral prices are not
             known generically, so the midpoint of the box; the ``ieh`` strategy passes the
             utility price).
+        driver: the :class:`~gamecore.driver.Driver` the iteration runs through (loop
+            ``"day-ahead"``: stops at ``residual <= tol`` or ``max_iter``, and at the driver's
+            time limit or callback, then ``converged`` is False); a fresh ``Driver()`` when None.
     """
     if method not in METHODS:
         raise StrategyError(f"day-ahead method must be one of {METHODS}, got {method!r}")
@@ -212,13 +226,15 @@ def day_ahead_prices(game: Game, pool: FollowerPool, method: str = "accelerated"
             raise StrategyError(f"day-ahead iteration: the bids of game '{game.name}' do not respond to a price "
                                 "probe of 1 % of the range; give an explicit step")
     alpha = step or 1.0 / lipschitz
-    history: list[dict[str, Any]] = []
     previous: _Bids | None = None
     q, t_k = p.copy(), 1.0
-    residual, converged, supplies, leader_s = np.inf, False, {}, 0.0
-    iterations = 0
-    for iterations in range(1, max_iter + 1):
-        if iterations > 1:
+    residual, leader_s = np.inf, 0.0
+    supplies: dict[str, Response] = {}
+
+    def iterate(k: int) -> dict[str, Any]:
+        """One price update (one bid round): its history entry."""
+        nonlocal bids, calls, lipschitz, alpha, previous, q, t_k, p, residual, supplies, leader_s
+        if k > 1:
             bids = _bids(game, pool, q)
             calls += 1
         restart = False
@@ -230,12 +246,9 @@ def day_ahead_prices(game: Game, pool: FollowerPool, method: str = "accelerated"
         leader_s += solver_s
         dual, solver_s = _dual_value(game, bids)
         leader_s += solver_s
-        history.append({"iteration": iterations, "residual": residual, "step": alpha, "restart": float(restart),
-                        "dual": dual, "signals": bids.vector.copy()})
-        if residual <= tol:
-            converged = True
-            p = new
-            break
+        entry = {"residual": residual, "step": alpha, "restart": float(restart), "dual": dual,
+                 "signals": bids.vector.copy()}
+        # the next broadcast (unused when this update is the last one)
         previous = bids
         if method == "accelerated":
             t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t_k * t_k))
@@ -247,5 +260,10 @@ def day_ahead_prices(game: Game, pool: FollowerPool, method: str = "accelerated"
         else:
             q = new
         p = new
+        return entry
+
+    driver = driver if driver is not None else Driver()
+    loop = driver.run("day-ahead", iterate, until=[Tolerance("residual", tol), MaxIter(max_iter)])
+    history, converged, iterations = loop.history, loop.converged, loop.iterations
     return DayAheadResult(method, p, converged, iterations, calls, float(residual), float(alpha), history,
                           bids.responses, supplies, time.perf_counter() - clock, leader_s)

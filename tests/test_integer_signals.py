@@ -279,17 +279,8 @@ def _market_game_with_binary() -> Game:
     return Game(leader, followers, name="market-with-switch")
 
 
-#: built-in strategies whose own ``check`` skips :meth:`Strategy.check` (and so its integer
-#: refusal): strategies/admm.py McCormick.check does not call ``super().check(game)``. Strict:
-#: once that is fixed this XPASSes and the entry must go.
-_CHECK_SKIPS_BASE = {"admm-mccormick": "strategies/admm.py: McCormick.check does not call super().check(game), "
-                                       "so the integer-signal refusal of Strategy.check never runs"}
-
-
-def _continuous_strategies() -> list:  # type: ignore[type-arg]
-    names = sorted(name for name, cls in available_strategies(aliases=False).items() if not cls.integer_signals)
-    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=_CHECK_SKIPS_BASE[n]))
-            if n in _CHECK_SKIPS_BASE else n for n in names]
+def _continuous_strategies() -> list[str]:
+    return sorted(name for name, cls in available_strategies(aliases=False).items() if not cls.integer_signals)
 
 
 @pytest.mark.parametrize("name", _continuous_strategies())

@@ -25,8 +25,11 @@ from typer.testing import CliRunner
 
 import gamecore
 from gamecore import cli
+from gamecore.driver import Driver
 from gamecore.errors import StrategyError
+from gamecore.pool import FollowerPool
 from gamecore.rolling import centralized_rolling
+from strategies.day_ahead import day_ahead_prices
 
 PAPER_GAP = 5e-4          # 0.05 % (the issue's bound; the paper reports 0.005 %)
 PRICE_RANGE = 1.5         # yuan/kWh, the case's local price bounds [0, 1.5]
@@ -212,3 +215,54 @@ def test_perfect_forecasts_isolate_the_algorithmic_error() -> None:
     result = gamecore.solve(case, "bisection")
     assert result.reference_objective == pytest.approx(rolling.hindsight_cost(), rel=1e-7)
     assert abs(result.gap_to_reference) <= 5e-5   # (the hindsight optimum minimises cost + w·ΣP², so ± )
+
+
+# ------------------------------------------------------------- day ahead through the driver
+@pytest.mark.parametrize(("method", "iterations", "residual"),
+                         [("accelerated", 10, 7.54342e-05), ("gradient", 11, 5.40272e-05)])
+def test_day_ahead_iteration_unchanged_on_the_closed_form_market(method: str, iterations: int,
+                                                                 residual: float) -> None:
+    """``day_ahead_prices`` runs through the driver (loop ``"day-ahead"``); on the closed-form
+    market of tests/test_closed_form.py (10 consumers, 24 periods, seed 3) its history is the
+    one of the former ``for`` loop: 10 (accelerated) / 11 (gradient) iterations, final residual
+    7.54e-5 / 5.40e-5, measured before and after the change (histories bit-identical)."""
+    case = gamecore.make_case("analytic-market", agents=10, periods=24, seed=3)
+    driver = Driver()
+    pool = FollowerPool(case.game)
+    try:
+        da = day_ahead_prices(case.game, pool, method, driver=driver)
+    finally:
+        pool.close()
+    assert da.converged and da.iterations == iterations and da.pool_calls == iterations + 1
+    assert da.residual == pytest.approx(residual, rel=1e-3)
+    assert [h["iteration"] for h in da.history] == list(range(1, iterations + 1))
+    assert all(list(h) == ["iteration", "residual", "step", "restart", "dual", "signals"] for h in da.history)
+    assert da.history[-1]["residual"] == da.residual <= 1e-4 < min(h["residual"] for h in da.history[:-1])
+    np.testing.assert_allclose(case.game.layout.unpack(da.prices)["price"], case.reference.signals["price"],
+                               rtol=1e-3)
+    assert [(run.loop, run.iterations, run.status) for run in driver.runs] == [("day-ahead", iterations, "converged")]
+
+
+def test_day_ahead_stops_on_the_drivers_callback_like_max_iter() -> None:
+    case = gamecore.make_case("analytic-market", agents=10, periods=24, seed=3)
+    pool = FollowerPool(case.game)
+    try:
+        stopped = day_ahead_prices(case.game, pool, driver=Driver(callback=lambda info: info.iteration == 3))
+        capped = day_ahead_prices(case.game, pool, max_iter=3)
+    finally:
+        pool.close()
+    for da in (stopped, capped):
+        assert not da.converged and da.iterations == 3 and da.pool_calls == 4
+        assert da.residual == pytest.approx(0.348887, rel=1e-3)     # measured before the driver (max_iter=3)
+    np.testing.assert_array_equal(stopped.prices, capped.prices)
+    for a, b in zip(stopped.history, capped.history, strict=True):
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.slow
+def test_two_stage_day_ahead_loops_are_driver_loops(cli10: dict) -> None:
+    """bisection passes its driver to both day-ahead runs (da_compare=true): two ``day-ahead`` loops."""
+    da = cli10["extra"]["day_ahead"]
+    loops = [loop for loop in cli10["loops"] if loop["loop"] == "day-ahead"]
+    assert [loop["iterations"] for loop in loops] == [da["iterations"], da["compare"]["gradient"]["iterations"]]
+    assert all(loop["status"] == "converged" for loop in loops)
