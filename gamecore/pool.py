@@ -1,8 +1,8 @@
 """Parallel evaluation of all followers for one or many signal vectors (joblib).
 
 Workers keep their compiled programs between calls. joblib cannot address a task to a
-given worker, so every task of the first call carries ALL compiled followers (a few MB for
-a thousand followers; pickling them costs ~0.1 s) and each worker caches them under the
+given worker, so every task of the first call carries ALL compiled followers (measured sizes
+and pickling times: benchmarks/README.md) and each worker caches them under the
 pool's key; a task then solves its shard ``[first, last)``. Later calls send only signal
 vectors. A worker that ran no task of the first call (or was respawned by loky) answers
 "missing" and receives the programs once. Clarabel solver objects are built lazily inside

@@ -151,8 +151,8 @@ _EDGE_TOL = 1e-3
 #: (the certificate's tolerance is 1e-5)
 _LEADER_TOL = 1e-6
 #: games with at most this many follower variables (canonical, summed) get the optimistic
-#: selection at every round's consensus (a convex program over all followers: ~0.1 s at 90
-#: variables, ~1 s at 900); larger ones without leader constraints only at the answer
+#: selection at every round's consensus (a convex program over all followers, whose cost grows
+#: with their variables); larger ones without leader constraints only at the answer
 _OPTIMISTIC_MAX_VARS = 500
 #: the optimistic selection replaces the plain best responses only when it improves the
 #: leader's objective by more than this (relative; the certificate's optimistic-gap tolerance
