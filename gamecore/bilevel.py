@@ -283,6 +283,7 @@ class FollowerRelaxation:
                  signal_labels: Sequence[str] | None = None) -> None:
         self.name = name
         self.prog = prog
+        self.solver_s = 0.0          # seconds inside Clarabel of the bound-tightening solves
         check_reformulable(name, prog)
         n, m = prog.n, prog.A.shape[0]
         sig_game = np.asarray(sig_game, dtype=int)
@@ -539,6 +540,7 @@ class FollowerRelaxation:
             for sign in (1.0, -1.0):
                 solver.update(q=sign * q)
                 found = solve_conic(P0, sign * q, A, b, cones, BASE_SETTINGS, solver=solver)
+                self.solver_s += found.solve_time
                 if not found.ok:
                     failures += 1
                     continue

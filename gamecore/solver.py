@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -264,12 +265,16 @@ class Solution:
             ``iterations``, ``solve_time``, ...).
         iterations: Clarabel iterations summed over all attempts.
         retries: attempts after the first (0: the first attempt is the answer).
+        solve_time: wall seconds of the whole call (every attempt, fresh solvers' setup
+            included), measured around it: Clarabel's own ``solve_time`` also counts the setup
+            of a solver built earlier and updated since, so it overstates repeated solves.
     """
 
     status: str
     raw: Any
     iterations: int
     retries: int
+    solve_time: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -307,6 +312,7 @@ def solve(P: sp.csc_matrix, q: np.ndarray, A: sp.csc_matrix, b: np.ndarray, cone
     Returns:
         a :class:`Solution` (status, last raw solution, summed iterations, retries).
     """
+    start = time.perf_counter()
     if solver is None:
         solver = new_solver(P, q, A, b, cones, settings)
     raw = solver.solve()
@@ -320,4 +326,4 @@ def solve(P: sp.csc_matrix, q: np.ndarray, A: sp.csc_matrix, b: np.ndarray, cone
         status = status_of(raw)
         iterations += int(raw.iterations)
         retries += 1
-    return Solution(status, raw, iterations, retries)
+    return Solution(status, raw, iterations, retries, time.perf_counter() - start)

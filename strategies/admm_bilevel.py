@@ -237,6 +237,7 @@ class RelaxationBlock:
         self.solver: Any = None
         self.rho_key: tuple[float, float] | None = None
         self.fallbacks = 0
+        self.solver_s = 0.0          # seconds inside Clarabel of this block's solves
         self._system: tuple[sp.csc_matrix, np.ndarray, list[Any]] | None = None
         self._P_now: sp.csc_matrix | None = None     # P at rho_key
         #: nothing to agree on (no signal reaches it, no output the leader uses): never solved
@@ -276,6 +277,7 @@ class RelaxationBlock:
         A, b, cones = self._system
         found = solve_conic(self._P_now, q, A, b, cones, BASE_SETTINGS, _RETRY, solver=self.solver)
         self.fallbacks += found.retries
+        self.solver_s += found.solve_time
         if found.x is None:
             raise FollowerSolveError(rel.name, found.status, {"sigma_local": alpha},
                                      "ADMM block of the McCormick relaxation")
@@ -315,6 +317,7 @@ class BilevelADMM:
         self.sign = 1.0 if objective.sense == "min" else -1.0
         layout = game.layout
         self.limits = (layout.lower(), layout.upper())
+        self._solver_counted = 0.0   # block and bound-tightening solver seconds already in ctx.leader_solver_s
         # true objectives at the consensus by optimistic selection (exact for degenerate
         # followers and coupled constraints) on small games and games with leader constraints
         self.optimistic = (game.has_leader_constraints
@@ -586,6 +589,13 @@ class BilevelADMM:
         self.center = 0.5 * (self.lo + self.hi)
         self.y_round = [y.copy() for y in self.yhat]
 
+    def _count_solver_time(self) -> None:
+        """Add the seconds the relaxation blocks and the bound tightening spent inside Clarabel
+        since the last call to ``ctx.leader_solver_s`` (so ``Result.solver_s`` includes them)."""
+        total = sum(blk.solver_s + blk.rel.solver_s for blk in self.blocks)
+        self.ctx.leader_solver_s += total - self._solver_counted
+        self._solver_counted = total
+
     def _tighten(self) -> int:
         failures = 0
         for blk in self.blocks:
@@ -610,6 +620,7 @@ class BilevelADMM:
         :attr:`block_error` and ends the iteration (the caller stops with the best point so far).
         """
         opts = self.ctx.options
+        self._count_solver_time()
         self.iter_in_round = iteration
         rs, ry = self._rhos()
         # follower blocks (in-process)
@@ -870,6 +881,7 @@ class BilevelADMM:
     def outcome(self, stopped: str | None = None) -> Outcome:
         """The answer (status ``converged``), or with ``stopped`` — why the solve stopped before the
         relaxation rule held — status ``max_iter`` and that reason first in the message."""
+        self._count_solver_time()
         last = self.rounds[-1] if self.rounds else None
         gap = last.gap if last else self.relaxation_gap() if self.xi else float("nan")
         # the answer: the last consensus, or the incumbent when its true objective is better
