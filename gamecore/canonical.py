@@ -17,6 +17,12 @@ equality constraint, so outputs are a column selection of ``x``.
 An optional proximal term ``(ρ/2)‖o − t‖²`` on the outputs (used by ADMM) is added in the
 same canonical space, so objectives and outputs of proximal and plain responses are
 directly comparable.
+
+**Data parameters** (a follower's own state: a storage level, energy still to serve) are
+compiled like signals — affine in ``q``, ``d`` and ``b``, never multiplying a variable in a
+constraint or a quadratic term — but their values belong to the agent, not to the leader:
+:meth:`CanonicalProgram.set_data` folds the current values into ``q0``, ``d0`` and ``b0``, so a
+program is compiled once and re-used for every state (a rolling horizon's stages).
 """
 
 from __future__ import annotations
@@ -157,6 +163,15 @@ class CanonicalProgram:
     signal_shapes: dict[str, tuple[int, ...]]
     outputs: dict[str, tuple[np.ndarray, tuple[int, ...]]]   # name -> (columns of x, shape)
     settings: dict[str, Any] = field(default_factory=dict)
+    #: data parameters (module docstring): names, shapes, their maps into q, d and b, and the
+    #: parts of q0, d0, b0 that do not depend on them; ``data_vector`` holds the current values
+    data_names: tuple[str, ...] = ()
+    data_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    Qd: sp.csr_matrix | None = None      # (n, kd)
+    dd: np.ndarray | None = None         # (kd,)
+    Bd: sp.csr_matrix | None = None      # (m, kd)
+    base: tuple[np.ndarray, float, np.ndarray] | None = None   # (q0, d0, b0) at data = 0
+    data_vector: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _solvers: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- pickling: Clarabel solver objects stay behind; they are rebuilt lazily ------------
@@ -172,6 +187,24 @@ class CanonicalProgram:
     @property
     def k(self) -> int:
         return self.ds.size
+
+    def set_data(self, vector: np.ndarray) -> None:
+        """Set the data parameters to the flat ``vector`` (``data_names`` order, each C order):
+        ``q0``, ``d0`` and ``b0`` become their values at that data (the solvers pick them up at
+        the next solve). Raises ValueError on a wrong size or NaN/inf."""
+        vector = np.asarray(vector, dtype=float).ravel()
+        if vector.shape != self.data_vector.shape:
+            raise ValueError(f"follower '{self.name}': data vector of size {vector.size}, expected "
+                             f"{self.data_vector.size} ({list(self.data_names)})")
+        if not np.isfinite(vector).all():
+            raise ValueError(f"follower '{self.name}': data {list(self.data_names)} contain NaN or inf")
+        if self.base is None or self.Qd is None or self.Bd is None or self.dd is None:
+            return
+        q0, d0, b0 = self.base
+        self.q0 = q0 + self.Qd @ vector
+        self.d0 = d0 + float(self.dd @ vector)
+        self.b0 = b0 + self.Bd @ vector
+        self.data_vector = vector.copy()
 
     @property
     def is_quadratic(self) -> bool:
@@ -326,10 +359,13 @@ def compile_program(
     signals: Mapping[str, cp.Parameter],
     outputs: Mapping[str, cp.Expression],
     settings: Mapping[str, Any] | None = None,
+    data: Mapping[str, cp.Parameter] | None = None,
 ) -> CanonicalProgram:
     """Compile a convex cvxpy program, affine in the signal Parameters, to canonical form.
 
-    Parameters that are not signals are frozen at their current values. Raises
+    ``data``: data parameters (module docstring), compiled like signals and set afterwards by
+    :meth:`CanonicalProgram.set_data`; their current values are the program's initial data.
+    Other parameters are frozen at their current values. Raises
     :class:`GameDefinitionError` naming ``name`` and the field for: non-DCP/non-DPP programs,
     a signal that multiplies a variable inside a constraint or a quadratic term, NaN/inf data,
     non-affine or parameter-dependent outputs, solver ``settings`` Clarabel would refuse or
@@ -353,44 +389,73 @@ def compile_program(
         out_vars[out_name] = var
         links.append(var == expr)
     problem = cp.Problem(cp.Minimize(sign * objective.expr), list(constraints) + links)
+    data_params = dict(data or {})
+    _check_data_parameters(name, signals, data_params)
+    initial_data = np.concatenate([np.asarray(p.value, dtype=float).ravel() for p in data_params.values()]) \
+        if data_params else np.zeros(0)
+    affine = {**signals, **data_params}      # compiled as affine maps: signals, then data
     _check_convex(name, problem, objective, constraints)
-    _check_signal_coefficients(name, constraints, signals)
+    _check_signal_coefficients(name, constraints, affine)
     _check_finite(name, problem, signals)
 
-    signal_ids = {p.id: nm for nm, p in signals.items()}
-    saved = {p.id: p.value for p in signals.values()}
-    for p in signals.values():
+    signal_ids = {p.id: nm for nm, p in affine.items()}
+    saved = {p.id: p.value for p in affine.values()}
+    for p in affine.values():
         p.value = np.zeros(p.shape)
     try:
-        data, _, _ = problem.get_problem_data(cp.CLARABEL, ignore_dpp=False)
+        cone_data, _, _ = problem.get_problem_data(cp.CLARABEL, ignore_dpp=False)
     finally:
-        for p in signals.values():
+        for p in affine.values():
             p.value = saved[p.id]
-    prog = data[cp.settings.PARAM_PROB]
-    if data.get("lower_bounds") is not None or data.get("upper_bounds") is not None:
+    prog = cone_data[cp.settings.PARAM_PROB]
+    if cone_data.get("lower_bounds") is not None or cone_data.get("upper_bounds") is not None:
         raise GameDefinitionError(name, "variables", "variable bounds passed to the solver are not supported")
 
     n = prog.x.size
     param_vec = _frozen_parameter_vector(prog, signal_ids)
-    sig_cols = _signal_columns(prog, signals)
+    sig_cols = _signal_columns(prog, affine)
     present = sig_cols >= 0
     q0, d0, Qs, ds = _objective_maps(prog, param_vec, sig_cols, n)
     if prog.P is not None and present.any() and sp.csc_matrix(prog.P)[:, sig_cols[present]].nnz:
         raise GameDefinitionError(name, "objective", "a signal multiplies a quadratic term (not DPP-affine in q)")
     # data at signals = 0 (set above), already in Clarabel's sign: A x + s = b, s in K
-    A_solver = sp.csc_matrix(data["A"])
-    b0 = np.asarray(data["b"], dtype=float).ravel()
-    P_full = sp.csc_matrix(data["P"]) if data.get("P") is not None else sp.csc_matrix((n, n))
+    A_solver = sp.csc_matrix(cone_data["A"])
+    b0 = np.asarray(cone_data["b"], dtype=float).ravel()
+    P_full = sp.csc_matrix(cone_data["P"]) if cone_data.get("P") is not None else sp.csc_matrix((n, n))
     Bs = _rhs_map(name, prog, param_vec, sig_cols, b0.size)
     out_cols = {out_name: (_variable_columns(prog, var), tuple(var.shape)) for out_name, var in out_vars.items()}
     all_out_cols = np.concatenate([c for c, _ in out_cols.values()]) if out_cols else np.zeros(0, int)
+    k = sum(p.size for p in signals.values())          # leader signal entries; data entries follow
+    Qs, Bs = sp.csr_matrix(Qs), sp.csr_matrix(Bs)
     compiled = CanonicalProgram(
         name=name, P=_upper_with_output_diagonals(sp.csc_matrix(P_full), all_out_cols), q0=np.asarray(q0, float),
-        Qs=sp.csr_matrix(Qs), d0=d0,
-        ds=ds, A=A_solver, b0=b0, Bs=Bs, dims=ConeDims.from_cvxpy(data["dims"]),
+        Qs=sp.csr_matrix(Qs[:, :k]), d0=d0,
+        ds=ds[:k], A=A_solver, b0=b0, Bs=sp.csr_matrix(Bs[:, :k]), dims=ConeDims.from_cvxpy(cone_data["dims"]),
         signal_names=tuple(signals), signal_shapes={nm: tuple(p.shape) for nm, p in signals.items()},
         outputs=out_cols, settings=settings)
+    if data_params:
+        compiled.data_names = tuple(data_params)
+        compiled.data_shapes = {nm: tuple(p.shape) for nm, p in data_params.items()}
+        compiled.Qd, compiled.dd, compiled.Bd = sp.csr_matrix(Qs[:, k:]), ds[k:].copy(), sp.csr_matrix(Bs[:, k:])
+        compiled.base = (compiled.q0.copy(), compiled.d0, compiled.b0.copy())
+        compiled.data_vector = np.zeros(initial_data.size)
+        compiled.set_data(initial_data)
     return compiled
+
+
+def _check_data_parameters(name: str, signals: Mapping[str, cp.Parameter],
+                           data: Mapping[str, cp.Parameter]) -> None:
+    """Data parameters are cp.Parameters with finite values, distinct from the signals."""
+    signal_ids = {p.id for p in signals.values()}
+    for nm, param in data.items():
+        where = f"data['{nm}']"
+        if not isinstance(param, cp.Parameter):
+            raise GameDefinitionError(name, where, f"must be a cp.Parameter, got {type(param).__name__}")
+        if nm in signals or param.id in signal_ids:
+            raise GameDefinitionError(name, where, "is also a signal: a parameter is either the leader's signal "
+                                                   "or the follower's own data")
+        if param.value is None or not np.isfinite(np.asarray(param.value, dtype=float)).all():
+            raise GameDefinitionError(name, where, "needs a finite initial value")
 
 
 def _frozen_parameter_vector(prog: Any, signal_ids: Mapping[int, str]) -> np.ndarray:

@@ -30,6 +30,10 @@ class Follower:
             unknown key, a value of the wrong kind or out of range (e.g. ``max_iter=-1``,
             ``tol_gap_rel="x"``, ``presolve_enable=True``) is a :class:`GameDefinitionError`
             naming this follower and ``solver_options['key']``.
+        data: the follower's own data parameters (name -> ``cp.Parameter`` with an initial
+            value), e.g. a storage level at the start of a stage: compiled once like signals
+            (right-hand sides and linear cost terms only) and changed with :meth:`set_data`
+            between solves, so a rolling horizon re-uses one compiled program for every state.
 
     Only the outputs and the objective value leave the agent; its data are compiled once
     into a :class:`~gamecore.canonical.CanonicalProgram` that the pool ships to workers.
@@ -43,6 +47,7 @@ class Follower:
         signals: Mapping[str, cp.Parameter],
         outputs: Mapping[str, cp.Expression],
         solver_options: Mapping[str, Any] | None = None,
+        data: Mapping[str, cp.Parameter] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise GameDefinitionError(repr(name), "name", "a follower needs a non-empty string name")
@@ -57,8 +62,10 @@ class Follower:
         #: the constraints as written (error messages name them by index)
         self.constraints: list[cp.Constraint] = list(constraints)
         self.output_exprs: dict[str, cp.Expression] = dict(outputs)
+        self.data_params: dict[str, cp.Parameter] = dict(data or {})
         self.program: CanonicalProgram = compile_program(
-            name, objective, self.constraints, self.signal_params, self.output_exprs, solver_options)
+            name, objective, self.constraints, self.signal_params, self.output_exprs, solver_options,
+            data=self.data_params)
 
     @property
     def signal_names(self) -> tuple[str, ...]:
@@ -81,6 +88,36 @@ class Follower:
                                           f"shape {arr.shape}, expected {expected}")
             parts.append(arr.ravel())
         return np.concatenate(parts) if parts else np.zeros(0)
+
+    @property
+    def data_names(self) -> tuple[str, ...]:
+        return self.program.data_names
+
+    def set_data(self, values: Mapping[str, np.ndarray]) -> None:
+        """Set this follower's data parameters (every declared one, by name; shapes as declared).
+
+        The compiled program (and the copies a :class:`~gamecore.pool.FollowerPool` shipped to
+        its workers, at their next request) solve with these values from now on.
+
+        Raises:
+            GameDefinitionError: a missing or unknown name, a wrong shape, NaN/inf.
+        """
+        unknown = sorted(set(values) - set(self.data_names))
+        if unknown:
+            raise GameDefinitionError(self.name, f"data['{unknown[0]}']",
+                                      f"unknown data parameter; declared: {list(self.data_names)}")
+        parts = []
+        for name in self.data_names:
+            if name not in values:
+                raise GameDefinitionError(self.name, f"data['{name}']", "missing value")
+            arr = np.asarray(values[name], dtype=float)
+            shape = self.program.data_shapes[name]
+            if arr.size != int(np.prod(shape, dtype=int)):
+                raise GameDefinitionError(self.name, f"data['{name}']", f"shape {arr.shape}, expected {shape}")
+            if not np.isfinite(arr).all():
+                raise GameDefinitionError(self.name, f"data['{name}']", "contains NaN or inf")
+            parts.append(arr.ravel())
+        self.program.set_data(np.concatenate(parts) if parts else np.zeros(0))
 
     def respond(self, signals: Mapping[str, np.ndarray], prox: Prox | None = None) -> Response:
         """Best response to ``signals`` (optionally proximal); raises :class:`FollowerSolveError`."""

@@ -4,9 +4,11 @@ Workers keep their compiled programs between calls. joblib cannot address a task
 given worker, so every task of the first call carries ALL compiled followers (measured sizes
 and pickling times: benchmarks/README.md) and each worker caches them under the
 pool's key; a task then solves its shard ``[first, last)``. Later calls send only signal
-vectors. A worker that ran no task of the first call (or was respawned by loky) answers
-"missing" and receives the programs once. Clarabel solver objects are built lazily inside
-the worker and updated in place on every solve.
+vectors, plus the shard's data vectors when the followers have data parameters (their
+states: a few floats per follower, set by :meth:`gamecore.follower.Follower.set_data`). A
+worker that ran no task of the first call (or was respawned by loky) answers "missing"
+and receives the programs once. Clarabel solver objects are built lazily inside the worker
+and updated in place on every solve.
 
 With ``n_jobs=1`` everything runs in-process (no pickling, no joblib).
 
@@ -111,12 +113,25 @@ def _cached_shards(key: str, payload: tuple[list[CanonicalProgram], list[np.ndar
         return cached
 
 
+def _set_data(programs: Sequence[CanonicalProgram], data: Sequence[np.ndarray] | None) -> None:
+    """Bring the worker's copies of a shard's programs to the pool's current data vectors."""
+    if data is None:
+        return
+    for prog, vector in zip(programs, data):
+        if not np.array_equal(prog.data_vector, vector):
+            prog.set_data(vector)
+
+
 def _worker_task(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarray]] | None, first: int,
-                 last: int, requests: Sequence[Request], keep_x: bool) -> Any:
+                 last: int, requests: Sequence[Request], keep_x: bool, data: Sequence[np.ndarray] | None = None
+                 ) -> Any:
+    """Solve ``requests`` for followers ``[first, last)`` on the worker's cached programs (set to
+    ``data``, the shard's data vectors, when given); ``_MISSING`` when the worker has none."""
     cached = _cached_shards(key, payload)
     if cached is None:
         return _MISSING
     programs, index = cached
+    _set_data(programs[first:last], data)
     return _solve_requests(programs[first:last], index[first:last], first, requests, keep_x)
 
 
@@ -151,12 +166,14 @@ def _solve_tied_requests(programs: Sequence[CanonicalProgram], index: Sequence[n
 
 
 def _worker_tied_task(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarray]] | None, first: int,
-                      last: int, requests: Sequence[TiedRequest], keep_x: bool) -> Any:
+                      last: int, requests: Sequence[TiedRequest], keep_x: bool,
+                      data: Sequence[np.ndarray] | None = None) -> Any:
     """:func:`_worker_task` for tie-broken requests (same cache)."""
     cached = _cached_shards(key, payload)
     if cached is None:
         return _MISSING
     programs, index = cached
+    _set_data(programs[first:last], data)
     return _solve_tied_requests(programs[first:last], index[first:last], first, requests, keep_x)
 
 
@@ -237,6 +254,7 @@ class FollowerPool:
         check_backend(self.backend)
         self._key = uuid.uuid4().hex
         self.programs = [f.program for f in self.game.followers]
+        self._has_data = any(prog.data_names for prog in self.programs)
         threads = _dask_threads() if self.backend == "dask" and self.n_jobs != 1 else None
         self.workers, self.note = plan_workers(self.n_jobs, self.backend, len(self.programs),
                                                max(1, cpu_count()), threads)
@@ -320,7 +338,8 @@ class FollowerPool:
             payload = (self.programs, list(index))
             retried = False
             for _ in range(8):
-                tasks = [delayed(worker)(self._key, payload if ship else None, a, b, requests, keep_x)
+                tasks = [delayed(worker)(self._key, payload if ship else None, a, b, requests, keep_x,
+                                         self._data(a, b))
                          for a, b in (self._shards[s] for s in pending)]
                 try:
                     answers = self._run(tasks)
@@ -351,6 +370,13 @@ class FollowerPool:
             for r, row in enumerate(part):
                 rows[r].extend(row)
         return rows
+
+    def _data(self, first: int, last: int) -> list[np.ndarray] | None:
+        """The current data vectors of followers ``[first, last)`` for the workers' copies (None
+        when the game's followers have no data parameters: nothing to send)."""
+        if not self._has_data:
+            return None
+        return [prog.data_vector for prog in self.programs[first:last]]
 
     def _run(self, tasks: list[Any]) -> list[Any]:
         """Run joblib tasks on this pool's backend (``parallel_config`` registers ``"dask"``)."""
