@@ -1,12 +1,14 @@
-"""Two-stage day-ahead / real-time strategy on ``ieh`` vs hub count, beside the paper's Table II.
+"""Two-stage day-ahead / real-time workflow on ``ieh`` vs hub count, beside the paper's Table II.
 
     python benchmarks/ieh_two_stage.py [--hubs 10 20 50 100] [--large] [--seed 0]
         [--sg-iter 1000] [--sg-hubs 10 20 50] [--plot-hubs 10] [--out benchmarks/results]
 
-For every hub count: ``gamecore.solve(case, "bisection", da_compare=True)`` — day-ahead price
-iteration (accelerated and the paper's gradient step), real-time rolling bisection, and the
-centralized rolling reference — then the subgradient baseline (``gamecore.solve(day-ahead
-game, "subgradient")``, a budget of ``--sg-iter`` iterations) on the same day-ahead game,
+For every hub count: ``gamecore.rolling.solve_rolling(case)`` — the ``day-ahead`` strategy
+(accelerated) and real-time scalar bisection per period — then, outside its timing, the
+centralized rolling reference (``solve_rolling(case, None, "centralized")``), the paper's
+gradient step on the same day-ahead game (``gamecore.solve(game, "day-ahead",
+method="gradient")``) and the subgradient baseline (``gamecore.solve(day-ahead game,
+"subgradient")``, a budget of ``--sg-iter`` iterations) on the same day-ahead game,
 compared at equal accuracy: the balance tolerance when it reaches it, otherwise the best
 relative duality gap it reached, with the iterations the day-ahead variants needed to get
 there (so ``sg_iter_ratio`` is a lower bound when the subgradient never reached the tolerance).
@@ -35,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 import gamecore
+from gamecore.rolling import RollingResult, solve_rolling
+from strategies.day_ahead import format_start
 
 #: the paper's Table II (day-ahead iterations; real-time iterations are 9 at every size)
 PAPER_DAY_AHEAD = {10: 140, 20: 117, 50: 78, 100: 92}
@@ -49,7 +53,7 @@ def _reach(values: list[float], target: float) -> int | None:
 
 def subgradient_baseline(case: gamecore.Case, da: dict[str, Any], budget: int) -> dict[str, Any]:
     """Subgradient on the day-ahead game; accuracy compared with the day-ahead variants."""
-    game = case.game.rolling.day_ahead_game()
+    game = case.rolling.day_ahead_game()
     bound = da["centralized_bound"]
     clock = time.perf_counter()
     res = gamecore.solve(game, "subgradient", tol=da["tol"], max_iter=budget, progress=False)
@@ -79,7 +83,7 @@ def subgradient_baseline(case: gamecore.Case, da: dict[str, Any], budget: int) -
 def storage_check(case: gamecore.Case) -> dict[str, Any]:
     """Theorem 2 (condition (11)) at the day-ahead welfare optimum, every hub × storage × period."""
     sc = case.params["scenario"]
-    sol = gamecore.solve_centralized(case.game.rolling.day_ahead_game())
+    sol = gamecore.solve_centralized(case.rolling.day_ahead_game())
     report = gamecore.cases.ieh.check_storage(sc, sol.signal_vector, [r.outputs["net"] for r in sol.responses],
                                               milp=True)
     return {"storage_checks": report.checks, "storage_simultaneous": report.simultaneous,
@@ -87,56 +91,76 @@ def storage_check(case: gamecore.Case) -> dict[str, Any]:
             "storage_max_violation": report.max_violation}
 
 
-def run_one(hubs: int, seed: int, sg_budget: int | None, compare: bool = True, n_jobs: int = 1
-            ) -> tuple[dict[str, Any], gamecore.Case, gamecore.Result, dict[str, Any] | None]:
+def _variant(result: gamecore.Result) -> dict[str, Any]:
+    """A day-ahead run's figures (the ``day-ahead`` strategy's history)."""
+    return {"iterations": result.iterations, "wall_s": result.wall_s, "converged": result.status == "converged",
+            "residuals": [h["residual"] for h in result.history], "duals": [h["dual"] for h in result.history]}
+
+
+Run = tuple[dict[str, Any], gamecore.Case, RollingResult, RollingResult | None, dict[str, Any] | None,
+            dict[str, Any] | None]
+
+
+def run_one(hubs: int, seed: int, sg_budget: int | None, compare: bool = True, n_jobs: int = 1) -> Run:
     case = gamecore.make_case("ieh", agents=hubs, seed=seed)
-    result = gamecore.solve(case, "bisection", da_compare=compare, progress=False, n_jobs=n_jobs)
-    ex = result.extra
-    if "day_ahead" not in ex or "real_time" not in ex:     # the strategy failed: keep its status and message
-        return {"hubs": hubs, "status": result.status, "message": result.message}, case, result, None
-    da, rt = ex["day_ahead"], ex["real_time"]
-    iters = np.asarray(rt["iterations"])
-    runs = da.get("compare", {da["method"]: da})
-    hindsight = case.game.rolling.hindsight_cost()
+    result = solve_rolling(case, n_jobs=n_jobs, hindsight=False)
+    if result.status == "failed" or result.day_ahead is None:   # keep its status and message
+        return {"hubs": hubs, "status": result.status, "message": result.message}, case, result, None, None, None
+    clock = time.perf_counter()
+    reference = solve_rolling(case, None, "centralized", n_jobs=n_jobs, hindsight=False)
+    ref_wall = time.perf_counter() - clock
+    da = result.day_ahead
+    runs = {"accelerated": _variant(da)}
+    if compare:
+        game = case.rolling.day_ahead_game()
+        start = format_start(game.layout.pack(case.rolling.initial_prices()))
+        runs["gradient"] = _variant(gamecore.solve(game, "day-ahead", method="gradient", start=start,
+                                                   n_jobs=n_jobs, progress=False))
+    da_info = {"centralized_bound": da.certificate.centralized_bound, "tol": da.extra["tol"], "compare": runs}
+    iters = np.asarray(result.real_time_iterations)
+    hindsight = case.rolling.hindsight_cost()
+    gap = (result.cost - reference.cost) / abs(reference.cost)
     row: dict[str, Any] = {
         "hubs": hubs, "status": result.status,
-        "da_iter_accelerated": runs.get("accelerated", {}).get("iterations"),
+        "da_iter_accelerated": runs["accelerated"]["iterations"],
         "da_iter_gradient": runs.get("gradient", {}).get("iterations"),
         "paper_da_iter": PAPER_DAY_AHEAD.get(hubs),
-        "rt_iter_max": int(iters.max()), "rt_iter_mean": float(iters.mean()), "rt_bound": rt["bound"],
+        "rt_iter_max": int(iters.max()), "rt_iter_mean": float(iters.mean()), "rt_bound": result.stages[0].bound,
         "paper_rt_iter": PAPER_REAL_TIME,
-        "gap": result.gap_to_reference, "cost_two_stage": result.objective, "cost_centralized": result.reference_objective,
+        "gap": gap, "cost_two_stage": result.cost, "cost_centralized": reference.cost,
         "cost_hindsight": hindsight,
-        "two_stage_vs_hindsight": (result.objective - hindsight) / hindsight,
-        "centralized_vs_hindsight": (result.reference_objective - hindsight) / hindsight,
-        "da_wall_accelerated_s": runs.get("accelerated", {}).get("wall_s"),
+        "two_stage_vs_hindsight": (result.cost - hindsight) / hindsight,
+        "centralized_vs_hindsight": (reference.cost - hindsight) / hindsight,
+        "da_wall_accelerated_s": runs["accelerated"]["wall_s"],
         "da_wall_gradient_s": runs.get("gradient", {}).get("wall_s"),
-        "rt_wall_s": rt["wall_s"], "stage_build_s": rt["build_s"],
-        "wall_two_stage_s": da["wall_s"] + rt["wall_s"], "wall_centralized_rolling_s": ex["reference"]["wall_s"],
-        "da_duality_gap": da["duality_gap"], "best_response_gap": result.certificate.best_response_gap,
-        "coupling_residual": result.certificate.coupling_residual,
-        "max_unmixed_residual": float(np.max(rt["residual_unmixed"])),
-        "penalty_two_stage": ex["costs"]["penalty_two_stage"], "penalty_centralized": ex["costs"].get("penalty_centralized"),
-        "transformer_max_over_cap": float(np.max(np.abs(ex["flows"]["transformer"]["two_stage"]))
-                                          / ex["flows"]["transformer"]["limit"][1]),
+        "rt_wall_s": result.wall_s - da.wall_s - da.certificate_s, "stage_build_s": result.compile_s,
+        "wall_two_stage_s": result.wall_s, "wall_centralized_rolling_s": ref_wall,
+        "compile_share": result.compile_s / result.wall_s, "solver_share": result.solver_s / result.wall_s,
+        "da_duality_gap": da.certificate.duality_gap,
+        "best_response_gap": max(s.certificate["best_response_gap"] for s in result.stages),
+        "coupling_residual": max(s.residual or 0.0 for s in result.stages),
+        "max_unmixed_residual": max(s.residual_unmixed or 0.0 for s in result.stages),
+        "penalty_two_stage": result.penalty, "penalty_centralized": reference.penalty,
+        "transformer_max_over_cap": result.flow_ratio,
     }
     row.update(storage_check(case))
     sg = None
     if sg_budget:
-        sg = subgradient_baseline(case, da, sg_budget)
+        sg = subgradient_baseline(case, da_info, sg_budget)
         row.update({k: v for k, v in sg.items() if k != "sg_gaps"})
-    return row, case, result, sg
+    return row, case, result, reference, da_info, sg
 
 
 # ------------------------------------------------------------------------------ plots
-def plot_prices(case: gamecore.Case, result: gamecore.Result, path: Path) -> None:
-    sc, ex = case.params["scenario"], result.extra
+def plot_prices(case: gamecore.Case, result: RollingResult, reference: RollingResult, path: Path) -> None:
+    sc = case.params["scenario"]
+    assert result.forecast is not None
     hours = np.arange(sc.periods + 1) * sc.dt
     fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
     for values, label, style in ((sc.utility_price, "utility real-time price", "k-"),
-                                 (ex["day_ahead"]["prices"]["price"], "day-ahead forecast (local)", "C0--"),
-                                 (result.signals["price"], "real-time clearing (two-stage)", "C3-"),
-                                 (ex["reference"]["prices"]["price"], "centralized rolling (duals)", "C2:")):
+                                 (result.forecast["price"], "day-ahead forecast (local)", "C0--"),
+                                 (result.run.prices["price"], "real-time clearing (two-stage)", "C3-"),
+                                 (reference.run.prices["price"], "centralized rolling (duals)", "C2:")):
         v = np.asarray(values, float)
         ax.step(hours, np.append(v, v[-1]), style, where="post", label=label, lw=1.6)
     ax.set_xlabel("hour"); ax.set_ylabel("yuan/kWh"); ax.set_xlim(0, 24); ax.set_xticks(range(0, 25, 3))
@@ -144,22 +168,25 @@ def plot_prices(case: gamecore.Case, result: gamecore.Result, path: Path) -> Non
     fig.savefig(path, dpi=110); plt.close(fig)
 
 
-def plot_transformer(case: gamecore.Case, result: gamecore.Result, path: Path) -> None:
-    sc, flows = case.params["scenario"], result.extra["flows"]["transformer"]
+def plot_transformer(case: gamecore.Case, result: RollingResult, reference: RollingResult, path: Path) -> None:
+    sc = case.params["scenario"]
     t = np.arange(sc.periods) * sc.dt
     fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
-    ax.bar(t + 0.1, flows["centralized"], width=0.4, label="centralized rolling", color="C2", align="edge")
-    ax.bar(t + 0.5, flows["two_stage"], width=0.4, label="two-stage (DA + RT bisection)", color="C3", align="edge")
-    lo, hi = flows["limit"]
+    ax.bar(t + 0.1, reference.run.flows["transformer"], width=0.4, label="centralized rolling", color="C2",
+           align="edge")
+    ax.bar(t + 0.5, result.run.flows["transformer"], width=0.4, label="two-stage (DA + RT bisection)", color="C3",
+           align="edge")
+    lo, hi = result.run.limits["transformer"]
     ax.axhline(hi, color="k", ls="--", lw=1, label="transformer limit ±cap"); ax.axhline(lo, color="k", ls="--", lw=1)
     ax.set_xlabel("hour"); ax.set_ylabel("kW (import +)"); ax.set_xlim(0, 24); ax.set_xticks(range(0, 25, 3))
     ax.set_title("main transformer power"); ax.grid(alpha=0.3); ax.legend(fontsize="small")
     fig.savefig(path, dpi=110); plt.close(fig)
 
 
-def plot_dispatch(case: gamecore.Case, result: gamecore.Result, path: Path) -> None:
-    sc, disp = case.params["scenario"], result.extra["dispatch"]
-    c = {k: np.asarray(v, float) for k, v in disp["components"].items()}
+def plot_dispatch(case: gamecore.Case, result: RollingResult, path: Path, agent: int = 0) -> None:
+    sc, details = case.params["scenario"], result.run.details
+    c = {k: np.array([float(np.ravel(d[k])[agent]) for d in details]) for k in details[0]}
+    disp = {"agent": case.rolling.agent_names[agent]}
     t = np.arange(sc.periods) * sc.dt + 0.5 * sc.dt
     sources = [("grid import", np.maximum(c["net"], 0)), ("CHP electricity", c["chp_electric"]),
                ("renewables used", c["renewable_used"]), ("EES discharge", c["ees_discharge"])]
@@ -186,11 +213,10 @@ def plot_dispatch(case: gamecore.Case, result: gamecore.Result, path: Path) -> N
     fig.savefig(path, dpi=110); plt.close(fig)
 
 
-def plot_day_ahead(result: gamecore.Result, sg: dict[str, Any] | None, path: Path) -> None:
-    da = result.extra["day_ahead"]
+def plot_day_ahead(da: dict[str, Any], sg: dict[str, Any] | None, path: Path) -> None:
     bound = da["centralized_bound"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
-    runs = da.get("compare", {da["method"]: da})
+    runs = da["compare"]
     for m, style in (("gradient", "C0-"), ("accelerated", "C3-")):
         if m not in runs:
             continue
@@ -210,9 +236,9 @@ def plot_day_ahead(result: gamecore.Result, sg: dict[str, Any] | None, path: Pat
     fig.savefig(path, dpi=110); plt.close(fig)
 
 
-def hub_table(result: gamecore.Result) -> pd.DataFrame:
-    costs = result.extra["costs"]
-    frame = pd.DataFrame({"hub": costs["agents"], "centralized_C": costs["centralized"], "two_stage_D": costs["two_stage"]})
+def hub_table(case: gamecore.Case, result: RollingResult, reference: RollingResult) -> pd.DataFrame:
+    frame = pd.DataFrame({"hub": case.rolling.agent_names, "centralized_C": reference.run.agent_totals,
+                          "two_stage_D": result.run.agent_totals})
     frame["difference"] = frame.two_stage_D - frame.centralized_C
     return frame
 
@@ -236,23 +262,23 @@ def main() -> None:
     rows = []
     for n in hubs:
         clock = time.perf_counter()
-        row, case, result, sg = run_one(n, args.seed, args.sg_iter if n in args.sg_hubs else None,
-                                        n <= args.compare_max_hubs, args.n_jobs)
+        row, case, result, reference, da, sg = run_one(n, args.seed, args.sg_iter if n in args.sg_hubs else None,
+                                                       n <= args.compare_max_hubs, args.n_jobs)
         row["wall_total_s"] = time.perf_counter() - clock
         rows.append(row)
         pd.DataFrame(rows).to_csv(args.out / "ieh_two_stage.csv", index=False)   # keep partial results
         print(f"{n} hubs done in {row['wall_total_s']:.0f} s: {row['status']}, gap {row.get('gap', float('nan')):.2e}"
               + ("" if "gap" in row else f" ({row['message']})"), flush=True)
-        if n == args.plot_hubs and "gap" in row:
-            hub_table(result).to_csv(args.out / "ieh_two_stage_hub_costs.csv", index=False)
-            plot_prices(case, result, args.out / "ieh_two_stage_prices.png")
-            plot_transformer(case, result, args.out / "ieh_two_stage_transformer.png")
+        if n == args.plot_hubs and "gap" in row and reference is not None and da is not None:
+            hub_table(case, result, reference).to_csv(args.out / "ieh_two_stage_hub_costs.csv", index=False)
+            plot_prices(case, result, reference, args.out / "ieh_two_stage_prices.png")
+            plot_transformer(case, result, reference, args.out / "ieh_two_stage_transformer.png")
             plot_dispatch(case, result, args.out / "ieh_two_stage_dispatch.png")
-            plot_day_ahead(result, sg, args.out / "ieh_two_stage_day_ahead.png")
+            plot_day_ahead(da, sg, args.out / "ieh_two_stage_day_ahead.png")
     frame = pd.DataFrame(rows)
     cols = ["hubs", "da_iter_accelerated", "da_iter_gradient", "paper_da_iter", "rt_iter_max", "rt_bound",
             "paper_rt_iter", "gap", "two_stage_vs_hindsight", "centralized_vs_hindsight", "wall_two_stage_s",
-            "wall_centralized_rolling_s", "stage_build_s", "penalty_two_stage", "penalty_centralized",
+            "wall_centralized_rolling_s", "stage_build_s", "compile_share", "solver_share", "penalty_two_stage", "penalty_centralized",
             "storage_simultaneous", "storage_failures"]
     sg_cols = [c for c in ("sg_status", "sg_iter", "sg_accuracy", "accelerated_iter_at_sg_accuracy",
                            "gradient_iter_at_sg_accuracy", "sg_iter_ratio", "sg_wall_s", "sg_wall_ratio")

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from gamecore.game import Game
+
+if TYPE_CHECKING:
+    from gamecore.rolling import RollingHorizon
 
 
 @dataclass(frozen=True)
@@ -41,13 +44,20 @@ class Reference:
 
 @dataclass
 class Case:
-    """A runnable case: a game and, when known, its reference solution."""
+    """A runnable case: a game and, when known, its reference solution.
+
+    ``rolling``: how the case is operated over a rolling horizon (a
+    :class:`gamecore.rolling.RollingHorizon`, run by :func:`gamecore.rolling.solve_rolling` and
+    ``gamecore rolling``); ``None`` for a single-shot case. ``game`` is then the case's
+    single game (for ``ieh``: the day-ahead game).
+    """
 
     name: str
     game: Game
     reference: Reference | None = None
     description: str = ""
     params: dict[str, object] = field(default_factory=dict)
+    rolling: RollingHorizon | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import cvxpy as cp
 import numpy as np
@@ -17,9 +16,6 @@ from gamecore.follower import Follower
 from gamecore.leader import Leader, MarketCoupling
 from gamecore.signals import SignalLayout
 from gamecore.upper_level import LeaderConstraints, LeaderProgram, compile_leader, cost_outputs
-
-if TYPE_CHECKING:
-    from gamecore.rolling import RollingHorizon
 
 SUPPLY = "supply"
 
@@ -45,10 +41,6 @@ class Game:
             follower's constraints or in the objective of a follower that does not send the
             coupling's output, an integer signal pricing a coupling, duplicate names.
     """
-
-    #: the rolling-horizon operation a rolling case attaches (read by
-    #: :func:`gamecore.rolling.rolling_of`); None for a single game
-    rolling: RollingHorizon | None = None
 
     def __init__(self, leader: Leader, followers: Sequence[Follower], name: str = "game",
                  reported_outputs: Sequence[str] = ()) -> None:

@@ -1,4 +1,9 @@
-"""Day-ahead price iteration of the two-stage strategy (seed 003, Sec. III-B1).
+"""``day-ahead``: the day-ahead price iteration of the two-stage workflow (seed 003, Sec. III-B1).
+
+Registered as the market strategy ``day-ahead`` (:class:`DayAhead`, options ``method``, ``tol``,
+``max_iter``, ``step``, ``start``, ``time_limit``); :func:`gamecore.rolling.solve_rolling` runs it
+on a rolling description's day-ahead game (``day_ahead="day-ahead"``). :func:`day_ahead_prices`
+is the iteration itself (the strategy's one implementation), usable on its own with a pool.
 
 The leader (the IEH agent) iterates the whole price vector ``p`` (one entry per period and
 coupling) until the followers' bids and its own supply balance. Written for any market
@@ -78,7 +83,10 @@ from gamecore.market import (
     probe_vector,
     require_priced,
 )
+from gamecore.options import option, time_limit_option
 from gamecore.pool import FollowerPool
+from gamecore.result import Status
+from gamecore.strategy import Outcome, SolveContext, Strategy
 
 Method = Literal["gradient", "accelerated"]
 METHODS: tuple[str, ...] = ("gradient", "accelerated")
@@ -267,3 +275,94 @@ def day_ahead_prices(game: Game, pool: FollowerPool, method: str = "accelerated"
     history, converged, iterations = loop.history, loop.converged, loop.iterations
     return DayAheadResult(method, p, converged, iterations, calls, float(residual), float(alpha), history,
                           bids.responses, supplies, time.perf_counter() - clock, leader_s)
+
+
+# ------------------------------------------------------------------- the registered strategy
+def parse_start(text: str | None, size: int) -> np.ndarray | None:
+    """The ``start`` option (comma-separated prices, game signal layout) as a vector, or None."""
+    if text is None or not text.strip():
+        return None
+    try:
+        values = np.array([float(v) for v in text.split(",")])
+    except ValueError:
+        raise StrategyError(f"strategy 'day-ahead': option start must be comma-separated numbers, "
+                            f"got {text[:40]!r}") from None
+    if values.size != size:
+        raise StrategyError(f"strategy 'day-ahead': option start has {values.size} prices, the game has {size}")
+    return values
+
+
+def format_start(vector: np.ndarray) -> str:
+    """A price vector as the ``start`` option's text (exact round trip: ``repr`` of each float)."""
+    return ",".join(repr(float(v)) for v in np.ravel(vector))
+
+
+@dataclass
+class DayAheadOptions:
+    """Options of ``day-ahead`` (see the module docstring). ``tol``: relative balance of bids and the
+    leader's tie-broken supply at the broadcast prices at which the iteration stops."""
+
+    method: str = option("accelerated", doc="price iteration: 'gradient' (the paper's proximal step) or "
+                                            "'accelerated' (FISTA with adaptive restart)", choices=METHODS)
+    tol: float = option(1e-4, doc="relative balance of bids and supply at which to stop", gt=0, lt=1)
+    max_iter: int = option(5000, doc="price updates (one bid round each) at most", ge=1)
+    step: float = option(0.0, doc="step alpha; 0 = observed-Lipschitz rule", ge=0, unit="price per output unit")
+    start: str | None = option(None, doc="first prices, comma-separated in the game's signal layout "
+                                         "(gamecore.rolling.solve_rolling passes the rolling description's "
+                                         "initial_prices); none = the middle of the price box")
+    time_limit: float | None = time_limit_option()
+
+
+class DayAhead(Strategy[DayAheadOptions]):
+    """The day-ahead price iteration as a market strategy: :func:`day_ahead_prices` on the game's
+    pool, through the solve's driver (loop ``"day-ahead"``: history, progress, time limit,
+    callback); the driver certifies the final prices independently."""
+
+    name = "day-ahead"
+    equilibrium = "market"
+    summary = "day-ahead price iteration: proximal gradient / accelerated (FISTA) ascent on the dual"
+    Options = DayAheadOptions
+
+    def check(self, game: Game) -> None:
+        super().check(game)
+        _check(game)
+        parse_start(self.options.start, game.layout.size)
+
+    #: restarts at most when the balance held but the prices still moved (see :meth:`run`)
+    MAX_RESTARTS = 5
+
+    def run(self, ctx: SolveContext) -> Outcome:
+        """:func:`day_ahead_prices`, restarted from its last prices when its balance rule held but
+        the last price update still moved a price by more than ``tol`` × the price range (no
+        fixed point yet). That happens when the bids do not respond at the start (followers at
+        their bounds in the middle of a wide box): the observed slope is ~0, the step huge, and
+        the tie-broken supply then follows the bids, so the balance holds trivially. From the
+        moved prices the step is probed again. Each run is one driver loop ``"day-ahead"``."""
+        opts = ctx.options
+        start = parse_start(opts.start, ctx.game.layout.size)
+        span = float(np.max(ctx.game.layout.upper() - ctx.game.layout.lower()))
+        history: list[dict[str, Any]] = []
+        total = restarts = 0
+        while True:
+            da = day_ahead_prices(ctx.game, ctx.pool, opts.method, opts.tol, opts.max_iter - total, opts.step, start,
+                                  driver=ctx.driver)
+            ctx.leader_solver_s += da.leader_solver_s
+            history += [{**h, "iteration": total + h["iteration"]} for h in da.history]
+            total += da.iterations
+            moved = (float(np.max(np.abs(da.prices - da.history[-1]["signals"]))) / span
+                     if da.history and span > 0 else 0.0)
+            if not da.converged or moved <= opts.tol or total >= opts.max_iter or restarts >= self.MAX_RESTARTS:
+                break
+            start, restarts = da.prices, restarts + 1
+        converged = da.converged and moved <= opts.tol
+        how = (f"{da.method}: balance {da.residual:.3g} (tol {opts.tol:g}) after {total} price updates, "
+               f"last price move {moved:.3g} of the range, step {da.step:.3g}"
+               + (f", {restarts} restart(s)" if restarts else ""))
+        status: Status = "converged" if converged else "max_iter"
+        if not converged:
+            how += "; tol NOT reached (max_iter, time limit, callback or restarts)"
+        # the leader's supply is its tie-broken one (the proximal step's s⁺): at a kink of its
+        # cost (the transformer at the utility price) its best supply jumps between the limits
+        return Outcome(status, how, total, da.prices, supplies=da.supplies, history=history,
+                       extra={"method": da.method, "residual": da.residual, "step": da.step, "converged": converged,
+                              "tol": opts.tol, "restarts": restarts, "price_move": moved})

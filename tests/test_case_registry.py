@@ -28,7 +28,7 @@ from gamecore.case import Case, CaseParam, CaseSpec, Reference
 from gamecore.errors import PluginWarning
 
 GROUP = "gamecore.cases"
-BUILTIN_CASES = {"analytic-market", "analytic-stackelberg", "ieh"}
+BUILTIN_CASES = {"analytic-market", "analytic-stackelberg", "county", "ieh"}
 
 PLUGIN = '''
 from gamecore.case import CaseParam, CaseSpec
@@ -111,9 +111,9 @@ def test_builtin_cases_are_entry_points_and_keep_their_order() -> None:
     declared = {ep.name for ep in entry_points(group=GROUP)}
     assert BUILTIN_CASES | {"bilevel"} <= declared
     names = list(gamecore.CASES)
-    assert names[:3] == ["analytic-market", "analytic-stackelberg", "ieh"]
+    assert names[:4] == ["analytic-market", "analytic-stackelberg", "county", "ieh"]
     bilevel = [n for n in names if n.startswith("bilevel/")]
-    assert len(bilevel) == len(gamecore.cases.bilevel.PROBLEMS) == 103 and names[3:] == bilevel
+    assert len(bilevel) == len(gamecore.cases.bilevel.PROBLEMS) == 103 and names[4:] == bilevel
     assert all(gamecore.CASES[n].kind == "stackelberg" for n in bilevel)
     assert list(gamecore.available_cases()) == names
 
@@ -152,7 +152,7 @@ def test_ieh_cap_margin_scales_the_calibrated_transformer() -> None:
     assert default.params["cap_margin"] == 1.2 and wider.params["cap_margin"] == 1.5
     ratio = wider.params["scenario"].transformer_cap / default.params["scenario"].transformer_cap
     assert ratio == pytest.approx(1.5 / 1.2, rel=1e-9)
-    assert wider.game.rolling.scenario.transformer_cap == wider.params["scenario"].transformer_cap
+    assert wider.rolling.scenario.transformer_cap == wider.params["scenario"].transformer_cap
 
 
 def test_size_checks_stay_with_case_arguments() -> None:

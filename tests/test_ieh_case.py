@@ -181,8 +181,8 @@ def test_tie_weight_makes_the_realised_state_unique(case: gamecore.Case) -> None
                                        - sol.responses[i].outputs["state"])) for i, f in enumerate(game.followers)])
 
     sc = case.params["scenario"]
-    assert case.game.rolling.tie_weight > 0
-    with_tie = state_differences(case.game.rolling)
+    assert case.rolling.tie_weight > 0
+    with_tie = state_differences(case.rolling)
     without = state_differences(ieh.IEHRolling(sc, tie_weight=0.0))
     assert with_tie.max() < 0.5 and np.median(with_tie) < 0.01, with_tie      # kWh: solver tolerance
     assert without.max() > 2.0                                                # kWh: ties split differently

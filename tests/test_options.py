@@ -206,7 +206,7 @@ def test_parse_option_text_unknown_name_is_the_build_options_error() -> None:
 # ------------------------------------------------------------------ CLI
 def test_cli_options_are_typed(runner: CliRunner) -> None:
     res = invoke(runner, "solve", "analytic-market", "--strategy", "bisection", *SMALL, "-O", "max_iter=3",
-                 "-O", "tol=1e-6", "-O", "time_limit=none", "-O", "mode=single", "--json")
+                 "-O", "tol=1e-6", "-O", "time_limit=none", "--json")
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
     assert payload["strategy"] == "bisection" and payload["iterations"] <= 3
@@ -221,8 +221,8 @@ def test_cli_bool_option(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize("strategy,item,name", [
     ("bisection", "max_iter=abc", "max_iter"), ("bisection", "max_iter=0", "max_iter"),
-    ("bisection", "tol=nan", "tol"), ("bisection", "mode=fast", "mode"), ("subgradient", "time_limit=0", "time_limit"),
-    ("bisection", "reference=maybe", "reference"), ("bisection", "nonsense=1", "nonsense"),
+    ("bisection", "tol=nan", "tol"), ("day-ahead", "method=fast", "method"), ("subgradient", "time_limit=0", "time_limit"),
+    ("bisection", "max_sweeps=maybe", "max_sweeps"), ("bisection", "nonsense=1", "nonsense"),
 ])
 def test_cli_bad_text_exits_2_naming_the_option(runner: CliRunner, strategy: str, item: str, name: str) -> None:
     res = invoke(runner, "solve", "analytic-market", "-s", strategy, *SMALL, "-O", item)
@@ -246,7 +246,8 @@ def test_strategies_name_prints_the_options_table(runner: CliRunner, strategy: s
 
 def test_strategies_table_shows_ranges(runner: CliRunner) -> None:
     out = invoke(runner, "strategies", "bisection").stdout
-    assert "integer >= 1" in out and "in (0, 1)" in out and "one of 'auto', 'two-stage', 'single'" in out
+    assert "integer >= 1" in out and "in (0, 1)" in out
+    assert "one of 'gradient', 'accelerated'" in invoke(runner, "strategies", "day-ahead").stdout
 
 
 def test_strategies_unknown_name_exits_2(runner: CliRunner) -> None:

@@ -1,207 +1,187 @@
-"""Two-stage day-ahead / real-time strategy (``bisection`` on rolling games, seed 003).
+"""Two-stage day-ahead / real-time workflow on the ``ieh`` case (seed 003):
+:func:`gamecore.rolling.solve_rolling` with ``day-ahead`` + real-time ``bisection``.
 
-Two runs serve every test: 10 hubs through the CLI (``gamecore solve ieh --strategy
-bisection --agents 10 --json``, accelerated day-ahead, both day-ahead variants compared)
-and 15 hubs through ``gamecore.solve`` (gradient day-ahead, a finer real-time price
-tolerance). Checks that do not trust the strategy: the centralized rolling reference is
-recomputed here, the transformer limit is read from the scenario, the real-time iteration
+Two days serve every test: 10 hubs with the defaults (accelerated day-ahead; its gradient
+variant run separately on the same day-ahead game for comparison) and 15 hubs with the
+gradient day-ahead and a finer real-time price tolerance, each with its centralized rolling
+reference (``solve_rolling(case, None, "centralized")``). Checks that do not trust the
+workflow: the centralized rolling reference is recomputed by :func:`centralized_rolling`
+(the direct form), the transformer limit is read from the scenario, the real-time iteration
 bound is computed from the option, the day-ahead forecast is compared with the duals of the
 day-ahead welfare problem, and the costs satisfy the market's accounting identity.
 
-The two runs and the perfect-forecast run take well over 5 s each (measured on a shared 2-core
-machine: 15–58 s for the CLI run, ≈ 57 s for the 15-hub run, ≈ 21 s for the perfect forecasts):
-every test that uses them is marked ``slow`` (a module fixture's cost falls on whichever selected
-test needs it first).
+The days take well over 5 s each (10 hubs ≈ 40 s with its reference, 15 hubs ≈ 60 s, the
+perfect-forecast day ≈ 20 s on a shared 2-core machine): every test that uses them is
+marked ``slow``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 import gamecore
-from gamecore import cli
 from gamecore.driver import Driver
 from gamecore.errors import StrategyError
 from gamecore.pool import FollowerPool
-from gamecore.rolling import centralized_rolling
-from strategies.day_ahead import day_ahead_prices
+from gamecore.rolling import RollingResult, centralized_rolling, solve_rolling
+from strategies.day_ahead import day_ahead_prices, format_start
 
 PAPER_GAP = 5e-4          # 0.05 % (the issue's bound; the paper reports 0.005 %)
 PRICE_RANGE = 1.5         # yuan/kWh, the case's local price bounds [0, 1.5]
 FINE_PRICE_TOL = 1e-3     # the 15-hub run's real-time price tolerance
 
-
-@pytest.fixture(scope="module")
-def cli10() -> dict:
-    res = CliRunner().invoke(cli.app, ["solve", "ieh", "--strategy", "bisection", "--agents", "10", "--json",
-                                       "-O", "da_compare=true"])
-    assert res.exit_code == 0, res.output
-    return json.loads(res.stdout)
+Day = tuple[gamecore.Case, RollingResult, RollingResult]
 
 
 @pytest.fixture(scope="module")
-def case10() -> gamecore.Case:
-    return gamecore.make_case("ieh", agents=10)
+def day10() -> Day:
+    case = gamecore.make_case("ieh", agents=10)
+    return case, solve_rolling(case), solve_rolling(case, None, "centralized", hindsight=False)
 
 
 @pytest.fixture(scope="module")
-def run15() -> tuple[gamecore.Case, gamecore.Result]:
+def day15() -> Day:
     case = gamecore.make_case("ieh", agents=15)
-    result = gamecore.solve(case, "bisection", day_ahead="gradient", rt_price_tol=FINE_PRICE_TOL)
-    return case, result
+    result = solve_rolling(case, day_ahead_options={"method": "gradient"},
+                           real_time_options={"price_tol": FINE_PRICE_TOL})
+    return case, result, solve_rolling(case, None, "centralized", hindsight=False)
 
 
-def _extra(obj: dict | gamecore.Result) -> dict:
-    return obj["extra"] if isinstance(obj, dict) else obj.extra
+def _gap(day: Day) -> float:
+    _, result, reference = day
+    return (result.cost - reference.cost) / abs(reference.cost)
 
 
 # --------------------------------------------------------------------- the reference
 @pytest.mark.slow
-def test_cli_gap_is_the_rolling_gap(cli10: dict, case10: gamecore.Case) -> None:
-    assert cli10["status"] == "converged", cli10["message"]
-    reference = centralized_rolling(case10.game.rolling)          # recomputed independently
-    assert cli10["reference_objective"] == pytest.approx(reference.total_cost, rel=1e-9)
-    gap = (cli10["objective"] - reference.total_cost) / reference.total_cost
-    assert cli10["gap_to_reference"] == pytest.approx(gap, rel=1e-9, abs=1e-12)
-    assert cli10["gap_to_reference"] == pytest.approx(cli10["extra"]["costs"]["gap"], rel=1e-9, abs=1e-12)
+def test_gap_is_the_rolling_gap(day10: Day) -> None:
+    case, result, reference = day10
+    assert result.status == "converged", result.message
+    assert reference.status == "converged", reference.message
+    direct = centralized_rolling(case.rolling)          # recomputed independently
+    assert reference.cost == pytest.approx(direct.total_cost, rel=1e-6)
     # the reference is the rolling one, not the day-ahead welfare optimum
-    day_ahead = gamecore.solve_centralized(case10.game.rolling.day_ahead_game()).objective
-    assert abs(cli10["reference_objective"] - day_ahead) > 1.0
+    day_ahead = gamecore.solve_centralized(case.rolling.day_ahead_game()).objective
+    assert abs(reference.cost - day_ahead) > 1.0
 
 
-@pytest.mark.parametrize("which", ["cli10", "run15"])
+@pytest.mark.parametrize("which", ["day10", "day15"])
 @pytest.mark.slow
 def test_total_cost_gap_within_paper_bound(which: str, request: pytest.FixtureRequest) -> None:
-    obj = request.getfixturevalue(which)
-    result = obj if isinstance(obj, dict) else obj[1]
-    gap = result["gap_to_reference"] if isinstance(result, dict) else result.gap_to_reference
-    assert abs(gap) <= PAPER_GAP
-    costs = _extra(result)["costs"]
-    assert len(costs["two_stage"]) == len(costs["centralized"]) == len(costs["agents"])
-    assert np.all(np.asarray(costs["two_stage"]) > 0)
+    day = request.getfixturevalue(which)
+    assert abs(_gap(day)) <= PAPER_GAP
+    _, result, reference = day
+    assert len(result.run.agent_totals) == len(reference.run.agent_totals) == day[0].game.n_followers
+    assert np.all(result.run.agent_totals > 0)
 
 
 @pytest.mark.slow
-def test_costs_satisfy_market_identity(run15: tuple[gamecore.Case, gamecore.Result]) -> None:
+def test_costs_satisfy_market_identity(day15: Day) -> None:
     """Σ hub costs − system cost = Σ_t (λ_t − π_t)·flow_t·dt (the IEH agent's margin), per method."""
-    case, result = run15
+    case, result, reference = day15
     sc = case.params["scenario"]
-    extra = result.extra
-    flows = extra["flows"]["transformer"]
-    for method, prices in (("two_stage", result.signals["price"]), ("centralized", extra["reference"]["prices"]["price"])):
-        hubs = float(np.sum(extra["costs"][method]))
-        system = extra["costs"][f"system_{method}"]
-        margin = float(np.sum((np.asarray(prices) - sc.utility_price) * np.asarray(flows[method]) * sc.dt))
-        assert hubs - system == pytest.approx(margin, rel=1e-6, abs=1e-3)
-    assert result.objective == pytest.approx(float(np.sum(extra["costs"]["system_per_period"])), rel=1e-12)
+    for run in (result.run, reference.run):
+        hubs = float(np.sum(run.agent_totals))
+        margin = float(np.sum((run.prices["price"] - sc.utility_price) * run.flows["transformer"] * sc.dt))
+        assert hubs - run.total_cost == pytest.approx(margin, rel=1e-6, abs=1e-3)
+    assert result.cost == pytest.approx(float(np.sum([s.cost.system for s in result.stages])), rel=1e-12)
     # nothing shed and every end-of-day target met on this scenario: penalties are solver noise
-    assert len(extra["costs"]["penalty_per_period"]) == sc.periods
-    assert extra["costs"]["penalty_two_stage"] == pytest.approx(sum(extra["costs"]["penalty_per_period"]))
-    assert extra["costs"]["penalty_two_stage"] < 1e-6 * result.objective
-    assert extra["costs"]["penalty_centralized"] < 1e-6 * extra["costs"]["system_centralized"]
+    assert len(result.penalties) == sc.periods
+    assert result.penalty == pytest.approx(float(np.sum(result.penalties)))
+    assert result.penalty < 1e-6 * result.cost
+    assert reference.penalty < 1e-6 * reference.cost
 
 
 # ------------------------------------------------------------------- the transformer
-@pytest.mark.parametrize("which", ["cli10", "run15"])
+@pytest.mark.parametrize("which", ["day10", "day15"])
 @pytest.mark.slow
 def test_transformer_within_limit_both_methods(which: str, request: pytest.FixtureRequest) -> None:
-    obj = request.getfixturevalue(which)
-    hubs = 10 if which == "cli10" else 15
-    cap = gamecore.cases.ieh.make_ieh_scenario(hubs).transformer_cap      # from the scenario itself
-    flows = _extra(obj if isinstance(obj, dict) else obj[1])["flows"]["transformer"]
-    assert flows["limit"] == pytest.approx([-cap, cap])
-    for method in ("two_stage", "centralized"):
-        flow = np.asarray(flows[method])
+    case, result, reference = request.getfixturevalue(which)
+    cap = gamecore.cases.ieh.make_ieh_scenario(case.game.n_followers).transformer_cap   # from the scenario itself
+    for run in (result.run, reference.run):
+        assert run.limits["transformer"] == pytest.approx((-cap, cap))
+        flow = run.flows["transformer"]
         assert flow.shape == (24,)
-        assert np.all(np.abs(flow) <= cap * (1 + 1e-6)), (method, flow.max(), cap)
+        assert np.all(np.abs(flow) <= cap * (1 + 1e-6)), (flow.max(), cap)
         assert np.sum(np.abs(flow) >= cap * (1 - 1e-6)) >= 3, "the night congestion must bind the limit"
+    assert result.flow_ratio is not None and result.flow_ratio <= 1 + 1e-6
 
 
 # ------------------------------------------------------------------------- real time
-@pytest.mark.parametrize("which,price_tol", [("cli10", 3e-3), ("run15", FINE_PRICE_TOL)])
+@pytest.mark.parametrize("which,price_tol", [("day10", 3e-3), ("day15", FINE_PRICE_TOL)])
 @pytest.mark.slow
 def test_real_time_iterations_bounded(which: str, price_tol: float, request: pytest.FixtureRequest) -> None:
-    obj = request.getfixturevalue(which)
-    rt = _extra(obj if isinstance(obj, dict) else obj[1])["real_time"]
+    _, result, _ = request.getfixturevalue(which)
     bound = math.ceil(math.log2(PRICE_RANGE / price_tol))
-    iterations = np.asarray(rt["iterations"])
+    iterations = np.asarray(result.real_time_iterations)
     assert iterations.shape == (24,)
     assert np.all(iterations >= 1) and np.all(iterations <= bound), (iterations, bound)
-    assert rt["bound"] == bound
+    assert all(s.bound == bound for s in result.stages)
 
 
-@pytest.mark.parametrize("which", ["cli10", "run15"])
+@pytest.mark.parametrize("which", ["day10", "day15"])
 @pytest.mark.slow
 def test_real_time_clears_and_reports_mismatch(which: str, request: pytest.FixtureRequest) -> None:
-    obj = request.getfixturevalue(which)
-    result = obj if isinstance(obj, dict) else obj[1]
-    rt = _extra(result)["real_time"]
-    realised = np.asarray(rt["residual_realised"])
-    unmixed = np.asarray(rt["residual_unmixed"])
+    _, result, _ = request.getfixturevalue(which)
+    realised = np.array([s.residual for s in result.stages])
+    unmixed = np.array([s.residual_unmixed for s in result.stages])
     assert np.all(realised <= 1e-6)
     assert np.all(unmixed >= realised - 1e-12)   # a single price of the final bracket does not clear
-    assert np.all((np.asarray(rt["theta"]) >= 0) & (np.asarray(rt["theta"]) <= 1))
-    cert = result["certificate"] if isinstance(result, dict) else result.certificate.summary()
-    assert cert["coupling_residual"] == pytest.approx(float(realised.max()), abs=1e-15)
-    assert 0 <= cert["best_response_gap"] <= 1e-4
-    prices = np.asarray(rt["prices"]["price"])
+    assert all(s.theta is not None and 0 <= s.theta <= 1 for s in result.stages)
+    for s in result.stages:      # each stage's certificate, computed independently of the clearing
+        assert s.certified and s.certificate["coupling_residual"] == pytest.approx(s.residual, abs=1e-15)
+        assert 0 <= s.certificate["best_response_gap"] <= 1e-4
+    prices = result.run.prices["price"]
     assert np.all((prices >= 0) & (prices <= PRICE_RANGE))
 
 
 # ------------------------------------------------------------------------- day ahead
 @pytest.mark.slow
-def test_day_ahead_converges_to_the_welfare_duals(cli10: dict, case10: gamecore.Case) -> None:
-    da = cli10["extra"]["day_ahead"]
-    assert da["converged"] and da["residual"] <= da["tol"]
-    assert abs(cli10["certificate"]["duality_gap"]) <= 1e-6
-    duals = gamecore.solve_centralized(case10.game.rolling.day_ahead_game()).signal_vector
-    assert np.max(np.abs(np.asarray(da["prices"]["price"]) - duals)) <= 1e-3
-    compare = da["compare"]
-    assert compare["gradient"]["converged"] and compare["accelerated"]["converged"]
-    assert compare["accelerated"]["iterations"] < compare["gradient"]["iterations"]
-    residuals = compare["gradient"]["residuals"]
-    assert residuals[-1] <= da["tol"] < residuals[0]
+def test_day_ahead_converges_to_the_welfare_duals(day10: Day) -> None:
+    case, result, _ = day10
+    da = result.day_ahead
+    assert da is not None and da.status == "converged" and da.extra["residual"] <= da.extra["tol"]
+    assert abs(da.certificate.duality_gap) <= 1e-6
+    duals = gamecore.solve_centralized(case.rolling.day_ahead_game()).signal_vector
+    assert result.forecast is not None
+    assert np.max(np.abs(result.forecast["price"] - duals)) <= 1e-3
+    # the paper's gradient step on the same day-ahead game, from the same start: more iterations
+    game = case.rolling.day_ahead_game()
+    start = format_start(game.layout.pack(case.rolling.initial_prices()))
+    gradient = gamecore.solve(game, "day-ahead", method="gradient", start=start)
+    assert gradient.status == "converged"
+    assert da.iterations < gradient.iterations
+    residuals = [h["residual"] for h in gradient.history]
+    assert residuals[-1] <= gradient.extra["tol"] < residuals[0]
 
 
 @pytest.mark.slow
-def test_day_ahead_gradient_variant(run15: tuple[gamecore.Case, gamecore.Result]) -> None:
-    _, result = run15
-    da = result.extra["day_ahead"]
-    assert da["method"] == "gradient" and da["converged"]
-    stages = {h["stage"] for h in result.history}
-    assert stages == {"day-ahead", "real-time", "realised"}
-    assert result.iterations == da["iterations"] + sum(result.extra["real_time"]["iterations"])
+def test_day_ahead_gradient_variant(day15: Day) -> None:
+    _, result, _ = day15
+    da = result.day_ahead
+    assert da is not None and da.extra["method"] == "gradient" and da.status == "converged"
+    assert result.iterations == da.iterations + sum(result.real_time_iterations)
+    assert [(loop["loop"], loop["iterations"], loop["status"]) for loop in da.loops] == [
+        ("day-ahead", da.iterations, "converged")]
 
 
-# --------------------------------------------------------------------------- modes
-def test_two_stage_mode_needs_a_rolling_game() -> None:
-    case = gamecore.make_case("analytic-market", agents=3, periods=2)
-    with pytest.raises(StrategyError, match="rolling"):
-        gamecore.solve(case, "bisection", mode="two-stage")
-    with pytest.raises(StrategyError, match="mode"):
-        gamecore.solve(case, "bisection", mode="sometimes")
-    with pytest.raises(StrategyError, match="day_ahead"):
-        gamecore.solve(case, "bisection", day_ahead="newton")
+# ------------------------------------------------------------------ bisection, one algorithm
+def test_bisection_has_no_two_stage_mode() -> None:
+    for option in ({"mode": "two-stage"}, {"day_ahead": "newton"}, {"rt_price_tol": 1e-3}, {"da_compare": True}):
+        with pytest.raises(StrategyError, match="unknown option"):
+            gamecore.get_strategy("bisection", **option)
 
 
-def test_single_mode_ignores_the_rolling_description() -> None:
+def test_bisection_on_ieh_solves_the_day_ahead_game() -> None:
     case = gamecore.make_case("ieh", agents=2, periods=24)
-    result = gamecore.solve(case, "bisection", mode="single", max_iter=3)
-    assert "mode" not in result.extra
+    result = gamecore.solve(case, "bisection", max_iter=3)
     assert {h.get("stage") for h in result.history} == {None}          # no day-ahead / real-time stages
     # the single-stage run of the day-ahead game, stopped by max_iter (bisection needs hundreds)
     assert result.status == "max_iter" and result.iterations == 3
-    # ... and the very run of the same game without a rolling description
-    plain = gamecore.make_case("ieh", agents=2, periods=24)
-    plain.game.rolling = None
-    expected = gamecore.solve(plain, "bisection", max_iter=3)
-    np.testing.assert_array_equal(result.signals["price"], expected.signals["price"])
-    assert result.objective == expected.objective
+    assert result.game == case.game.name
 
 
 @pytest.mark.slow
@@ -211,10 +191,12 @@ def test_perfect_forecasts_isolate_the_algorithmic_error() -> None:
     case = gamecore.make_case("ieh", agents=6)
     sc = case.params["scenario"]
     rolling = gamecore.cases.ieh.IEHRolling(sc, level="actual", day_ahead_level="actual")
-    case.game.rolling = rolling
-    result = gamecore.solve(case, "bisection")
-    assert result.reference_objective == pytest.approx(rolling.hindsight_cost(), rel=1e-7)
-    assert abs(result.gap_to_reference) <= 5e-5   # (the hindsight optimum minimises cost + w·ΣP², so ± )
+    result = solve_rolling(rolling)
+    reference = solve_rolling(rolling, None, "centralized", hindsight=False)
+    assert result.hindsight_cost is not None
+    assert reference.cost == pytest.approx(result.hindsight_cost, rel=1e-7)
+    gap = (result.cost - reference.cost) / abs(reference.cost)
+    assert abs(gap) <= 5e-5   # (the hindsight optimum minimises cost + w·ΣP², so ± )
 
 
 # ------------------------------------------------------------- day ahead through the driver
@@ -257,12 +239,3 @@ def test_day_ahead_stops_on_the_drivers_callback_like_max_iter() -> None:
     np.testing.assert_array_equal(stopped.prices, capped.prices)
     for a, b in zip(stopped.history, capped.history, strict=True):
         assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
-
-
-@pytest.mark.slow
-def test_two_stage_day_ahead_loops_are_driver_loops(cli10: dict) -> None:
-    """bisection passes its driver to both day-ahead runs (da_compare=true): two ``day-ahead`` loops."""
-    da = cli10["extra"]["day_ahead"]
-    loops = [loop for loop in cli10["loops"] if loop["loop"] == "day-ahead"]
-    assert [loop["iterations"] for loop in loops] == [da["iterations"], da["compare"]["gradient"]["iterations"]]
-    assert all(loop["status"] == "converged" for loop in loops)

@@ -76,11 +76,13 @@ API
 ``dispatch_violations(hub, state, profile, dispatch) -> dict``
     Largest violation of every constraint of the exact (complementarity) hub model.
 
-``case.game.rolling`` — :class:`IEHRolling`, the case's :class:`gamecore.rolling.RollingHorizon`
+``case.rolling`` — :class:`IEHRolling`, the case's :class:`gamecore.rolling.RollingHorizon`
     (stage games with ``quadratic_weight`` :data:`ROLLING_QUADRATIC_WEIGHT` and ``tie_weight``
     :data:`ROLLING_TIE_WEIGHT`, day-ahead game,
-    advance, per-period cost accounting). ``gamecore.rolling.centralized_rolling(case.game.rolling)``
-    is the centralized rolling reference; ``bisection`` runs the two-stage strategy on it.
+    advance, per-period cost accounting). ``case.game`` is the day-ahead game (what
+    ``gamecore solve ieh`` solves). ``gamecore.rolling.solve_rolling(case)`` (``gamecore rolling
+    ieh``) runs the two-stage day-ahead / real-time workflow on it;
+    ``solve_rolling(case, "centralized", "centralized")`` is the centralized rolling reference.
 
 A rolling (real-time) day, e.g. cleared by the centralized solver at every stage::
 
@@ -462,11 +464,11 @@ def build(agents: int = 15, periods: int = 24, seed: int = 0, max_memory_gb: flo
     # the followers do not depend on the cap
     scenario, followers = _calibrated(agents, periods, seed, max_memory_gb, cap_margin)
     game = _game(scenario, 0, followers)
-    game.rolling = IEHRolling(scenario)   # the rolling (real-time) operation of the day, see IEHRolling
     return Case("ieh", game, None,
                 description="interconnected energy hubs under transactive control (day-ahead stage)",
                 params={"scenario": scenario, "states": initial_states(scenario), "start": 0, "level": "day-ahead",
-                        "cap_margin": cap_margin})
+                        "cap_margin": cap_margin},
+                rolling=IEHRolling(scenario))   # the rolling (real-time) operation of the day, see IEHRolling
 
 
 #: this case's registration (entry point ``ieh`` of the group ``gamecore.cases``)
@@ -746,7 +748,7 @@ class IEHRolling(RollingHorizon):
     ``quadratic_weight`` w on every hub's ``Σ P²`` and ``tie_weight`` τ on its squared storage
     powers and shiftable rates; the day-ahead game is the same model at
     ``day_ahead_level`` (default ``"day-ahead"``) from the initial states. :func:`build`
-    attaches the default one as ``case.game.rolling``. ``IEHRolling(scenario, level="actual",
+    attaches the default one as ``case.rolling``. ``IEHRolling(scenario, level="actual",
     day_ahead_level="actual")`` is the perfect-forecast day: its centralized rolling cost is the
     hindsight optimum, so a distributed method's gap there is its algorithmic error alone.
 

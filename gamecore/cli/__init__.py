@@ -12,7 +12,7 @@ Tables are plain text (no rich dependency, :mod:`gamecore.tables`); typer format
 and usage errors with rich only when rich is installed. JSON output is strict
 (:mod:`gamecore.jsonable`: NaN/inf -> null).
 
-One module per command (``strategies``, ``cases``, ``solve``, ``reconfigure``, ``demo``), shared
+One module per command (``strategies``, ``cases``, ``solve``, ``rolling``, ``reconfigure``, ``demo``), shared
 helpers in ``common``, the dask client/cluster code in ``dask``. ``make_case``,
 ``get_strategy`` and ``available_strategies`` are looked up on this package when a command runs,
 so patching ``gamecore.cli.<name>`` reaches every command.
@@ -76,6 +76,7 @@ from gamecore.cli.reconfigure import (
     format_reconfiguration,
     reconfigure_command,
 )
+from gamecore.cli.rolling import format_rolling, rolling_command
 from gamecore.cli.solve import (
     build_solve,
     check_solve_usage,
@@ -105,6 +106,7 @@ app = typer.Typer(
 app.command("strategies")(strategies_command)
 app.command("cases")(cases_command)
 app.command("solve")(solve_command)
+app.command("rolling")(rolling_command)
 app.command("reconfigure")(reconfigure_command)
 app.command("demo")(demo_command)
 
@@ -140,6 +142,7 @@ __all__ = [
     "flag",
     "fmt",
     "format_reconfiguration",
+    "format_rolling",
     "format_summary",
     "format_table",
     "get_strategy",
@@ -151,6 +154,7 @@ __all__ = [
     "parse_value",
     "prepare_out_dir",
     "reconfigure_command",
+    "rolling_command",
     "report_solve",
     "result_payload",
     "run_demo_row",
