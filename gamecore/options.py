@@ -459,3 +459,28 @@ def build_options(strategy: str, cls: type, options: Any, overrides: Mapping[str
         return cls(**checked)
     except (TypeError, ValueError) as err:
         raise StrategyError(f"strategy '{strategy}': {err}") from None
+
+
+def format_vector(vector: np.ndarray) -> str:
+    """A vector as the text of a vector-valued ``str`` option: comma-separated ``repr`` of each
+    float (an exact round trip through :func:`parse_vector`)."""
+    return ",".join(repr(float(v)) for v in np.ravel(vector))
+
+
+def parse_vector(strategy: str, name: str, text: str | None, size: int) -> np.ndarray | None:
+    """The vector a :func:`format_vector` text option holds (None for None / empty text).
+
+    Raises:
+        StrategyError: not comma-separated numbers, or not ``size`` of them (naming the strategy
+            and the option).
+    """
+    if text is None or not text.strip():
+        return None
+    try:
+        values = np.array([float(v) for v in text.split(",")])
+    except ValueError:
+        raise StrategyError(f"strategy '{strategy}': option {name} must be comma-separated numbers, "
+                            f"got {text[:40]!r}") from None
+    if values.size != size:
+        raise StrategyError(f"strategy '{strategy}': option {name} has {values.size} values, the game has {size}")
+    return values

@@ -56,6 +56,7 @@ from gamecore.errors import GameError, StrategyError
 from gamecore.game import SUPPLY, Game
 from gamecore.jsonable import dumps
 from gamecore.market import coupling_balance, require_priced
+from gamecore.options import build_options, format_vector, option
 from gamecore.result import Result, Status
 
 if TYPE_CHECKING:
@@ -697,18 +698,14 @@ def rolling_of_case(case_or_rolling: Case | RollingHorizon) -> tuple[str, Rollin
     return name, rolling
 
 
-def _scalar_options(options: Mapping[str, Any]) -> tuple[float, float]:
-    unknown = sorted(set(options) - {"price_tol", "tol"})
-    if unknown:
-        raise StrategyError(f"real-time 'bisection' (scalar bisection of the current price) takes the options "
-                            f"price_tol and tol, got {unknown}")
-    price_tol = float(options.get("price_tol", REAL_TIME_PRICE_TOL))
-    tol = float(options.get("tol", REAL_TIME_TOL))
-    if not (math.isfinite(price_tol) and price_tol > 0):
-        raise StrategyError(f"real-time 'bisection': price_tol must be > 0, got {price_tol}")
-    if not 0 < tol < 1:
-        raise StrategyError(f"real-time 'bisection': tol must be in (0, 1), got {tol}")
-    return price_tol, tol
+@dataclass
+class ScalarClearingOptions:
+    """Options of the real-time ``"bisection"`` stage of :func:`solve_rolling` (:func:`clear_current`).
+    ``tol``: relative excess of the current period at which it clears early."""
+
+    price_tol: float = option(REAL_TIME_PRICE_TOL, doc="bracket width at which a period stops", gt=0,
+                              unit="price")
+    tol: float = option(REAL_TIME_TOL, doc="relative excess at which a period clears early", gt=0, lt=1)
 
 
 def solve_rolling(case_or_rolling: Case | RollingHorizon, day_ahead: str | None = "day-ahead",
@@ -757,7 +754,8 @@ def solve_rolling(case_or_rolling: Case | RollingHorizon, day_ahead: str | None 
     rt_opts = dict(real_time_options or {})
     scalar = real_time == "bisection"
     if scalar:
-        price_tol, tol = _scalar_options(rt_opts)
+        scalar_opts = build_options("bisection (real-time scalar clearing)", ScalarClearingOptions, rt_opts, {})
+        price_tol, tol = scalar_opts.price_tol, scalar_opts.tol
         if day_ahead is None:
             raise StrategyError("real-time 'bisection' holds later prices at the day-ahead forecast: give day_ahead")
     else:
@@ -777,7 +775,7 @@ def solve_rolling(case_or_rolling: Case | RollingHorizon, day_ahead: str | None 
         if day_ahead == "day-ahead" and initial_prices and da_opts.get("start") is None:
             start = rolling.initial_prices()
             if start is not None:
-                da_opts["start"] = ",".join(repr(float(v)) for v in da_game.layout.pack(start))
+                da_opts["start"] = format_vector(da_game.layout.pack(start))
         da_result = solve(da_game, day_ahead, n_jobs=n_jobs, backend=backend, progress=progress, callback=callback,
                           **da_opts)
         messages += da_result.messages

@@ -83,7 +83,7 @@ from gamecore.market import (
     probe_vector,
     require_priced,
 )
-from gamecore.options import option, time_limit_option
+from gamecore.options import option, parse_vector, time_limit_option
 from gamecore.pool import FollowerPool
 from gamecore.result import Status
 from gamecore.strategy import Outcome, SolveContext, Strategy
@@ -278,25 +278,6 @@ def day_ahead_prices(game: Game, pool: FollowerPool, method: str = "accelerated"
 
 
 # ------------------------------------------------------------------- the registered strategy
-def parse_start(text: str | None, size: int) -> np.ndarray | None:
-    """The ``start`` option (comma-separated prices, game signal layout) as a vector, or None."""
-    if text is None or not text.strip():
-        return None
-    try:
-        values = np.array([float(v) for v in text.split(",")])
-    except ValueError:
-        raise StrategyError(f"strategy 'day-ahead': option start must be comma-separated numbers, "
-                            f"got {text[:40]!r}") from None
-    if values.size != size:
-        raise StrategyError(f"strategy 'day-ahead': option start has {values.size} prices, the game has {size}")
-    return values
-
-
-def format_start(vector: np.ndarray) -> str:
-    """A price vector as the ``start`` option's text (exact round trip: ``repr`` of each float)."""
-    return ",".join(repr(float(v)) for v in np.ravel(vector))
-
-
 @dataclass
 class DayAheadOptions:
     """Options of ``day-ahead`` (see the module docstring). ``tol``: relative balance of bids and the
@@ -326,7 +307,7 @@ class DayAhead(Strategy[DayAheadOptions]):
     def check(self, game: Game) -> None:
         super().check(game)
         _check(game)
-        parse_start(self.options.start, game.layout.size)
+        parse_vector(self.name, "start", self.options.start, game.layout.size)
 
     #: restarts at most when the balance held but the prices still moved (see :meth:`run`)
     MAX_RESTARTS = 5
@@ -339,7 +320,7 @@ class DayAhead(Strategy[DayAheadOptions]):
         the tie-broken supply then follows the bids, so the balance holds trivially. From the
         moved prices the step is probed again. Each run is one driver loop ``"day-ahead"``."""
         opts = ctx.options
-        start = parse_start(opts.start, ctx.game.layout.size)
+        start = parse_vector(self.name, "start", opts.start, ctx.game.layout.size)
         span = float(np.max(ctx.game.layout.upper() - ctx.game.layout.lower()))
         history: list[dict[str, Any]] = []
         total = restarts = 0

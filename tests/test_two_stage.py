@@ -25,9 +25,10 @@ import pytest
 import gamecore
 from gamecore.driver import Driver
 from gamecore.errors import StrategyError
+from gamecore.options import format_vector
 from gamecore.pool import FollowerPool
 from gamecore.rolling import RollingResult, centralized_rolling, solve_rolling
-from strategies.day_ahead import day_ahead_prices, format_start
+from strategies.day_ahead import day_ahead_prices
 
 PAPER_GAP = 5e-4          # 0.05 % (the bound; the paper reports 0.005 %)
 PRICE_RANGE = 1.5         # yuan/kWh, the case's local price bounds [0, 1.5]
@@ -150,7 +151,7 @@ def test_day_ahead_converges_to_the_welfare_duals(day10: Day) -> None:
     assert np.max(np.abs(result.forecast["price"] - duals)) <= 1e-3
     # the paper's gradient step on the same day-ahead game, from the same start: more iterations
     game = case.rolling.day_ahead_game()
-    start = format_start(game.layout.pack(case.rolling.initial_prices()))
+    start = format_vector(game.layout.pack(case.rolling.initial_prices()))
     gradient = gamecore.solve(game, "day-ahead", method="gradient", start=start)
     assert gradient.status == "converged"
     assert da.iterations < gradient.iterations
