@@ -205,6 +205,16 @@ def test_cli_without_rolling_description_exits_2() -> None:
     assert "no rolling description" in res.stderr
 
 
+@pytest.mark.parametrize(("flag", "item", "named"),
+                         [("--rt-option", "price_tol=abc", "strategy 'bisection': option price_tol"),
+                          ("--da-option", "method=newton", "strategy 'day-ahead': option method")])
+def test_cli_stage_options_are_typed_by_their_strategy(flag: str, item: str, named: str) -> None:
+    """``--da-option`` / ``--rt-option`` are parsed and checked by the stage strategy's options
+    (the real-time scalar clearing's own for ``bisection``), not guessed from the text."""
+    res = CliRunner().invoke(cli.app, ["rolling", "county", "--json", "--no-reference", flag, item])
+    assert res.exit_code == 2 and named in res.output
+
+
 CLI_FIELDS = ("case", "agents", "status", "cost", "reference_cost", "gap", "hindsight_cost", "day_ahead_iterations",
               "real_time_iterations_max", "transformer_max_ratio", "compile_s", "solver_s", "wall_s", "messages")
 

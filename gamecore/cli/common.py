@@ -3,6 +3,7 @@ parsing, progress and JSON output, the certificate's display names."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from collections.abc import Sequence
@@ -43,6 +44,15 @@ def parse_value(text: str) -> bool | int | float | str:
     bool, then int, then float, else the string). Strategy options are typed by their field
     instead: :func:`parse_options` with the ``Options`` class."""
     return guess_value(text)
+
+
+def options_class(strategy: str) -> type | None:
+    """The ``Options`` dataclass of the registered strategy ``strategy`` (None when unknown: the
+    strategy lookup then reports the name with the valid ones)."""
+    from gamecore.registry import available_strategies
+
+    options_cls = getattr(available_strategies().get(strategy), "Options", None)
+    return options_cls if isinstance(options_cls, type) and dataclasses.is_dataclass(options_cls) else None
 
 
 def parse_options(items: Sequence[str], options_cls: type | None = None, strategy: str | None = None

@@ -13,7 +13,7 @@ import typer
 # make_case is looked up on the package (tests patch it there)
 from gamecore import cli
 from gamecore.cases import UnknownCaseError
-from gamecore.cli.common import echo_json, fail, flag, parse_options, show_progress
+from gamecore.cli.common import echo_json, fail, flag, options_class, parse_options, show_progress
 from gamecore.errors import GameError, StrategyError
 from gamecore.pool import check_backend
 from gamecore.tables import fmt
@@ -65,7 +65,7 @@ def rolling_command(
         out.mkdir(parents=True, exist_ok=True)
         if not os.access(out, os.W_OK):
             fail(f"--out {out}: directory not writable")
-    from gamecore.rolling import solve_rolling
+    from gamecore.rolling import ScalarClearingOptions, solve_rolling
 
     try:
         built = cli.make_case(case, agents, periods, seed)
@@ -76,8 +76,9 @@ def rolling_command(
              f"use `gamecore solve {case} -s STRATEGY`")
     progress = show_progress(quiet)
     try:
-        da_opts = parse_options(da_option or [])
-        rt_opts = parse_options(rt_option or [])
+        da_opts = parse_options(da_option or [], options_class(day_ahead), day_ahead)
+        rt_cls = ScalarClearingOptions if real_time == "bisection" else options_class(real_time)
+        rt_opts = parse_options(rt_option or [], rt_cls, real_time)
         result = solve_rolling(built, day_ahead, real_time, n_jobs=n_jobs, backend=backend, progress=progress,
                                day_ahead_options=da_opts, real_time_options=rt_opts)
     except (StrategyError, GameError) as err:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import os
 import tempfile
@@ -25,6 +24,7 @@ from gamecore.cli.common import (
     echo_json,
     fail,
     flag,
+    options_class,
     parse_options,
     show_progress,
 )
@@ -115,9 +115,7 @@ def build_solve(case: str, strategy: str, agents: int | None, periods: int | Non
     strategy not applicable)."""
     try:
         check_backend(backend)
-        options_cls = getattr(cli.available_strategies().get(strategy), "Options", None)
-        typed = options_cls if isinstance(options_cls, type) and dataclasses.is_dataclass(options_cls) else None
-        strategy_obj = cli.get_strategy(strategy, **parse_options(option, typed, strategy))
+        strategy_obj = cli.get_strategy(strategy, **parse_options(option, options_class(strategy), strategy))
         params = case_spec(case).parse_params(parse_case_params(param))
         built = cli.make_case(case, agents, periods, seed, **params)
         strategy_obj.check(built.game)
