@@ -143,6 +143,9 @@ class SignalLayout:
             self.slices[sig.name] = slice(offset, offset + sig.size)
             offset += sig.size
         self.size = offset
+        self._integer = (np.concatenate([np.full(sig.size, sig.integer) for sig in self.signals.values()])
+                         if self.size else np.zeros(0, dtype=bool))
+        self._integer.flags.writeable = False
 
     @property
     def names(self) -> list[str]:
@@ -177,22 +180,20 @@ class SignalLayout:
         return {name: vector[self.slices[name]].reshape(sig.shape).copy() for name, sig in self.signals.items()}
 
     def integer_mask(self) -> np.ndarray:
-        """Boolean mask (flat layout) of the entries that belong to integer signals."""
-        if not self.size:
-            return np.zeros(0, dtype=bool)
-        return np.concatenate([np.full(s.size, s.integer) for s in self.signals.values()])
+        """Boolean mask (flat layout, read-only) of the entries that belong to integer signals."""
+        return self._integer
 
     @property
     def has_integer(self) -> bool:
-        return any(s.integer for s in self.signals.values())
+        return bool(self._integer.any())
 
     def round_integers(self, vector: np.ndarray) -> np.ndarray:
         """A copy of the flat ``vector`` with the integer signals' entries rounded to the nearest
         integer (others unchanged). Rounding does not clip: an entry already inside its
         integer bounds stays inside them."""
         out = np.array(vector, dtype=float, copy=True)
-        mask = self.integer_mask()
-        out[mask] = np.rint(out[mask])
+        if self.has_integer:
+            out[self._integer] = np.rint(out[self._integer])
         return out
 
     def non_integrality(self, vector: np.ndarray) -> dict[str, float]:
