@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 import gamecore
+from gamecore.options import format_vector
 from gamecore.rolling import RollingResult, solve_rolling
-from strategies.day_ahead import format_start
 
 #: the paper's Table II (day-ahead iterations; real-time iterations are 9 at every size)
 PAPER_DAY_AHEAD = {10: 140, 20: 117, 50: 78, 100: 92}
@@ -113,7 +113,7 @@ def run_one(hubs: int, seed: int, sg_budget: int | None, compare: bool = True, n
     runs = {"accelerated": _variant(da)}
     if compare:
         game = case.rolling.day_ahead_game()
-        start = format_start(game.layout.pack(case.rolling.initial_prices()))
+        start = format_vector(game.layout.pack(case.rolling.initial_prices()))
         runs["gradient"] = _variant(gamecore.solve(game, "day-ahead", method="gradient", start=start,
                                                    n_jobs=n_jobs, progress=False))
     da_info = {"centralized_bound": da.certificate.centralized_bound, "tol": da.extra["tol"], "compare": runs}
@@ -221,7 +221,8 @@ def plot_day_ahead(da: dict[str, Any], sg: dict[str, Any] | None, path: Path) ->
         if m not in runs:
             continue
         info = runs[m]
-        left.semilogy(np.arange(1, len(info["residuals"]) + 1), info["residuals"], style, label=f"{m} ({info['iterations']})")
+        left.semilogy(np.arange(1, len(info["residuals"]) + 1), info["residuals"], style,
+                      label=f"{m} ({info['iterations']})")
         gaps = np.maximum((bound - np.asarray(info["duals"])) / abs(bound), 1e-12)
         right.semilogy(np.arange(1, gaps.size + 1), gaps, style, label=m)
     if sg is not None:
@@ -278,8 +279,8 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     cols = ["hubs", "da_iter_accelerated", "da_iter_gradient", "paper_da_iter", "rt_iter_max", "rt_bound",
             "paper_rt_iter", "gap", "two_stage_vs_hindsight", "centralized_vs_hindsight", "wall_two_stage_s",
-            "wall_centralized_rolling_s", "stage_build_s", "compile_share", "solver_share", "penalty_two_stage", "penalty_centralized",
-            "storage_simultaneous", "storage_failures"]
+            "wall_centralized_rolling_s", "stage_build_s", "compile_share", "solver_share", "penalty_two_stage",
+            "penalty_centralized", "storage_simultaneous", "storage_failures"]
     sg_cols = [c for c in ("sg_status", "sg_iter", "sg_accuracy", "accelerated_iter_at_sg_accuracy",
                            "gradient_iter_at_sg_accuracy", "sg_iter_ratio", "sg_wall_s", "sg_wall_ratio")
                if c in frame.columns]

@@ -371,6 +371,94 @@ def compile_program(
     non-affine or parameter-dependent outputs, solver ``settings`` Clarabel would refuse or
     misbehave with (:func:`gamecore.solver.check_solver_options`; checked first).
     """
+    return compile_form(name, objective, constraints, signals, outputs, settings, data).program(name)
+
+
+@dataclass
+class CompiledForm:
+    """A cvxpy program compiled once (cvxpy's DPP tensors), ready to be instantiated.
+
+    :meth:`program` evaluates the tensors at values of the *structure parameters* (the
+    parameters that are neither signals nor data: an agent's capacities, efficiencies,
+    profiles; see :class:`gamecore.family.ProgramFamily`) and returns a
+    :class:`CanonicalProgram` — a sparse tensor–vector product per matrix, no cvxpy
+    canonicalisation. The signal and data maps (``Qs``, ``ds``, ``Bs``, ``Qd``, ``dd``, ``Bd``)
+    do not depend on those values (DPP admits no product of two parameters), so every
+    instance shares them.
+    """
+
+    name: str
+    prog: Any                                   # cvxpy's ParamConeProg (Clarabel-formatted)
+    dims: ConeDims
+    base_vec: np.ndarray                        # cvxpy parameter vector: signals, data at 0, others at their values
+    structure: dict[str, tuple[int, tuple[int, ...]]]   # structure parameter -> (column, shape) in base_vec
+    Qs: sp.csr_matrix
+    ds: np.ndarray
+    Bs: sp.csr_matrix
+    signal_names: tuple[str, ...]
+    signal_shapes: dict[str, tuple[int, ...]]
+    outputs: dict[str, tuple[np.ndarray, tuple[int, ...]]]
+    settings: dict[str, Any]
+    data_names: tuple[str, ...] = ()
+    data_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    Qd: sp.csr_matrix | None = None
+    dd: np.ndarray | None = None
+    Bd: sp.csr_matrix | None = None
+    initial_data: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def parameter_vector(self, values: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """cvxpy's parameter vector with the structure parameters at ``values`` (name -> array of
+        the declared shape; missing names keep their compile-time values)."""
+        vec = self.base_vec.copy()
+        for nm, value in (values or {}).items():
+            col, shape = self.structure[nm]
+            size = int(np.prod(shape, dtype=int))
+            vec[col:col + size] = np.asarray(value, dtype=float).reshape(shape).flatten(order="F")
+        return vec
+
+    def program(self, name: str, values: Mapping[str, np.ndarray] | None = None,
+                data: np.ndarray | None = None) -> CanonicalProgram:
+        """The canonical program at structure ``values`` (default: the compile-time values) and
+        flat ``data`` vector (default: the compile-time data values), named ``name``."""
+        vec = self.parameter_vector(values)
+        prog, n = self.prog, self.prog.x.size
+        full = np.asarray(sp.csc_matrix(prog.q) @ vec).ravel()
+        A, b = prog.reduced_A.get_matrix_from_tensor(vec, with_offset=True)
+        if prog.reduced_P is not None and prog.P is not None:
+            P, _ = prog.reduced_P.get_matrix_from_tensor(vec, with_offset=False)
+            P = sp.csc_matrix(P)
+        else:
+            P = sp.csc_matrix((n, n))
+        all_out = (np.concatenate([c for c, _ in self.outputs.values()]) if self.outputs else np.zeros(0, int))
+        compiled = CanonicalProgram(
+            name=name, P=_upper_with_output_diagonals(P, all_out), q0=full[:n].copy(), Qs=self.Qs,
+            d0=float(full[n]), ds=self.ds, A=sp.csc_matrix(-A), b0=np.atleast_1d(np.asarray(b, dtype=float)).ravel(),
+            Bs=self.Bs, dims=self.dims, signal_names=self.signal_names, signal_shapes=self.signal_shapes,
+            outputs=self.outputs, settings=self.settings)
+        if self.data_names:
+            assert self.Qd is not None and self.dd is not None and self.Bd is not None
+            compiled.data_names, compiled.data_shapes = self.data_names, self.data_shapes
+            compiled.Qd, compiled.dd, compiled.Bd = self.Qd, self.dd, self.Bd
+            compiled.base = (compiled.q0.copy(), compiled.d0, compiled.b0.copy())
+            compiled.data_vector = np.zeros(self.initial_data.size)
+            compiled.set_data(self.initial_data if data is None else data)
+        return compiled
+
+
+def compile_form(
+    name: str,
+    objective: cp.Minimize | cp.Maximize,
+    constraints: Sequence[cp.Constraint],
+    signals: Mapping[str, cp.Parameter],
+    outputs: Mapping[str, cp.Expression],
+    settings: Mapping[str, Any] | None = None,
+    data: Mapping[str, cp.Parameter] | None = None,
+    structure: Mapping[str, cp.Parameter] | None = None,
+) -> CompiledForm:
+    """Check and compile a follower program once (see :func:`compile_program` for the checks and
+    errors). ``structure``: parameters whose values :meth:`CompiledForm.program` sets per
+    instance (they must have values now: the compile-time instance). Every other non-signal,
+    non-data parameter is frozen at its current value."""
     settings = check_solver_options(name, settings)
     sign = 1.0
     if isinstance(objective, cp.Maximize):
@@ -415,32 +503,29 @@ def compile_program(
     param_vec = _frozen_parameter_vector(prog, signal_ids)
     sig_cols = _signal_columns(prog, affine)
     present = sig_cols >= 0
-    q0, d0, Qs, ds = _objective_maps(prog, param_vec, sig_cols, n)
+    _, _, Qs, ds = _objective_maps(prog, param_vec, sig_cols, n)
     if prog.P is not None and present.any() and sp.csc_matrix(prog.P)[:, sig_cols[present]].nnz:
         raise GameDefinitionError(name, "objective", "a signal multiplies a quadratic term (not DPP-affine in q)")
-    # data at signals = 0 (set above), already in Clarabel's sign: A x + s = b, s in K
-    A_solver = sp.csc_matrix(cone_data["A"])
-    b0 = np.asarray(cone_data["b"], dtype=float).ravel()
-    P_full = sp.csc_matrix(cone_data["P"]) if cone_data.get("P") is not None else sp.csc_matrix((n, n))
-    Bs = _rhs_map(name, prog, param_vec, sig_cols, b0.size)
+    m = np.atleast_1d(np.asarray(cone_data["b"])).size
+    Bs = _rhs_map(name, prog, param_vec, sig_cols, m)
     out_cols = {out_name: (_variable_columns(prog, var), tuple(var.shape)) for out_name, var in out_vars.items()}
-    all_out_cols = np.concatenate([c for c, _ in out_cols.values()]) if out_cols else np.zeros(0, int)
     k = sum(p.size for p in signals.values())          # leader signal entries; data entries follow
     Qs, Bs = sp.csr_matrix(Qs), sp.csr_matrix(Bs)
-    compiled = CanonicalProgram(
-        name=name, P=_upper_with_output_diagonals(sp.csc_matrix(P_full), all_out_cols), q0=np.asarray(q0, float),
-        Qs=sp.csr_matrix(Qs[:, :k]), d0=d0,
-        ds=ds[:k], A=A_solver, b0=b0, Bs=sp.csr_matrix(Bs[:, :k]), dims=ConeDims.from_cvxpy(cone_data["dims"]),
+    slots = {nm: (int(prog.param_id_to_col[p.id]), tuple(p.shape)) for nm, p in (structure or {}).items()
+             if p.id in prog.param_id_to_col}
+    form = CompiledForm(
+        name=name, prog=prog, dims=ConeDims.from_cvxpy(cone_data["dims"]), base_vec=param_vec, structure=slots,
+        Qs=sp.csr_matrix(Qs[:, :k]), ds=ds[:k].copy(), Bs=sp.csr_matrix(Bs[:, :k]),
         signal_names=tuple(signals), signal_shapes={nm: tuple(p.shape) for nm, p in signals.items()},
-        outputs=out_cols, settings=settings)
+        outputs=out_cols, settings=settings, initial_data=initial_data)
     if data_params:
-        compiled.data_names = tuple(data_params)
-        compiled.data_shapes = {nm: tuple(p.shape) for nm, p in data_params.items()}
-        compiled.Qd, compiled.dd, compiled.Bd = sp.csr_matrix(Qs[:, k:]), ds[k:].copy(), sp.csr_matrix(Bs[:, k:])
-        compiled.base = (compiled.q0.copy(), compiled.d0, compiled.b0.copy())
-        compiled.data_vector = np.zeros(initial_data.size)
-        compiled.set_data(initial_data)
-    return compiled
+        form.data_names = tuple(data_params)
+        form.data_shapes = {nm: tuple(p.shape) for nm, p in data_params.items()}
+        form.Qd, form.dd, form.Bd = sp.csr_matrix(Qs[:, k:]), ds[k:].copy(), sp.csr_matrix(Bs[:, k:])
+    prog.reduced_A.cache(False)
+    if prog.reduced_P is not None:
+        prog.reduced_P.cache(False)
+    return form
 
 
 def _check_data_parameters(name: str, signals: Mapping[str, cp.Parameter],

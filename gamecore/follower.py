@@ -67,6 +67,25 @@ class Follower:
             name, objective, self.constraints, self.signal_params, self.output_exprs, solver_options,
             data=self.data_params)
 
+    @classmethod
+    def from_program(cls, name: str, program: CanonicalProgram, *,
+                     signals: Mapping[str, cp.Parameter] | None = None,
+                     constraints: Sequence[cp.Constraint] = (),
+                     outputs: Mapping[str, cp.Expression] | None = None) -> Follower:
+        """A follower around an already compiled ``program`` (e.g. an instance of a
+        :class:`gamecore.family.ProgramFamily`); ``signals``, ``constraints`` and ``outputs`` are the
+        cvxpy forms it was compiled from, kept only to name constraints in error messages."""
+        if not isinstance(name, str) or not name:
+            raise GameDefinitionError(repr(name), "name", "a follower needs a non-empty string name")
+        follower = cls.__new__(cls)
+        follower.name = name
+        follower.signal_params = dict(signals or {})
+        follower.constraints = list(constraints)
+        follower.output_exprs = dict(outputs or {})
+        follower.data_params = {}
+        follower.program = program
+        return follower
+
     @property
     def signal_names(self) -> tuple[str, ...]:
         return self.program.signal_names

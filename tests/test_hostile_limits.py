@@ -26,7 +26,8 @@ from typer.testing import CliRunner
 
 import gamecore
 from gamecore import GameDefinitionError, StrategyError, cli
-from gamecore.cases import analytic_market, analytic_stackelberg, ieh, ieh_data
+from gamecore.cases import analytic_market, analytic_stackelberg, ieh
+from gamecore.cases.ieh import data as ieh_data
 from gamecore.errors import ResourceLimitError
 from gamecore.limits import MEMORY_ENV, memory_limit_bytes
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import gamecore
-from gamecore.cases import ieh, ieh_data
-from gamecore.cases.ieh_data import make_scenario
+from gamecore.cases import ieh
+from gamecore.cases.ieh import data as ieh_data
+from gamecore.cases.ieh.data import make_scenario
 
 
 @pytest.fixture(scope="module")

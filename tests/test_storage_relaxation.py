@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from gamecore.cases import ieh
-from gamecore.cases.ieh_data import GAS_PRICE, HubData, HubProfile, Scenario, make_scenario
+from gamecore.cases.ieh.data import GAS_PRICE, HubData, HubProfile, Scenario, make_scenario
 from gamecore.energy.storage import (Storage, equivalence_condition, soc_trajectory, storage_model,
                                      storage_violations, surplus, to_exclusive)
 

@@ -18,7 +18,9 @@ Units: power in kW (average over a period), energy in kWh, ``dt`` in hours, mone
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
@@ -98,8 +100,10 @@ class ShiftableLoad:
         check_positive("ShiftableLoad", self.name, "dt", self.dt, "h")
 
 
-def shiftable_load_model(load: ShiftableLoad, horizon: int, name: str | None = None) -> LoadModel:
-    """Variable ``power`` ``(T,)`` kW with ``p_min ≤ power ≤ p_max`` and ``Σ power·dt = total``.
+def shiftable_numbers(load: ShiftableLoad, horizon: int) -> dict[str, Any]:
+    """The numbers of :func:`shiftable_load_model`'s program, checked: ``total`` (kWh), ``p_min``,
+    ``p_max`` (``(T,)`` kW). A program family takes them as structure parameters (a rolling
+    horizon's energy still to serve is ``total``).
 
     Raises:
         ValueError: naming the load and the field, for wrong shapes, ``p_min > p_max``, or a
@@ -113,8 +117,23 @@ def shiftable_load_model(load: ShiftableLoad, horizon: int, name: str | None = N
     if not lo.sum() * load.dt - 1e-9 <= load.total <= hi.sum() * load.dt + 1e-9:
         raise ValueError(f"{where('ShiftableLoad', load.name)}: total={load.total} kWh outside what the "
                          f"bounds allow [{lo.sum() * load.dt:.6g}, {hi.sum() * load.dt:.6g}] kWh")
+    return {"total": float(load.total), "p_min": lo, "p_max": hi}
+
+
+def shiftable_load_model(load: ShiftableLoad, horizon: int, name: str | None = None,
+                         numbers: Mapping[str, Any] | None = None) -> LoadModel:
+    """Variable ``power`` ``(T,)`` kW with ``p_min ≤ power ≤ p_max`` and ``Σ power·dt = total``.
+
+    ``numbers``: the program's numbers (:func:`shiftable_numbers`' keys), e.g. a program
+    family's structure parameters; default ``shiftable_numbers(load, horizon)`` (``load`` then
+    gives only ``dt`` and the name).
+
+    Raises:
+        ValueError: as :func:`shiftable_numbers`.
+    """
+    v = shiftable_numbers(load, horizon) if numbers is None else numbers
     power = cp.Variable(horizon, name=f"{name or load.name}_power", nonneg=True)
-    cons: list[cp.Constraint] = [power >= lo, power <= hi, cp.sum(power) * load.dt == load.total]
+    cons: list[cp.Constraint] = [power >= v["p_min"], power <= v["p_max"], cp.sum(power) * load.dt == v["total"]]
     return LoadModel(name or load.name, power, {"power": power}, cons, cp.Constant(0.0))
 
 

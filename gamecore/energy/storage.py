@@ -56,7 +56,9 @@ zero price), may exist when it fails; then the exact (mixed-integer) model must 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
@@ -159,7 +161,7 @@ class StorageModel:
     constraints: list[cp.Constraint]
     storage: Storage
     end_miss: cp.Variable | None = None
-    end_penalty: float = 0.0
+    end_penalty: Any = 0.0    # currency/kWh: a float, or a structure parameter of a program family
 
     @property
     def penalty(self) -> cp.Expression:
@@ -174,9 +176,40 @@ class StorageModel:
         return self.charge - self.discharge
 
 
+def storage_numbers(storage: Storage, initial_energy: float | None = None,
+                    end_penalty: float | None = None) -> dict[str, float]:
+    """The numbers of :func:`storage_model`'s program, checked (name -> value; kW, kWh, 1/h).
+
+    Keys: ``charge_max``, ``discharge_max``, ``eta_c``, ``inv_eta_d`` (1/η_d), ``energy_min``,
+    ``energy_max``, ``initial_energy`` (clipped into the SOC bounds), ``energy_end`` (when the
+    storage has a target) and ``end_penalty`` (when given). A program family of agents with
+    storages (:class:`gamecore.family.ProgramFamily`) takes them as structure parameters.
+
+    Raises:
+        ValueError: naming the field, for an initial energy outside the SOC bounds or an end
+            penalty that is not a positive finite number.
+    """
+    if end_penalty is not None and not (np.isfinite(end_penalty) and end_penalty > 0):
+        raise ValueError(f"Storage '{storage.name}': end_penalty must be a positive finite price "
+                         f"(or None for a hard target), got {end_penalty}")
+    e0 = storage.energy_init if initial_energy is None else float(initial_energy)
+    tol = 1e-6 * storage.capacity
+    if not storage.energy_min - tol <= e0 <= storage.energy_max + tol:
+        raise ValueError(f"Storage '{storage.name}': initial_energy={e0:.6g} kWh outside "
+                         f"[{storage.energy_min:.6g}, {storage.energy_max:.6g}]")
+    numbers = {"charge_max": storage.charge_max, "discharge_max": storage.discharge_max, "eta_c": storage.eta_c,
+               "inv_eta_d": 1.0 / storage.eta_d, "energy_min": storage.energy_min, "energy_max": storage.energy_max,
+               "initial_energy": float(np.clip(e0, storage.energy_min, storage.energy_max))}
+    if storage.energy_end is not None:
+        numbers["energy_end"] = storage.energy_end
+    if end_penalty is not None:
+        numbers["end_penalty"] = float(end_penalty)
+    return {k: float(v) for k, v in numbers.items()}
+
+
 def storage_model(storage: Storage, horizon: int, initial_energy: float | None = None,
                   end_of_day: bool = True, name: str | None = None,
-                  end_penalty: float | None = None) -> StorageModel:
+                  end_penalty: float | None = None, numbers: Mapping[str, Any] | None = None) -> StorageModel:
     """Variables and convex constraints of ``storage`` over ``horizon`` periods.
 
     Args:
@@ -189,6 +222,10 @@ def storage_model(storage: Storage, horizon: int, initial_energy: float | None =
         end_penalty: ``None`` = hard end-of-day target; a price > 0 (currency per kWh) makes
             it soft (see the module docstring; :attr:`StorageModel.penalty` is the cost term
             the caller adds to its objective).
+        numbers: the program's numbers (:func:`storage_numbers`' keys), e.g. the structure
+            parameters of a program family; default ``storage_numbers(storage, initial_energy,
+            end_penalty)``. ``storage`` then fixes only the program's shape (whether there is a
+            target, hard or soft, ``=`` or ``>=``) and ``dt``.
 
     Raises:
         ValueError: naming the field, for a horizon < 1, an initial energy outside the
@@ -196,38 +233,30 @@ def storage_model(storage: Storage, horizon: int, initial_energy: float | None =
     """
     if horizon < 1:
         raise ValueError(f"Storage '{storage.name}': horizon must be >= 1, got {horizon}")
-    if end_penalty is not None and not (np.isfinite(end_penalty) and end_penalty > 0):
-        raise ValueError(f"Storage '{storage.name}': end_penalty must be a positive finite price "
-                         f"(or None for a hard target), got {end_penalty}")
-    e0 = storage.energy_init if initial_energy is None else float(initial_energy)
-    tol = 1e-6 * storage.capacity
-    if not storage.energy_min - tol <= e0 <= storage.energy_max + tol:
-        raise ValueError(f"Storage '{storage.name}': initial_energy={e0:.6g} kWh outside "
-                         f"[{storage.energy_min:.6g}, {storage.energy_max:.6g}]")
-    e0 = float(np.clip(e0, storage.energy_min, storage.energy_max))
+    v = storage_numbers(storage, initial_energy, end_penalty) if numbers is None else numbers
     prefix = name or storage.name
     ch = cp.Variable(horizon, name=f"{prefix}_charge")
     dis = cp.Variable(horizon, name=f"{prefix}_discharge")
     energy = cp.Variable(horizon + 1, name=f"{prefix}_energy")
     dt = storage.dt
     cons: list[cp.Constraint] = [
-        ch >= 0, dis >= 0, ch <= storage.charge_max, dis <= storage.discharge_max,
-        energy[1:] == energy[:-1] + dt * (storage.eta_c * ch - dis / storage.eta_d),
-        energy >= storage.energy_min, energy <= storage.energy_max,
-        energy[0] == e0,
+        ch >= 0, dis >= 0, ch <= v["charge_max"], dis <= v["discharge_max"],
+        energy[1:] == energy[:-1] + dt * (v["eta_c"] * ch - v["inv_eta_d"] * dis),
+        energy >= v["energy_min"], energy <= v["energy_max"],
+        energy[0] == v["initial_energy"],
     ]
-    target = storage.energy_end
     miss = None
-    if end_of_day and target is not None:
+    if end_of_day and storage.energy_end is not None:
         end = energy[horizon]
         if end_penalty is not None:
             miss = cp.Variable(2, nonneg=True, name=f"{prefix}_end_miss")
             end = end + miss[0] - miss[1]
             if not storage.end_equality:
                 cons.append(miss[1] == 0)
+        target = v["energy_end"]
         cons.append(end == target if storage.end_equality else end >= target)
     # miss is created only when end_penalty is set
-    penalty = 0.0 if miss is None or end_penalty is None else float(end_penalty)
+    penalty = 0.0 if miss is None or end_penalty is None else v["end_penalty"]
     return StorageModel(ch, dis, energy, cons, storage, miss, penalty)
 
 

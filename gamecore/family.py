@@ -1,0 +1,134 @@
+"""Program families: one follower program compiled once and instantiated for many agents.
+
+Agents of one kind (energy hubs, buildings, IES of a type) solve the same program with
+different numbers: capacities, efficiencies, load and renewable profiles, the state at the
+start of a rolling stage. Compiling each agent with cvxpy costs tens of milliseconds of
+canonicalisation per program — at a thousand agents and a new horizon every stage, most of a
+rolling day. A :class:`ProgramFamily` is written once against *structure parameters*
+(``cp.Parameter`` s standing for those numbers), compiled once
+(:func:`gamecore.canonical.compile_form`), and instantiated per agent by evaluating cvxpy's DPP
+tensors at the agent's values — a few sparse products, no canonicalisation::
+
+    p = structure_parameters(hub_numbers(hubs[0]), nonneg=["grid_max", ...])  # example values
+    model = hub_model(p)                        # the physics, written once against p[...]
+    family = ProgramFamily("hub", cp.Minimize(model.cost), model.constraints,
+                           signals={"price": model.price}, outputs={"net": model.net}, parameters=p)
+    followers = [family.follower(h.name, hub_numbers(h)) for h in hubs]
+
+Rules (cvxpy's DPP): a structure parameter may multiply a variable (a coefficient of a
+constraint or of a quadratic term) but not another parameter or a signal; a parameter that
+must keep a sign for the program to stay convex (a weight on a convex term) is declared with
+``nonneg=True`` and every instance's value is checked against it. The instance equals a
+fresh compile of the program with the values written as constants (tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from gamecore.canonical import CanonicalProgram, CompiledForm, compile_form
+from gamecore.errors import GameDefinitionError
+from gamecore.follower import Follower
+
+#: cvxpy sign attributes a structure parameter may carry, with the test its values must pass
+_SIGNS = {"nonneg": lambda a: a >= 0, "pos": lambda a: a > 0, "nonpos": lambda a: a <= 0, "neg": lambda a: a < 0}
+
+
+def structure_parameters(values: Mapping[str, Any], nonneg: Iterable[str] = (),
+                         pos: Iterable[str] = ()) -> dict[str, cp.Parameter]:
+    """One ``cp.Parameter`` per entry of ``values`` (name -> scalar or array), of its shape and with
+    it as value (the family's compile-time instance); names in ``nonneg`` / ``pos`` carry that sign
+    attribute (needed where the sign keeps the program convex, e.g. a weight on a square)."""
+    nonneg, pos = set(nonneg), set(pos)
+    unknown = sorted((nonneg | pos) - set(values))
+    if unknown:
+        raise ValueError(f"structure_parameters: sign given for unknown names {unknown}")
+    out = {}
+    for name, value in values.items():
+        arr = np.asarray(value, dtype=float)
+        out[name] = cp.Parameter(arr.shape, name=name, value=arr, nonneg=name in nonneg, pos=name in pos)
+    return out
+
+
+class ProgramFamily:
+    """A follower program shared by the agents of one kind (module docstring).
+
+    Args:
+        name: the family's label (errors name it with the agent).
+        objective, constraints, signals, outputs, solver_options, data: as for
+            :class:`~gamecore.follower.Follower` (the checks are made once, here).
+        parameters: structure parameter name -> ``cp.Parameter`` (with a value: the example
+            instance the family is checked and compiled with).
+
+    Raises:
+        GameDefinitionError: everything :class:`~gamecore.follower.Follower` refuses, naming the
+            family; a structure parameter that is not a ``cp.Parameter`` or has no value, or is
+            also a signal or a data parameter.
+    """
+
+    def __init__(self, name: str, objective: cp.Minimize | cp.Maximize, constraints: Sequence[cp.Constraint],
+                 signals: Mapping[str, cp.Parameter], outputs: Mapping[str, cp.Expression],
+                 parameters: Mapping[str, cp.Parameter], *, data: Mapping[str, cp.Parameter] | None = None,
+                 solver_options: Mapping[str, Any] | None = None) -> None:
+        taken = {p.id for p in signals.values()} | {p.id for p in (data or {}).values()}
+        for nm, param in parameters.items():
+            where = f"parameters['{nm}']"
+            if not isinstance(param, cp.Parameter):
+                raise GameDefinitionError(name, where, f"must be a cp.Parameter, got {type(param).__name__}")
+            if param.id in taken:
+                raise GameDefinitionError(name, where, "is also a signal or data parameter of the family")
+            if param.value is None:
+                raise GameDefinitionError(name, where, "needs a value (the family's example instance)")
+        self.name = name
+        self.signal_params = dict(signals)
+        self.constraints = list(constraints)
+        self.output_exprs = dict(outputs)
+        self.shapes = {nm: tuple(p.shape) for nm, p in parameters.items()}
+        self.signs = {nm: [s for s in _SIGNS if p.attributes.get(s)] for nm, p in parameters.items()}
+        self.form: CompiledForm = compile_form(name, objective, self.constraints, self.signal_params,
+                                               self.output_exprs, solver_options, data, structure=parameters)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(self.shapes)
+
+    def values_vector(self, agent: str, values: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """``values`` checked against the declaration: every parameter given, no unknown name, the
+        declared shape, finite, the declared sign. Raises :class:`GameDefinitionError` naming
+        ``agent`` and ``parameters['name']``."""
+        unknown = sorted(set(values) - set(self.shapes))
+        if unknown:
+            raise GameDefinitionError(agent, f"parameters['{unknown[0]}']",
+                                      f"not a parameter of family '{self.name}' ({list(self.shapes)})")
+        checked = {}
+        for nm, shape in self.shapes.items():
+            where = f"parameters['{nm}']"
+            if nm not in values:
+                raise GameDefinitionError(agent, where, f"missing value (family '{self.name}')")
+            arr = np.asarray(values[nm], dtype=float)
+            if arr.shape != shape and not (arr.size == 1 and int(np.prod(shape, dtype=int)) == 1):
+                raise GameDefinitionError(agent, where, f"shape {arr.shape}, expected {shape}")
+            if not np.isfinite(arr).all():
+                raise GameDefinitionError(agent, where, "contains NaN or inf")
+            for sign in self.signs[nm]:
+                if not np.all(_SIGNS[sign](arr)):
+                    raise GameDefinitionError(agent, where, f"must be {sign} (the family's program is convex "
+                                                            f"only then), got min {float(arr.min()):.6g}")
+            checked[nm] = arr.reshape(shape)
+        return checked
+
+    def program(self, agent: str, values: Mapping[str, Any]) -> CanonicalProgram:
+        """Agent ``agent``'s compiled program at its structure ``values`` (name -> array)."""
+        return self.form.program(agent, self.values_vector(agent, values))
+
+    def follower(self, agent: str, values: Mapping[str, Any]) -> Follower:
+        """Agent ``agent`` as a :class:`~gamecore.follower.Follower` of this family."""
+        return Follower.from_program(agent, self.program(agent, values), signals=self.signal_params,
+                                     constraints=self.constraints, outputs=self.output_exprs)
+
+
+__all__ = ["ProgramFamily", "structure_parameters"]
