@@ -408,9 +408,12 @@ class CompiledForm:
 
     def parameter_vector(self, values: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         """cvxpy's parameter vector with the structure parameters at ``values`` (name -> array of
-        the declared shape; missing names keep their compile-time values)."""
+        the declared shape; missing names keep their compile-time values; names the program does
+        not use are ignored)."""
         vec = self.base_vec.copy()
         for nm, value in (values or {}).items():
+            if nm not in self.structure:
+                continue
             col, shape = self.structure[nm]
             size = int(np.prod(shape, dtype=int))
             vec[col:col + size] = np.asarray(value, dtype=float).reshape(shape).flatten(order="F")

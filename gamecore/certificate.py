@@ -24,6 +24,11 @@ Market games:
   and ``D(p) = Σ_i φ_i(p) + Σ_c min_s (C_c(s) − ⟨p_c, s⟩)`` is the Lagrangian dual value at
   the final prices (≥ 0 by weak duality; 0 exactly at a market equilibrium). Two-sided: a
   gap below ``−tol`` means the bound or a follower solve is wrong, and fails.
+  Without P* (``duality="clearing"``: the welfare problem is not solved, e.g. on every stage of a
+  rolling day), the gap is bounded from above by ``(W − D(p)) / max(1, |W|)`` with ``W`` the
+  welfare cost of the reported points with each supply as close to their demand as the reported
+  imbalance allows (:func:`gamecore.market.clearing_welfare`; a feasible welfare point when the
+  market clears: ``D(p) ≤ P* ≤ W``); small only at an equilibrium, so it fails like the exact gap.
 
 Both market measures and D(p) are computed by :mod:`gamecore.market`, the same blocks the
 market strategies use.
@@ -56,7 +61,7 @@ import numpy as np
 
 from gamecore.canonical import Response
 from gamecore.game import SUPPLY, Game
-from gamecore.market import best_supplies, coupling_balance, dual_value
+from gamecore.market import best_supplies, clearing_welfare, coupling_balance, dual_value
 
 #: every measure, with its default tolerance (relative)
 TOLERANCES: dict[str, float] = {
@@ -126,6 +131,8 @@ class Certificate:
     integrality_violations: dict[str, float] = field(default_factory=dict)
     dual_value: float | None = None
     centralized_bound: float | None = None
+    #: W of the clearing bound on the duality gap (``duality="clearing"``; module docstring)
+    clearing_welfare: float | None = None
     welfare_cost: float | None = None
     required: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -244,7 +251,7 @@ def certify(game: Game, signal_vector: np.ndarray, reported: Sequence[Response],
             supplies: Mapping[str, Response] | None = None, centralized_bound: float | None = None,
             reference_leader_objective: float | None = None, *,
             notion: Literal["market", "stackelberg"] | None = None,
-            leader_bound: LeaderBound | None = None) -> Certificate:
+            leader_bound: LeaderBound | None = None, clearing_bound: bool = False) -> Certificate:
     """Build a certificate.
 
     Args:
@@ -258,6 +265,8 @@ def certify(game: Game, signal_vector: np.ndarray, reported: Sequence[Response],
             leader bound when ``leader_bound`` is not given.
         notion: the equilibrium certified (default: market for games with couplings).
         leader_bound: a lower bound on the leader's optimum (Stackelberg).
+        clearing_bound: without ``centralized_bound``, bound the duality gap from above by the
+            reported points' clearing welfare (module docstring) instead of leaving it unchecked.
     """
     notion = notion or ("market" if game.is_market else "stackelberg")
     cert = Certificate(required=required_measures(game, notion), notion=notion)
@@ -275,7 +284,8 @@ def certify(game: Game, signal_vector: np.ndarray, reported: Sequence[Response],
         cert.follower_infeasibility = float(max(measured))
     signals = game.layout.unpack(signal_vector)
     if notion == "market":
-        _market_measures(cert, game, signal_vector, signals, reported, best, supplies, centralized_bound)
+        _market_measures(cert, game, signal_vector, signals, reported, best, supplies, centralized_bound,
+                         clearing_bound)
         if "leader_violation" in cert.required:
             _leader_feasibility(cert, game, signal_vector, reported)
     else:
@@ -287,15 +297,18 @@ def certify(game: Game, signal_vector: np.ndarray, reported: Sequence[Response],
 
 def _market_measures(cert: Certificate, game: Game, signal_vector: np.ndarray, signals: dict[str, np.ndarray],
                      reported: Sequence[Response], best: Sequence[Response],
-                     supplies: Mapping[str, Response] | None, centralized_bound: float | None) -> None:
+                     supplies: Mapping[str, Response] | None, centralized_bound: float | None,
+                     clearing_bound: bool = False) -> None:
     residuals, worst = {}, 0.0
     best_supply = best_supplies(game, signal_vector)
+    used: dict[str, Response] = {}
     dual = dual_value(game, best, best_supply)
     welfare = sum(rep_obj - game.payments(i, signals, rep) for i, (rep, rep_obj) in
                   enumerate(zip(reported, _objectives(game, signal_vector, reported))))
     for coupling in game.leader.couplings:
         price = signals[coupling.signal]
         chosen = supplies[coupling.name] if supplies and coupling.name in supplies else best_supply[coupling.name]
+        used[coupling.name] = chosen
         welfare += game.supply_cost(coupling, price, _at(game.suppliers[coupling.name], chosen, price.ravel()))
         balance = coupling_balance(game, coupling, reported, chosen.outputs[SUPPLY])
         residuals[coupling.name] = balance.excess.tolist()
@@ -307,6 +320,14 @@ def _market_measures(cert: Certificate, game: Game, signal_vector: np.ndarray, s
     if centralized_bound is not None:
         cert.centralized_bound = float(centralized_bound)
         cert.duality_gap = relative(centralized_bound - dual, centralized_bound)
+    elif clearing_bound:
+        bound = clearing_welfare(game, signal_vector, reported, used)
+        if bound is None:
+            cert.notes.append("duality gap unchecked: a supply program could not be solved near the followers' demand")
+        else:
+            cert.clearing_welfare = bound
+            cert.duality_gap = relative(bound - dual, bound)
+            cert.notes.append("duality gap bounded above by the clearing welfare W (D(p) <= P* <= W)")
 
 
 def _stackelberg_measures(cert: Certificate, game: Game, signal_vector: np.ndarray, signals: dict[str, np.ndarray],

@@ -26,13 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from gamecore.canonical import Response
 from gamecore.errors import GameError
-from gamecore.game import Game
+from gamecore.game import SUPPLY, Game
 from gamecore.leader import MarketCoupling
+from gamecore.solver import OK_STATUSES
 
 #: the automatic step probe moves each price by this fraction of its range
 PROBE_FRACTION = 0.01
@@ -159,6 +162,75 @@ def dual_value(game: Game, best: Sequence[Response], supplies: Mapping[str, Resp
     for c in game.leader.couplings:
         value += supplies[c.name].objective
     return float(value)
+
+
+def clearing_welfare(game: Game, signal_vector: np.ndarray, responses: Sequence[Response],
+                     supplies: Mapping[str, Response] | None = None) -> float | None:
+    """``W = Σ_i (J_i(y_i; p) − ⟨p, y_i⟩) + Σ_c C_c(s_c)`` (objective units): the welfare cost of the
+    followers' points with each coupling's supply ``s_c`` as close as its program allows to what
+    they demand, ``Σ_i y_i``.
+
+    ``s_c`` is the cheapest supply within ``max_t |Σ_i y_i − s'_t|`` of the demand, ``s'`` the given
+    supply (default: the leader's best supply at p) — a band that contains ``s'``, so it is never
+    empty, and that is 0 at a cleared market. When the band is 0 and each point is feasible for its
+    follower, ``(y, s)`` is a feasible point of the welfare problem, so ``P* ≤ W``; with weak duality
+    ``D(p) ≤ P*``, ``W − D(p)`` bounds the duality gap from above without solving the welfare
+    problem: it is the followers' best-response gaps plus the leader's supply gap plus ``⟨p, s − Σ
+    y⟩``, all 0 at a market equilibrium. A small imbalance enters through the last term (as it enters
+    the certificate's coupling residual). ``J_i`` is evaluated at the response's canonical ``x`` when
+    it has one. None when a supply program cannot be solved in its band.
+    """
+    vector = np.asarray(signal_vector, dtype=float)
+    signals = game.layout.unpack(vector)
+    welfare = 0.0
+    for i, (follower, response) in enumerate(zip(game.followers, responses)):
+        sigma = game.follower_signals(i, vector)
+        value = follower.program.objective_at(response.x, sigma) if response.x is not None else response.objective
+        welfare += value - game.payments(i, signals, response)
+    given = supplies or best_supplies(game, vector)
+    for coupling in game.leader.couplings:
+        total, _ = coupling_totals(game, coupling, responses)
+        offset = total - np.ravel(np.asarray(given[coupling.name].outputs[SUPPLY], dtype=float))
+        band = float(np.abs(offset).max(initial=0.0))
+        cost = pinned_supply_cost(game, coupling, vector[game.layout.slices[coupling.signal]], total, band)
+        if cost is None:
+            return None
+        welfare += cost
+    return float(welfare)
+
+
+def pinned_supply_cost(game: Game, coupling: MarketCoupling, price: np.ndarray, supply: np.ndarray,
+                       slack: float = 0.0) -> float | None:
+    """``C_c(s)``: the leader's supply cost of ``coupling`` at a given supply ``s`` (output units; its
+    program minimised over everything else, ``s`` pinned within ``slack`` output units per entry,
+    widened by 1e-6 relative and at least 1e-9 relative to ``s`` so that a supply on the band's
+    edge stays inside it). None when no supply that close is feasible for the supply program."""
+    prog = game.suppliers[coupling.name]
+    cols, _ = prog.outputs[SUPPLY]
+    s = np.ravel(np.asarray(supply, dtype=float))
+    pick = sp.csc_matrix((np.ones(cols.size), (np.arange(cols.size), cols)), shape=(cols.size, prog.n))
+    slack = max(float(slack) * (1.0 + 1e-6), 1e-9 * max(1.0, float(np.abs(s).max(initial=0.0))))
+    sigma = np.ravel(np.asarray(price, dtype=float))
+    status, x, _, _ = prog.solve_restricted(sigma, prog.P, prog.q(sigma), sp.vstack([prog.A, pick, -pick]).tocsc(),
+                                            np.concatenate([s + slack, -s + slack]))
+    if x is None or status not in OK_STATUSES:
+        return None
+    return float(prog.objective_at(x, sigma) + sigma @ x[cols])
+
+
+def mix_responses(a: Response, b: Response, theta: float, program: Any, sigma: np.ndarray) -> Response:
+    """``θ·a + (1 − θ)·b`` of two responses of the same program (outputs and canonical x).
+
+    A convex combination of two feasible points of a convex program is feasible; its
+    objective is re-evaluated at ``sigma`` (the program's signals). Needs both ``x``.
+    """
+    if a.x is None or b.x is None:
+        raise GameError("mix_responses: both responses must carry their canonical x")
+    x = theta * a.x + (1.0 - theta) * b.x
+    outputs = {k: theta * np.asarray(a.outputs[k]) + (1.0 - theta) * np.asarray(b.outputs[k]) for k in a.outputs}
+    status = a.status if a.status == b.status else "optimal_inaccurate"
+    return Response(status, outputs, program.objective_at(x, sigma), a.solve_time + b.solve_time,
+                    a.iterations + b.iterations, x)
 
 
 def centralized_bound(game: Game) -> float | None:

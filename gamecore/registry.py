@@ -143,14 +143,16 @@ def get_strategy(name: str, options: Any = None, **overrides: Any) -> Strategy:
 
 def solve(game: Game | Case, strategy: str | Strategy = "admm", *, n_jobs: int = 1, backend: str = "loky",
           progress: bool | None = None, seed: int | None = 0, reference: Reference | None = None,
-          pool: Any = None, bound: Any = None, callback: Callback | None = None, **options: Any) -> Result:
+          pool: Any = None, bound: Any = None, callback: Callback | None = None, duality: str = "centralized",
+          **options: Any) -> Result:
     """Solve ``game`` with ``strategy`` (a registry name or a Strategy object).
 
     Keyword ``options`` go to the strategy's ``Options`` (unknown names raise
     :class:`StrategyError` listing the valid ones). ``bound``: a
     :class:`~gamecore.bounds.BoundOptions` for the certificate's leader bound. ``callback``:
     called after every iteration of every loop (:class:`~gamecore.driver.IterationInfo`); a
-    truthy return stops that loop.
+    truthy return stops that loop. ``duality``: ``"centralized"`` (P* from the welfare problem) or
+    ``"clearing"`` (the gap bounded by the answer's clearing welfare; :meth:`Strategy.solve`).
     """
     if isinstance(strategy, str):
         strategy_obj = get_strategy(strategy, **options)
@@ -161,4 +163,4 @@ def solve(game: Game | Case, strategy: str | Strategy = "admm", *, n_jobs: int =
     else:
         raise StrategyError(f"strategy must be a name or a Strategy instance, got {type(strategy).__name__}")
     return strategy_obj.solve(game, n_jobs=n_jobs, backend=backend, progress=progress, seed=seed,
-                              reference=reference, pool=pool, bound=bound, callback=callback)
+                              reference=reference, pool=pool, bound=bound, callback=callback, duality=duality)

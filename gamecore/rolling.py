@@ -21,13 +21,14 @@ Conventions a rolling description guarantees:
 1. **Day-ahead**: ``gamecore.solve(rolling.day_ahead_game(), day_ahead)`` — a normal solve (the
    ``day-ahead`` price iteration by default, started from :meth:`RollingHorizon.initial_prices`)
    with the driver's independent certificate; its prices are the forecast.
-2. **Real time**, t = 0..T−1: the stage game of ``[t, T)`` from the current states. With
-   ``real_time="bisection"`` the prices of later periods are held at the day-ahead forecast
-   and the current price alone is found by scalar bisection on its box (:func:`clear_current`,
-   ⌈log₂(range / price_tol)⌉ iterations at most; primal recovery at the dual kink, see there).
-   With any other registered market strategy (``"centralized"``, ``"admm"``...) the stage
-   game is solved by ``gamecore.solve(stage, real_time)`` (all remaining prices re-cleared,
-   the driver's certificate) and only its first period is kept.
+2. **Real time**, t = 0..T−1: the stage game of ``[t, T)`` from the current states, with the
+   prices of later periods held at the day-ahead forecast: :func:`current_period_game` (one
+   price per coupling, the later prices folded into the agents' data — nothing is compiled),
+   solved by ``gamecore.solve(game, real_time)`` — by default plain ``bisection``, i.e. scalar
+   bisection of the current price, ⌈log₂(range / price_tol)⌉ iterations at most, with primal
+   recovery at a kink (see :mod:`strategies.bisection`) — and certified by the driver.
+   Without a day-ahead stage the whole stage game is re-cleared by ``real_time`` and only its
+   first period is kept.
 3. Period t is realised (:meth:`RollingHorizon.advance`, :meth:`RollingHorizon.period_cost`).
 
 The centralized rolling reference (the paper's "centralized rolling optimization") is
@@ -39,25 +40,27 @@ returns the bare :class:`RollingRun`).
 from __future__ import annotations
 
 import json
-import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cvxpy as cp
 import numpy as np
 
-from gamecore.canonical import Response
+from gamecore.canonical import CanonicalProgram, Response
 from gamecore.centralized import solve_centralized
-from gamecore.certificate import certify, relative
-from gamecore.errors import GameError, StrategyError
-from gamecore.game import SUPPLY, Game
+from gamecore.errors import GameError
+from gamecore.follower import Follower
+from gamecore.game import Game
 from gamecore.jsonable import dumps
-from gamecore.market import coupling_balance, require_priced
-from gamecore.options import build_options, format_vector, option
+from gamecore.leader import Leader, MarketCoupling
+from gamecore.market import require_priced
+from gamecore.options import format_vector
 from gamecore.result import Result, Status
+from gamecore.signals import Signal
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -320,149 +323,98 @@ def centralized_rolling(rolling: RollingHorizon, settings: dict | None = None,
     return recorder.finish()
 
 
-def mix_responses(a: Response, b: Response, theta: float, program: Any, sigma: np.ndarray) -> Response:
-    """``θ·a + (1 − θ)·b`` of two responses of the same follower (outputs and canonical x).
-
-    A convex combination of two feasible points of a convex program is feasible; its
-    objective is re-evaluated at ``sigma`` (the follower's signals). Needs both ``x``.
-    """
-    if a.x is None or b.x is None:
-        raise GameError("mix_responses: both responses must carry their canonical x")
-    x = theta * a.x + (1.0 - theta) * b.x
-    outputs = {k: theta * np.asarray(a.outputs[k]) + (1.0 - theta) * np.asarray(b.outputs[k]) for k in a.outputs}
-    status = a.status if a.status == b.status else "optimal_inaccurate"
-    return Response(status, outputs, program.objective_at(x, sigma), a.solve_time + b.solve_time,
-                    a.iterations + b.iterations, x)
-
-
 # ---------------------------------------------------------------------- the workflow
-#: default bracket width (price units) at which :func:`clear_current` stops a period: 9
-#: iterations on a price range of 1.5 (``ieh``; the paper's Table II)
-REAL_TIME_PRICE_TOL = 3e-3
-#: default relative excess at which :func:`clear_current` clears a period early
-REAL_TIME_TOL = 1e-6
-#: tolerances of a scalar-bisection stage's certificate (see :func:`solve_rolling`). The
-#: best-response gap is the price of the primal recovery at the kink (ε ≤ bracket × traded
-#: quantity, relative ≈ 1e-5..1e-4 on ``ieh``), hence looser than a plain solve's 1e-5.
-STAGE_TOLERANCES: dict[str, float] = {"best_response_gap": 1e-4, "follower_infeasibility": 1e-6,
-                                      "coupling_residual": 1e-4}
+#: default options of a real-time ``bisection`` stage (:func:`solve_rolling`): a final bracket of
+#: 7.5e-4 price units, 11 iterations on a price range of 1.5 (``ieh``), and the relative excess
+#: 1e-6 at which a period clears early. The paper's Table II reports 9 iterations (bracket 3e-3).
+#: The primal recovery at a kink is ε-optimal with ε growing with the bracket, and the driver
+#: certifies every stage's duality gap (bounded by its clearing welfare) at 1e-4: on ``ieh`` with
+#: 9 iterations two late stages at 10 hubs end at 1.5e-4 and 1.9e-4, with 10 one stage at 3 hubs at
+#: 1.04e-4 (not certified); with 11 every stage is certified (``benchmarks/README.md``).
+REAL_TIME_DEFAULTS: dict[str, dict[str, Any]] = {"bisection": {"price_tol": 7.5e-4, "tol": 1e-6}}
 
 
-@dataclass
-class Cleared:
-    """A period cleared by :func:`clear_current`.
+def current_period_game(stage: Game, forecast: np.ndarray) -> Game:
+    """The real-time market of a stage's current period: ``stage`` with every later price fixed.
 
-    Attributes:
-        price: realised current price; vector: the stage's signal vector at it.
-        responses: realised responses (mixed at the kink, see :func:`clear_current`).
-        supply, demand: the leader's supply and Σ_i y_i of the realised period (output units).
-        iterations: bid rounds; bound: ⌈log₂(range / price_tol)⌉.
-        theta: weight of the lower bracket end's responses (1 when realised at one price).
-        residual: realised relative excess; residual_unmixed: the best single price of the
-            final bracket; bracket: its width; pinned: no sign change seen (price at a bound).
-        history: per iteration ``{"iteration", "price", "residual", "bracket"}``.
-        leader_solver_s: seconds in the leader's supply solves.
-    """
-
-    price: float
-    vector: np.ndarray
-    responses: list[Response]
-    supply: float
-    demand: float
-    iterations: int
-    bound: int
-    theta: float
-    residual: float
-    residual_unmixed: float
-    bracket: float
-    pinned: bool
-    history: list[dict[str, Any]] = field(default_factory=list)
-    leader_solver_s: float = 0.0
-
-
-def bisection_bound(game: Game, index: int, price_tol: float) -> int:
-    """⌈log₂(price range / price_tol)⌉: the iteration bound of :func:`clear_current` on entry ``index``."""
-    span = float(game.layout.upper()[index] - game.layout.lower()[index])
-    return max(1, math.ceil(math.log2(span / price_tol))) if span > price_tol else 1
-
-
-def clear_current(game: Game, pool: Any, base: np.ndarray, price_tol: float = REAL_TIME_PRICE_TOL,
-                  tol: float = REAL_TIME_TOL) -> Cleared:
-    """Scalar bisection of the current price (entry 0) of a stage game, later prices held at ``base``.
-
-    Each iteration broadcasts the midpoint of ``[lo, hi]`` (initially the price box), the agents
-    bid (one pool call) and the leader's excess ``Σ_i y_i,t − s_t`` decides the half; it stops when
-    the relative excess is ≤ ``tol`` or the bracket is ≤ ``price_tol``.
-
-    Primal recovery at the kink: with piecewise-constant responses (a supply that jumps at a
-    price, LP bids) no single price clears the period; at the final bracket with excesses
-    ``g_lo > 0 > g_hi`` the period is realised at ``θ·(responses at lo) + (1 − θ)·(responses at
-    hi)``, ``θ = −g_hi/(g_lo − g_hi)``, price ``θ·lo + (1 − θ)·hi`` (both endpoint responses are
-    ε-optimal at any price of the bracket, ε ≤ bracket × traded quantity, so is their mix, and
-    it clears). A bracket that never saw a sign change is realised at the last price evaluated.
+    ``forecast``: a signal vector of ``stage`` (its layout, e.g. :func:`stage_vector` of the
+    day-ahead prices); the entries after the first of every signal are held fixed. The result has
+    one price per coupling (shape ``(1,)``, the stage's bounds of entry 0); its followers are the
+    stage's programs with the fixed prices folded into their data (``q0 += Qs_later·p_later``,
+    likewise ``d0`` and ``b0``: no compilation) and each coupled output cut to its first entry;
+    each coupling's supply is the current period's: the stage's supply program with the later
+    supplies optimised against the fixed later prices. A market equilibrium of this game is a
+    period cleared at its current price with the later prices at the forecast — what real-time
+    clearing computes — and the driver certifies it like any market game.
 
     Raises:
-        StrategyError: a stage with more than one coupling.
-        GameError: a leader supply program that cannot be solved.
+        GameError: a stage that is not a rolling stage game (:func:`current_entries`).
     """
-    entries = current_entries(game)
-    if len(entries) != 1:
-        raise StrategyError(f"real-time bisection clears one current price per stage; stage game "
-                            f"'{game.name}' has couplings {sorted(entries)}")
-    name, index = next(iter(entries.items()))
-    coupling = next(c for c in game.leader.couplings if c.name == name)
-    sl = game.layout.slices[coupling.signal]
-    lo, hi = float(game.layout.lower()[index]), float(game.layout.upper()[index])
-    limit = bisection_bound(game, index, price_tol)
-    history: list[dict[str, Any]] = []
-    solver_s = 0.0
+    current_entries(stage)
+    forecast = np.asarray(forecast, dtype=float).ravel()
+    layout = stage.layout
+    held = {name: forecast[sl][1:] for name, sl in layout.slices.items()}
+    coupled = {c.output for c in stage.leader.couplings}
+    shared: dict[tuple[int, ...], tuple[Any, ...]] = {}
+    followers = [Follower.from_program(f.name, _current_program(f.program, held, coupled, shared),
+                                       signals=f.signal_params, constraints=f.constraints, outputs=f.output_exprs)
+                 for f in stage.followers]
+    signals = [Signal(sig.name, (1,), float(layout.lower()[layout.slices[sig.name].start]),
+                      float(layout.upper()[layout.slices[sig.name].start]), unit=sig.unit)
+               for sig in stage.leader.signals]
+    couplings = [_current_coupling(c, held[c.signal]) for c in stage.leader.couplings]
+    leader = Leader(signals, couplings=couplings, name=stage.leader.name)
+    return Game(leader, followers, name=f"{stage.name}-now", reported_outputs=stage.reported_outputs)
 
-    def evaluate(price: float) -> tuple[np.ndarray, list[Response], float, float, float]:
-        nonlocal solver_s
-        vector = np.array(base, float)
-        vector[index] = price
-        responses = pool.respond(vector, keep_x=True)
-        supply = game.suppliers[coupling.name].solve(vector[sl])
-        solver_s += supply.solve_time
-        if not supply.ok:
-            raise GameError(f"leader supply program of coupling '{coupling.name}' is {supply.status}")
-        s0 = float(np.ravel(supply.outputs[SUPPLY])[0])
-        balance = coupling_balance(game, coupling, responses, supply.outputs[SUPPLY], entries=slice(0, 1))
-        return vector, responses, s0, float(balance.excess[0]), balance.residual
 
-    at_lo: tuple[float, np.ndarray, list[Response], float, float, float] | None = None
-    at_hi: tuple[float, np.ndarray, list[Response], float, float, float] | None = None
-    last: tuple[float, np.ndarray, list[Response], float, float, float] | None = None
-    k = 0
-    for k in range(1, limit + 1):
-        price = 0.5 * (lo + hi)
-        vector, responses, supply, excess, residual = evaluate(price)
-        history.append({"iteration": k, "price": price, "residual": residual, "bracket": hi - lo})
-        last = (price, vector, responses, supply, excess, residual)
-        if residual <= tol:
-            return Cleared(price, vector, responses, supply, supply + excess, k, limit, 1.0, residual, residual,
-                           hi - lo, False, history, solver_s)
-        if excess > 0:
-            lo, at_lo = price, last
-        else:
-            hi, at_hi = price, last
-        if hi - lo <= price_tol:
-            break
-    if at_lo is None or at_hi is None:   # no sign change seen: the price wants to leave the box
-        assert last is not None
-        price, vector, responses, supply, excess, residual = last
-        return Cleared(price, vector, responses, supply, supply + excess, k, limit, 1.0, residual, residual,
-                       hi - lo, True, history, solver_s)
-    theta = -at_hi[4] / (at_lo[4] - at_hi[4])
-    price = theta * at_lo[0] + (1.0 - theta) * at_hi[0]
-    vector = np.array(base, float)
-    vector[index] = price
-    mixed = [mix_responses(a, b, theta, f.program, game.follower_signals(i, vector))
-             for i, (f, a, b) in enumerate(zip(game.followers, at_lo[2], at_hi[2]))]
-    supply = theta * at_lo[3] + (1.0 - theta) * at_hi[3]
-    balance = coupling_balance(game, coupling, mixed, np.array([supply]), entries=slice(0, 1))
-    return Cleared(price, vector, mixed, supply, float(balance.total[0]), k, limit, theta, balance.residual,
-                   min(at_lo[5], at_hi[5]), hi - lo, False, history, solver_s)
+def _current_program(prog: CanonicalProgram, held: Mapping[str, np.ndarray], coupled: set[str],
+                     shared: dict[tuple[int, ...], tuple[Any, ...]]) -> CanonicalProgram:
+    """``prog`` with its signals' later entries fixed at ``held`` (see :func:`current_period_game`).
+    ``shared``: restricted maps by the program's own maps, so followers of one program family keep
+    sharing theirs (the game's payment check relies on it to stay cheap)."""
+    key = (id(prog.Qs), id(prog.Bs), id(prog.ds))
+    if key not in shared:
+        now: list[int] = []
+        later: list[int] = []
+        offset = 0
+        for name in prog.signal_names:
+            size = int(np.prod(prog.signal_shapes[name], dtype=int))
+            now.append(offset)
+            later.extend(range(offset + 1, offset + size))
+            offset += size
+        values = np.concatenate([held[n] for n in prog.signal_names]) if later else np.zeros(0)
+        shared[key] = (prog.Qs[:, now], prog.ds[now], prog.Bs[:, now],
+                       np.asarray(prog.Qs[:, later] @ values).ravel(), float(prog.ds[later] @ values),
+                       np.asarray(prog.Bs[:, later] @ values).ravel())
+    Qs, ds, Bs, dq, dd, db = shared[key]
+    outputs = {name: ((cols[:1], (1,)) if name in coupled else (cols, shape))
+               for name, (cols, shape) in prog.outputs.items()}
+    restricted = replace(prog, q0=prog.q0 + dq, Qs=Qs, d0=prog.d0 + dd, ds=ds, b0=prog.b0 + db, Bs=Bs,
+                         signal_shapes={n: (1,) for n in prog.signal_names}, outputs=outputs, _solvers={})
+    if prog.base is not None:
+        q0, d0, b0 = prog.base
+        restricted.base = (q0 + dq, d0 + dd, b0 + db)
+    return restricted
+
+
+def _current_coupling(coupling: MarketCoupling, later: np.ndarray) -> MarketCoupling:
+    """The current period's supply of ``coupling``: its supply program over the stage with the
+    later supplies (one variable shared by cost and constraints) priced at the fixed ``later``."""
+    cost, limits = coupling.supply_cost, coupling.supply_constraints
+    if later.size == 0:
+        return replace(coupling)
+    rest = cp.Variable(later.size, name=f"{coupling.name}_later")
+
+    def whole(s0: cp.Variable) -> Any:     # an expression where the stage's supply variable was
+        return cp.hstack([s0, rest])
+
+    def supply_cost(s0: cp.Variable) -> cp.Expression:
+        return (cost(whole(s0)) if cost is not None else cp.Constant(0.0)) - later @ rest
+
+    def supply_constraints(s0: cp.Variable) -> list[cp.Constraint]:
+        return list(limits(whole(s0))) if limits is not None else []
+
+    return replace(coupling, supply_cost=supply_cost, supply_constraints=supply_constraints)
 
 
 @dataclass
@@ -473,16 +425,16 @@ class StageResult:
         period: t; prices: signal name -> realised current price.
         quantities: coupling output name -> ``(N,)`` each agent's realised quantity of the period.
         cost: the period's :class:`PeriodCost`.
-        iterations: bid rounds (scalar bisection) or the stage solve's iterations.
-        status: ``"converged"``, ``"max_iter"`` or ``"failed"``; message: why.
-        certificate: the stage certificate's measures (``summary()`` of the driver's certificate
-            for a ``gamecore.solve`` stage; best-response gap, follower infeasibility and the
-            current period's coupling residual for a scalar-bisection stage, see
-            :func:`solve_rolling`); certified: whether they are within their tolerances.
+        iterations: the stage solve's iterations (bid rounds of a real-time bisection).
+        status: ``"converged"``, ``"max_iter"`` or ``"failed"``; message: why (the driver's).
+        certificate: the measures of the driver's certificate of the stage's game (``summary()``);
+            certified: whether they are within their tolerances.
         wall_s: seconds of the stage (clearing and certificate; building the stage game is in
             compile_s); solver_s: of which in follower and leader solves; messages: agent messages.
-        bound, theta, residual, residual_unmixed, bracket, pinned: scalar bisection only (see
-            :class:`Cleared`); residual is the realised relative excess of the current period.
+        residual: the certificate's coupling residual of the realised period.
+        bound, theta, residual_unmixed, bracket: a real-time ``bisection``'s ⌈log₂(range /
+            price_tol)⌉, weight of the primal recovery at a kink (1: realised at one price), best
+            single-price residual and final bracket (``strategies.bisection``); None otherwise.
         history: the stage's iterations.
     """
 
@@ -504,7 +456,6 @@ class StageResult:
     residual: float | None = None
     residual_unmixed: float | None = None
     bracket: float | None = None
-    pinned: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -514,7 +465,7 @@ class StageResult:
                 "message": self.message, "certificate": self.certificate, "certified": self.certified,
                 "wall_s": self.wall_s, "solver_s": self.solver_s, "compile_s": self.compile_s,
                 "messages": self.messages, "bound": self.bound, "theta": self.theta, "residual": self.residual,
-                "residual_unmixed": self.residual_unmixed, "bracket": self.bracket, "pinned": self.pinned}
+                "residual_unmixed": self.residual_unmixed, "bracket": self.bracket}
 
 
 def flow_ratio(run: RollingRun) -> float | None:
@@ -698,16 +649,6 @@ def rolling_of_case(case_or_rolling: Case | RollingHorizon) -> tuple[str, Rollin
     return name, rolling
 
 
-@dataclass
-class ScalarClearingOptions:
-    """Options of the real-time ``"bisection"`` stage of :func:`solve_rolling` (:func:`clear_current`).
-    ``tol``: relative excess of the current period at which it clears early."""
-
-    price_tol: float = option(REAL_TIME_PRICE_TOL, doc="bracket width at which a period stops", gt=0,
-                              unit="price")
-    tol: float = option(REAL_TIME_TOL, doc="relative excess at which a period clears early", gt=0, lt=1)
-
-
 def solve_rolling(case_or_rolling: Case | RollingHorizon, day_ahead: str | None = "day-ahead",
                   real_time: str = "bisection", *, n_jobs: int = 1, backend: str = "loky",
                   progress: bool | None = None, day_ahead_options: Mapping[str, Any] | None = None,
@@ -718,11 +659,13 @@ def solve_rolling(case_or_rolling: Case | RollingHorizon, day_ahead: str | None 
     Args:
         case_or_rolling: a :class:`~gamecore.Case` with ``rolling`` set, or a :class:`RollingHorizon`.
         day_ahead: registered market strategy of the day-ahead stage (``"day-ahead"``,
-            ``"centralized"``...), or None for no day-ahead stage (only with a real-time strategy
-            that needs no forecast, i.e. not ``"bisection"``).
-        real_time: ``"bisection"`` (scalar bisection of the current price, later prices at the
-            forecast; options ``price_tol`` (default 3e-3) and ``tol`` (1e-6)) or any registered
-            market strategy, run as ``gamecore.solve(stage, real_time)`` on every stage game.
+            ``"centralized"``...), or None for no day-ahead stage.
+        real_time: registered market strategy of every real-time stage. With a day-ahead stage it
+            clears the current period with the later prices held at the forecast
+            (:func:`current_period_game`; ``"bisection"`` is then scalar bisection of the current
+            price, with :data:`REAL_TIME_DEFAULTS` unless overridden); without one it re-clears the
+            whole stage game (the centralized rolling reference: ``day_ahead=None,
+            real_time="centralized"``).
         n_jobs, backend: follower pool parallelism of every solve.
         progress: progress bars (the day-ahead solve's and one over the periods).
         day_ahead_options / real_time_options: options of the two stages' strategies.
@@ -732,13 +675,10 @@ def solve_rolling(case_or_rolling: Case | RollingHorizon, day_ahead: str | None 
             iteration from :meth:`RollingHorizon.initial_prices` (its ``start`` option).
         hindsight: also compute the description's ``hindsight_cost()`` when it has one (not timed).
 
-    The stage certificate: a ``gamecore.solve`` stage carries the driver's certificate of its
-    stage game. A scalar-bisection stage is certified here, independently of the clearing:
-    every agent's best response is re-solved at the realised prices (best-response gap and
-    follower infeasibility of the realised responses, :func:`gamecore.certificate.certify`)
-    and the current period's balance is recomputed; later periods are not cleared by design
-    (their prices are the forecast), so they are not part of the stage's certificate. The
-    tolerances are :data:`STAGE_TOLERANCES`.
+    Every stage is a ``gamecore.solve`` and carries the driver's certificate of the game it
+    solved; the real-time stages are certified with ``duality="clearing"`` (the duality gap
+    bounded by the stage's own clearing welfare, :mod:`gamecore.certificate`): solving every
+    stage's welfare problem for it would cost more than the clearing.
 
     Raises:
         GameError: a case without a rolling description.
@@ -746,20 +686,14 @@ def solve_rolling(case_or_rolling: Case | RollingHorizon, day_ahead: str | None 
     """
     from tqdm.auto import tqdm
 
-    from gamecore.pool import FollowerPool
     from gamecore.registry import get_strategy, solve
 
     name, rolling = rolling_of_case(case_or_rolling)
     da_opts = dict(day_ahead_options or {})
     rt_opts = dict(real_time_options or {})
-    scalar = real_time == "bisection"
-    if scalar:
-        scalar_opts = build_options("bisection (real-time scalar clearing)", ScalarClearingOptions, rt_opts, {})
-        price_tol, tol = scalar_opts.price_tol, scalar_opts.tol
-        if day_ahead is None:
-            raise StrategyError("real-time 'bisection' holds later prices at the day-ahead forecast: give day_ahead")
-    else:
-        get_strategy(real_time, **rt_opts)          # unknown names / options fail before any work
+    if day_ahead is not None:
+        rt_opts = {**REAL_TIME_DEFAULTS.get(real_time, {}), **rt_opts}
+    get_strategy(real_time, **rt_opts)          # unknown names / options fail before any work
     if day_ahead is not None:
         get_strategy(day_ahead, **da_opts)
     clock = time.perf_counter()
@@ -795,79 +729,41 @@ def solve_rolling(case_or_rolling: Case | RollingHorizon, day_ahead: str | None 
         for t in range(recorder.T):
             started = time.perf_counter()
             game = recorder.build(t)
-            current_entries(game)
-            coupled = [c.output for c in game.leader.couplings]
-            if scalar:
-                assert forecast is not None
-                pool = FollowerPool(game, n_jobs=n_jobs, backend=backend)
-                stage_compile = time.perf_counter() - started
-                cleared_at = time.perf_counter()
-                try:
-                    before = pool.stats.snapshot()
-                    cleared = clear_current(game, pool, stage_vector(game, forecast, t), price_tol, tol)
-                    traffic = pool.stats.since(before)
-                    audit = pool.stats.snapshot()
-                    best = pool.respond(cleared.vector, keep_x=True)     # the certificate's re-solve
-                    audit_s = pool.stats.since(audit).solver_s
-                finally:
-                    pool.close()
-                cert = certify(game, cleared.vector, cleared.responses, best)
-                gaps = [max(0.0, relative(r.objective - b.objective, b.objective))
-                        for r, b in zip(cleared.responses, best)]
-                summary = {"best_response_gap": float(max(gaps)) if gaps else 0.0,
-                           "follower_infeasibility": cert.follower_infeasibility,
-                           "coupling_residual": cleared.residual}
-                certified = all(v is not None and np.isfinite(v) and v <= STAGE_TOLERANCES[k]
-                                for k, v in summary.items())
-                status: Status = "converged" if cleared.residual <= tol and not cleared.pinned else "max_iter"
-                message = (f"scalar bisection: {cleared.iterations} iterations (bound {cleared.bound}), realised "
-                           f"residual {cleared.residual:.3g} (tol {tol:g}), bracket {cleared.bracket:.3g}, "
-                           f"theta {cleared.theta:.3g}" + ("; price at a bound (no sign change)" if cleared.pinned
-                                                          else ""))
-                vector, responses = cleared.vector, cleared.responses
-                supplies = {game.leader.couplings[0].name: cleared.supply}
-                stage_messages = traffic.messages
-                stage_solver = traffic.solver_s + cleared.leader_solver_s + audit_s
-                extra: dict[str, Any] = {
-                    "bound": cleared.bound, "theta": cleared.theta, "residual": cleared.residual,
-                    "residual_unmixed": cleared.residual_unmixed, "bracket": cleared.bracket,
-                    "pinned": cleared.pinned, "history": cleared.history}
-                iterations = cleared.iterations
-                stage_wall = time.perf_counter() - cleared_at
-            else:
-                stage_compile = time.perf_counter() - started
-                res = solve(game, real_time, n_jobs=n_jobs, backend=backend, progress=False, callback=callback,
-                            **rt_opts)
-                stage_messages, stage_solver, iterations = res.messages, res.solver_s, res.iterations
-                stage_wall = res.wall_s + res.certificate_s
-                if res.status == "failed" or not res.signals:
-                    problems.append(("failed", f"stage {t} ({real_time}) failed: {res.message}"))
-                    messages += stage_messages
-                    solver_s += stage_solver
-                    break
-                vector = game.layout.pack(res.signals)
-                responses = [Response("optimal", dict(res.outputs[f.name]), float("nan"), 0.0, 0)
-                             for f in game.followers]
-                supplies = {c: float(np.ravel(v)[0]) for c, v in res.supplies.items()}
-                summary = res.certificate.summary()
-                certified = not res.certificate.failures()
-                status, message = res.status, res.message
-                residual = summary.get("coupling_residual")
-                extra = {"residual": residual, "history": res.history}
+            vector = stage_vector(game, forecast, t) if forecast is not None else None
+            cleared = current_period_game(game, vector) if vector is not None else game
+            stage_compile = time.perf_counter() - started
+            res = solve(cleared, real_time, n_jobs=n_jobs, backend=backend, progress=False, callback=callback,
+                        duality="clearing", **rt_opts)
             compile_s += stage_compile
-            messages += stage_messages
-            solver_s += stage_solver
+            messages += res.messages
+            solver_s += res.solver_s
+            if res.status == "failed" or not res.signals:
+                problems.append(("failed", f"stage {t} ({real_time}) failed: {res.message}"))
+                break
+            now = cleared.layout.pack(res.signals)
+            if vector is None:
+                vector = now
+            else:                                   # the current prices into the stage's vector
+                for sig, sl in game.layout.slices.items():
+                    vector[sl.start] = now[cleared.layout.slices[sig].start]
+            responses = [Response("optimal", dict(res.outputs[f.name]), float("nan"), 0.0, 0) for f in game.followers]
+            supplies = {c: float(np.ravel(v)[0]) for c, v in res.supplies.items()}
             cost = recorder.realise(t, game, vector, responses, supplies)
+            coupled = [c.output for c in game.leader.couplings]
             quantities = {out: np.array([float(np.ravel(np.asarray(r.outputs[out], float))[0]) for r in responses])
                           for out in coupled if all(out in r.outputs for r in responses)}
             prices = {n: float(vector[sl.start]) for n, sl in game.layout.slices.items()}
-            stage = StageResult(t, prices, quantities, cost, iterations, status, message, summary, certified,
-                                stage_wall, stage_solver, stage_compile, stage_messages, **extra)
+            summary = res.certificate.summary()
+            certified = not res.certificate.failures()
+            stage = StageResult(t, prices, quantities, cost, res.iterations, res.status, res.message, summary,
+                                certified, res.wall_s + res.certificate_s, res.solver_s, stage_compile, res.messages,
+                                bound=res.extra.get("bound"), residual=summary.get("coupling_residual"),
+                                theta=res.extra.get("theta"),
+                                residual_unmixed=res.extra.get("residual_unmixed"),
+                                bracket=res.extra.get("bracket"), history=res.history)
             stages.append(stage)
-            if status != "converged":
-                problems.append((status, f"stage {t} ({real_time}): {status}: {message}"))
-            elif not certified:
-                problems.append(("max_iter", f"stage {t} ({real_time}): not certified: {summary}"))
+            if res.status != "converged":
+                problems.append((res.status, f"stage {t} ({real_time}): {res.status}: {res.message}"))
             bar.update(1)
     finally:
         bar.close()
@@ -890,6 +786,6 @@ def solve_rolling(case_or_rolling: Case | RollingHorizon, day_ahead: str | None 
                          wall, solver_s, compile_s, messages)
 
 
-__all__ = ["PeriodCost", "RollingHorizon", "RollingRecorder", "RollingResult", "RollingRun", "StageResult",
-           "centralized_rolling", "clear_current", "current_entries", "mix_responses", "rolling_of_case",
+__all__ = ["REAL_TIME_DEFAULTS", "PeriodCost", "RollingHorizon", "RollingRecorder", "RollingResult", "RollingRun",
+           "StageResult", "centralized_rolling", "current_entries", "current_period_game", "rolling_of_case",
            "solve_rolling", "stage_vector"]

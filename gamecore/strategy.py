@@ -48,13 +48,8 @@ class Outcome:
 
     ``responses=None`` means "the followers' best responses at the final signals" (e.g. for
     NSGA, whose followers always best-respond). ``supplies=None`` means the leader's best
-    supply at the final prices.
-
-    A strategy whose answer is not one equilibrium of ``game`` (e.g. a rolling-horizon
-    strategy that realises one stage game per period) may hand over its own
-    ``certificate``, ``objective`` and ``reference_objective``; the driver then reports them
-    instead of certifying the final signals against ``game`` itself (the gap to the
-    reference is still computed by the driver from the two objectives).
+    supply at the final prices. The driver certifies the answer itself (a strategy cannot hand
+    over a certificate of its own).
     """
 
     status: Status
@@ -65,9 +60,6 @@ class Outcome:
     supplies: dict[str, Response] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-    certificate: Certificate | None = None
-    objective: float | None = None
-    reference_objective: float | None = None
 
 
 @dataclass
@@ -228,7 +220,8 @@ class Strategy(ABC, Generic[Opts]):
     # ------------------------------------------------------------------------ driver
     def solve(self, game: Game | Case, *, n_jobs: int = 1, backend: str = "loky", pool: FollowerPool | None = None,
               progress: bool | None = None, seed: int | None = 0, reference: Reference | None = None,
-              bound: BoundOptions | None = None, callback: Callback | None = None) -> Result:
+              bound: BoundOptions | None = None, callback: Callback | None = None,
+              duality: str = "centralized") -> Result:
         """Solve ``game`` and certify the answer.
 
         Args:
@@ -244,6 +237,11 @@ class Strategy(ABC, Generic[Opts]):
                 ``kkt`` run, McCormick fallback).
             callback: called after every iteration of every loop of the strategy with a
                 :class:`~gamecore.driver.IterationInfo`; a truthy return stops that loop.
+            duality: how a market game's duality gap is certified: ``"centralized"`` (default)
+                solves the welfare problem for P* (the exact gap, and the reference objective);
+                ``"clearing"`` bounds the gap from above by the answer's own clearing welfare
+                without solving it (:mod:`gamecore.certificate`; for games whose welfare problem
+                costs more than the answer, e.g. every stage of a rolling day).
 
         The option ``time_limit`` (seconds, when the strategy's ``Options`` has one and it is not
         None) bounds every loop of the strategy (:class:`~gamecore.driver.Driver`).
@@ -252,6 +250,8 @@ class Strategy(ABC, Generic[Opts]):
             reference = reference or game.reference
             game = game.game
         check_seed(seed)
+        if duality not in ("centralized", "clearing"):
+            raise StrategyError(f"duality must be 'centralized' or 'clearing', got {duality!r}")
         self.check(game)
         own_pool = pool is None
         pool = pool or FollowerPool(game, n_jobs=n_jobs, backend=backend)
@@ -281,7 +281,7 @@ class Strategy(ABC, Generic[Opts]):
         if outcome.status != "failed":
             cert_start = time.perf_counter()
             try:
-                self._finish(result, game, pool, outcome, reference, bound)
+                self._finish(result, game, pool, outcome, reference, bound, duality)
             except (FollowerSolveError, GameError) as err:
                 result.status, result.message = "failed", f"certificate: {err}"
             result.certificate_s = time.perf_counter() - cert_start
@@ -310,26 +310,17 @@ class Strategy(ABC, Generic[Opts]):
         result.message = f"not certified: {'; '.join(problems)}; strategy: {result.message}"
 
     def _finish(self, result: Result, game: Game, pool: FollowerPool, outcome: Outcome,
-                reference: Reference | None, bound_options: BoundOptions | None = None) -> None:
+                reference: Reference | None, bound_options: BoundOptions | None = None,
+                duality: str = "centralized") -> None:
         vector = np.clip(outcome.signal_vector, game.layout.lower(), game.layout.upper())
-        own = outcome.certificate is not None
         notion = self.equilibrium_for(game)
-        needs_best = not own or outcome.responses is None or notion != "market"
-        best = pool.respond(vector, keep_x=True) if needs_best else None
+        best = pool.respond(vector, keep_x=True)
         reported = outcome.responses if outcome.responses is not None else best
-        assert reported is not None   # best responses are computed whenever none were reported
-        bound = centralized_bound(game) if game.is_market and not own else None
+        bound = centralized_bound(game) if game.is_market and duality == "centralized" else None
         ref_leader = reference.objective if reference is not None and reference.kind == "stackelberg" else None
-        if outcome.certificate is not None:
-            cert = outcome.certificate
-            bound = cert.centralized_bound
-            if not cert.required:
-                cert.required = required_measures(game, notion)
-            cert.notion = notion
-        else:
-            assert best is not None
-            lb = leader_bound(game, reference, outcome.extra, bound_options) if notion == "stackelberg" else None
-            cert = certify(game, vector, reported, best, outcome.supplies, bound, notion=notion, leader_bound=lb)
+        lb = leader_bound(game, reference, outcome.extra, bound_options) if notion == "stackelberg" else None
+        cert = certify(game, vector, reported, best, outcome.supplies, bound, notion=notion, leader_bound=lb,
+                       clearing_bound=duality == "clearing")
         signals = game.layout.unpack(vector)
         result.certificate = cert
         result.signals = signals
@@ -353,12 +344,6 @@ class Strategy(ABC, Generic[Opts]):
             result.objectives = game.leader_objectives(signals, reported).tolist()
             result.objective = result.objectives[0]
             ref = ref_leader
-        if outcome.objective is not None:
-            result.objective = float(outcome.objective)
-        if outcome.reference_objective is not None:
-            ref = float(outcome.reference_objective)
-        elif own and ref is bound:
-            ref = None   # the certificate's bound is not a reference for an answer it did not certify
         if ref is not None and result.objective is not None:
             result.reference_objective = float(ref)
             if cert.feasible:   # an infeasible point can undercut any optimum: no gap to report

@@ -163,3 +163,64 @@ def test_components_compose_into_a_dpp_follower():
     h_gb = (0.3 - 0.11 - 0.2 * 0.202 / 0.9) / (2 * 0.005)
     np.testing.assert_allclose(-response.outputs["power"], p_icg, rtol=1e-5)
     np.testing.assert_allclose(-response.outputs["heat"], k * p_icg + h_gb, rtol=1e-5)
+
+
+# ------------------------------------------------------------------ heat pump
+def test_heat_pump_heat_is_cop_times_power_per_period():
+    from gamecore.energy import HeatPump, heat_pump_model
+
+    cop = (2.5, 2.6, 3.0, 3.2)
+    unit = HeatPump(p_max=40.0, cop=cop, name="ashp")
+    m = heat_pump_model(unit, 0, 4)
+    demand = np.array([50.0, 52.0, 90.0, 128.0])
+    prob = solve(cp.Minimize(cp.sum(m.power)), m.constraints + [m.heat >= demand])
+    assert prob.status == cp.OPTIMAL
+    np.testing.assert_allclose(m.power.value, demand / np.array(cop), rtol=TOL)   # [20, 20, 30, 40] kW
+    np.testing.assert_allclose(m.heat.value, demand, rtol=TOL)
+    assert m.power.name() == "ashp_power"
+    assert set(m.inputs) == {"power"} and set(m.outputs) == {"heat"}
+    # 129 kW of heat in the last period needs 40.3 kW > p_max
+    over = heat_pump_model(unit, 0, 4)
+    prob = solve(cp.Minimize(cp.sum(over.power)), over.constraints + [over.heat >= demand + np.array([0, 0, 0, 1.0])])
+    assert prob.status == cp.INFEASIBLE
+
+
+def test_heat_pump_stage_uses_its_slice_of_the_cop_profile():
+    from gamecore.energy import HeatPump, heat_pump_model
+
+    unit = HeatPump(p_max=10.0, cop=(2.0, 2.5, 3.0, 4.0))
+    m = heat_pump_model(unit, 2, 2)               # periods 2 and 3 of the day
+    prob = solve(cp.Maximize(cp.sum(m.heat)), m.constraints)
+    assert prob.status == cp.OPTIMAL
+    np.testing.assert_allclose(m.heat.value, [30.0, 40.0], rtol=TOL)
+    const = heat_pump_model(HeatPump(p_max=10.0, cop=3.5), 17, 3)   # a constant COP: any start
+    prob = solve(cp.Maximize(cp.sum(const.heat)), const.constraints)
+    np.testing.assert_allclose(const.heat.value, [35.0] * 3, rtol=TOL)
+    with pytest.raises(ValueError, match=re.escape("HeatPump 'hp': periods [3, 5) outside its cop profile of 4")):
+        heat_pump_model(unit, 3, 2)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"p_max": 0.0, "cop": 3.0}, "p_max must be > 0 kW"),
+    ({"p_max": 5.0, "cop": (3.0, 0.0)}, "cop must be finite and > 0"),
+    ({"p_max": 5.0, "cop": (3.0, float("nan"))}, "cop must be finite and > 0"),
+    ({"p_max": 5.0, "cop": ()}, "cop must be a number or a non-empty sequence"),
+    ({"p_max": 5.0, "cop": 3.0, "dt": 0.0}, "dt must be > 0 h"),
+])
+def test_heat_pump_validation_names_the_unit_and_field(kwargs, message):
+    from gamecore.energy import HeatPump
+
+    with pytest.raises(ValueError, match=re.escape(f"HeatPump 'x': {message}")):
+        HeatPump(name="x", **kwargs)
+
+
+def test_county_uses_the_library_heat_pump():
+    from gamecore.cases.county import data, model
+    from gamecore.energy import HeatPump, HeatPumpModel, heat_pump_model
+
+    assert data.HeatPump is HeatPump
+    assert model.heat_pump_model is heat_pump_model and model.HeatPumpModel is HeatPumpModel
+    scenario = data.make_scenario(3, 24, 0)
+    hp = next(ies.heat_pump for ies in scenario.agents if ies.heat_pump is not None)
+    assert isinstance(hp, HeatPump)
+    np.testing.assert_allclose(hp.cop, data.heat_pump_cop(24))

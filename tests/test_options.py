@@ -94,7 +94,7 @@ def test_messages_keep_their_wording() -> None:
         gamecore.get_strategy("subgradient", tol=math.nan)
     with pytest.raises(StrategyError, match="option max_iter must be an integer >= 1, got 2.5"):
         gamecore.get_strategy("subgradient", max_iter=2.5)
-    with pytest.raises(StrategyError, match=r"option step_rule must be one of 'constant', 'diminishing', got 'newton'"):
+    with pytest.raises(StrategyError, match=r"option step_rule must be one of 'constant', 'diminishing', 'polyak', got 'newton'"):
         gamecore.get_strategy("subgradient", step_rule="newton")
     with pytest.raises(StrategyError, match="option polish must be a bool"):
         gamecore.get_strategy("nsga-qp", polish="yes")

@@ -22,7 +22,16 @@ from typer.testing import CliRunner
 import gamecore
 from gamecore import Follower, Game, Leader, MarketCoupling, Signal, cli
 from gamecore.errors import GameError, StrategyError
-from gamecore.rolling import PeriodCost, RollingHorizon, RollingResult, centralized_rolling, solve_rolling
+from gamecore.rolling import (
+    REAL_TIME_DEFAULTS,
+    PeriodCost,
+    RollingHorizon,
+    RollingResult,
+    centralized_rolling,
+    current_period_game,
+    solve_rolling,
+    stage_vector,
+)
 
 T = 4
 DEMAND = np.array([[6.0, 8.0, 12.0, 7.0], [5.0, 9.0, 13.0, 6.0], [4.0, 7.0, 14.0, 8.0]])   # (N, T) kWh
@@ -128,7 +137,7 @@ def test_centralized_rolling_is_the_hindsight_optimum(central: RollingResult) ->
 
 
 def test_two_stage_matches_centralized_rolling(two_stage: RollingResult, central: RollingResult) -> None:
-    """Day-ahead balance 1e-4 and real-time price brackets of 3e-3 on a range of 50 (with the kink
+    """Day-ahead balance 1e-4 and real-time price brackets of 7.5e-4 on a range of 50 (with the kink
     recovery the period clears exactly): the realised prices are within ≈ the bracket of the
     clearing prices and the quantities within slope × bracket, so the cost, being optimal, moves
     by second order: 1e-5 relative is ample (measured: ≈ 1e-9)."""
@@ -138,7 +147,7 @@ def test_two_stage_matches_centralized_rolling(two_stage: RollingResult, central
     assert two_stage.day_ahead is not None and two_stage.day_ahead.status == "converged"
     assert two_stage.day_ahead.strategy == "day-ahead"
     # every real-time period within the log2 bound
-    bound = int(np.ceil(np.log2(PRICE_MAX / 3e-3)))
+    bound = int(np.ceil(np.log2(PRICE_MAX / REAL_TIME_DEFAULTS["bisection"]["price_tol"])))
     assert all(1 <= s.iterations <= bound and s.bound == bound for s in two_stage.stages)
     assert two_stage.iterations == two_stage.day_ahead_iterations + sum(two_stage.real_time_iterations)
     assert two_stage.messages > 0 and two_stage.wall_s >= two_stage.compile_s >= 0
@@ -154,8 +163,8 @@ def test_every_stage_has_a_certificate(two_stage: RollingResult, central: Rollin
             assert stage.certified and stage.status == "converged", (stage.period, stage.certificate)
             assert stage.certificate["best_response_gap"] is not None
             assert stage.certificate["coupling_residual"] is not None
-    # a gamecore.solve stage carries the driver's full certificate (duality gap included)
-    assert all(s.certificate.get("duality_gap") is not None for s in central.stages)
+            # the driver's full certificate, the duality gap bounded by the clearing welfare
+            assert stage.certificate["duality_gap"] is not None
 
 
 @pytest.mark.slow   # ≈ 5 s: starting the loky workers
@@ -184,10 +193,8 @@ def test_usage_errors() -> None:
     case = gamecore.make_case("analytic-market", agents=3, periods=2)
     with pytest.raises(GameError, match="no rolling description"):
         solve_rolling(case)
-    with pytest.raises(StrategyError, match="price_tol"):
-        solve_rolling(ToyRolling(), real_time_options={"max_iter": 3})
-    with pytest.raises(StrategyError, match="day_ahead"):
-        solve_rolling(ToyRolling(), day_ahead=None)
+    with pytest.raises(StrategyError, match="unknown option"):
+        solve_rolling(ToyRolling(), real_time_options={"step": 3})
     with pytest.raises(StrategyError):
         solve_rolling(ToyRolling(), real_time="newton")
 
@@ -230,5 +237,29 @@ def test_cli_rolling_ieh_json() -> None:
     assert payload["gap"] == pytest.approx(gap, rel=1e-9)
     assert abs(payload["gap"]) <= 5e-4
     assert payload["transformer_max_ratio"] <= 1 + 1e-6
-    assert payload["real_time_iterations_max"] <= 9
+    assert payload["real_time_iterations_max"] <= 11          # ⌈log₂(1.5 / 7.5e-4)⌉
     assert 0 < payload["compile_s"] < payload["wall_s"] and payload["messages"] > 0
+
+
+def test_current_period_game_holds_the_later_prices() -> None:
+    """The one-price game's followers and supply answer at p exactly as the stage game's at
+    (p, later prices): outputs' first entries, objectives and supply."""
+    rolling = ToyRolling()
+    stage = rolling.stage_game(1, rolling.initial_states())
+    later = {"price": np.linspace(5.0, 30.0, T)}
+    vector = stage_vector(stage, later, 1)
+    game = current_period_game(stage, vector)
+    assert game.layout.size == 1 and game.n_followers == stage.n_followers
+    for price in (3.0, 17.5, 44.0):
+        full = vector.copy()
+        full[0] = price
+        for f_now, f_stage in zip(game.followers, stage.followers):
+            now = f_now.respond({"price": np.array([price])})
+            whole = f_stage.respond({"price": full})
+            assert now.objective == pytest.approx(whole.objective, rel=1e-7, abs=1e-7)
+            np.testing.assert_allclose(now.outputs["net"], whole.outputs["net"][:1], atol=1e-6)
+        coupling = stage.leader.couplings[0]
+        s_now = game.suppliers[coupling.name].solve(np.array([price]))
+        s_stage = stage.suppliers[coupling.name].solve(full)
+        np.testing.assert_allclose(np.ravel(s_now.outputs["supply"]), np.ravel(s_stage.outputs["supply"])[:1],
+                                   atol=1e-6)

@@ -26,8 +26,8 @@ def rolling_command(
     seed: int = typer.Option(0, "--seed", help="seeds the case data"),
     day_ahead: str = typer.Option("day-ahead", "--day-ahead", help="strategy of the day-ahead stage"),
     real_time: str = typer.Option("bisection", "--real-time",
-                                  help="real-time clearing: bisection (scalar bisection of the current price, "
-                                       "later prices at the forecast) or any market strategy (re-clears the stage)"),
+                                  help="market strategy clearing each period's price with the later prices at the "
+                                       "day-ahead forecast (default bisection: scalar bisection of the current price)"),
     n_jobs: int = typer.Option(1, "--n-jobs", "-j", help="follower pool workers (1 = in-process, -1 = all cores)"),
     backend: str = typer.Option("loky", "--backend", help="joblib backend: loky, threading or multiprocessing"),
     da_option: list[str] | None = typer.Option(None, "--da-option", metavar="KEY=VALUE",
@@ -36,6 +36,10 @@ def rolling_command(
                                                help="real-time option (repeatable), e.g. price_tol=1e-3"),
     reference: bool = typer.Option(True, "--reference/--no-reference",
                                    help="also run the centralized rolling reference (outside the workflow's timing)"),
+    baseline: bool | None = typer.Option(None, "--baseline/--no-baseline",
+                                         help="also run the subgradient baseline (step-size sweep, then the day "
+                                              "with subgradient in both stages); default: only for cases that "
+                                              "ask for it (county)"),
     out: Path | None = typer.Option(None, "--out", "-o",
                                     help="write rolling.json, periods.csv and rolling.png to this directory"),
     as_json: bool = flag("print one JSON object instead of the summary", "--json"),
@@ -52,7 +56,27 @@ def rolling_command(
     limit over the day), ``compile_s`` (building / compiling stage games and pools), ``solver_s``,
     ``wall_s``, ``messages``, ``reference_wall_s``, ``stages_certified``,
     ``renewable_accommodation`` (renewable energy used ÷ available over the day, for cases whose
-    periods report it, e.g. ``county``; else null). Exit 2: usage errors
+    periods report it, e.g. ``county``; else null), ``baseline`` (null unless run).
+
+    The baseline (``--baseline``; default on only for cases that ask for one: ``county``, whose
+    issue compares with subgradient, or a case whose ``params["baseline"]`` is true — it costs a
+    step-size sweep plus a day of subgradient, ~40 s at 3 IES): :func:`gamecore.baseline.rolling_baseline`
+    sweeps ``subgradient``'s step rules on the day-ahead game (constant steps on a two-decade
+    grid, diminishing, Polyak with the known optimum) and operates the day with subgradient in
+    both stages at the best configuration (``solve_rolling(case, "subgradient", "subgradient")``:
+    real time clears the current period with later prices at the forecast, as bisection does;
+    relative coupling residual 1e-4 everywhere). Its JSON
+    object: ``strategy`` ("subgradient"), ``rule`` / ``step`` (the sweep winner, day-ahead stage),
+    ``real_time_rule`` / ``real_time_step`` (the real-time stages: the winner, or the best
+    constant/diminishing row when Polyak won, as Polyak needs each stage's optimum), ``status``,
+    ``message``, ``iterations`` (day-ahead + every real-time stage), ``day_ahead_iterations``,
+    ``real_time_iterations_max``, ``messages``, ``wall_s`` (the day, sweep excluded), ``cost``,
+    ``gap`` (to ``reference_cost``), ``transformer_max_ratio``, ``transformer_within_limit`` (ratio ≤ 1 + tol:
+    the balances clear to a relative residual tol, so the flow may pass the limit by that much),
+    ``renewable_accommodation``, ``tol``, ``note``, ``sweep_scale``, ``sweep_scale_source``,
+    ``sweep_optimum``, ``sweep_wall_s`` and ``sweep`` (one row per configuration: ``rule``,
+    ``step``, ``status``, ``iterations``, ``messages``, ``wall_s``, ``residual``, ``winner``).
+    Exit 2: usage errors
     (unknown case or strategy, a case without a rolling description); exit 1: the day failed.
     """
     try:
@@ -65,7 +89,7 @@ def rolling_command(
         out.mkdir(parents=True, exist_ok=True)
         if not os.access(out, os.W_OK):
             fail(f"--out {out}: directory not writable")
-    from gamecore.rolling import ScalarClearingOptions, solve_rolling
+    from gamecore.rolling import solve_rolling
 
     try:
         built = cli.make_case(case, agents, periods, seed)
@@ -77,8 +101,7 @@ def rolling_command(
     progress = show_progress(quiet)
     try:
         da_opts = parse_options(da_option or [], options_class(day_ahead), day_ahead)
-        rt_cls = ScalarClearingOptions if real_time == "bisection" else options_class(real_time)
-        rt_opts = parse_options(rt_option or [], rt_cls, real_time)
+        rt_opts = parse_options(rt_option or [], options_class(real_time), real_time)
         result = solve_rolling(built, day_ahead, real_time, n_jobs=n_jobs, backend=backend, progress=progress,
                                day_ahead_options=da_opts, real_time_options=rt_opts)
     except (StrategyError, GameError) as err:
@@ -91,6 +114,15 @@ def rolling_command(
         ref_wall = time.perf_counter() - started
         ref_cost = ref.cost if ref.status != "failed" else None
     gap = (result.cost - ref_cost) / abs(ref_cost) if ref_cost else None
+    base_summary: dict[str, Any] | None = None
+    if wants_baseline(case, built, baseline):
+        from gamecore.baseline import rolling_baseline
+
+        try:
+            base_run = rolling_baseline(built, n_jobs=n_jobs, backend=backend, progress=progress)
+        except (StrategyError, GameError) as err:
+            fail(f"baseline: {err}")
+        base_summary = base_run.summary(ref_cost)
     rt_iters = result.real_time_iterations
     payload: dict[str, Any] = {
         "case": case, "agents": built.game.n_followers, "periods": result.run.system_costs.size,
@@ -103,6 +135,7 @@ def rolling_command(
         "messages": result.messages, "reference_wall_s": ref_wall,
         "renewable_accommodation": result.run.renewable_accommodation,
         "stages_certified": sum(s.certified for s in result.stages),
+        "baseline": base_summary,
     }
     if out is not None:
         result.to_json(out / "rolling.json")
@@ -121,6 +154,22 @@ def rolling_command(
         raise typer.Exit(1)
 
 
+#: cases whose ``gamecore rolling`` runs the subgradient baseline by default (issue 11: the
+#: county comparison); any case can ask for it with ``params["baseline"] = True``
+BASELINE_CASES = ("county",)
+
+
+def wants_baseline(name: str, built: Any, flag: bool | None) -> bool:
+    """``--baseline/--no-baseline`` when given, else whether the case asks for the baseline
+    (``params["baseline"]``, else its name in :data:`BASELINE_CASES`)."""
+    if flag is not None:
+        return flag
+    params = getattr(built, "params", None) or {}
+    if "baseline" in params:
+        return bool(params["baseline"])
+    return name in BASELINE_CASES or getattr(built, "name", None) in BASELINE_CASES
+
+
 def format_rolling(payload: dict[str, Any]) -> str:
     """The human summary of ``gamecore rolling``."""
     lines = [f"{payload['case']}: {payload['agents']} agents, {payload['periods']} periods — "
@@ -130,4 +179,11 @@ def format_rolling(payload: dict[str, Any]) -> str:
                 "real_time_iterations_max", "transformer_max_ratio", "compile_s", "solver_s", "wall_s",
                 "messages", "reference_wall_s"):
         lines.append(f"  {key:<26} {fmt(payload[key])}")
+    base = payload.get("baseline")
+    if base:
+        lines.append(f"baseline: subgradient ({base['rule']}, step {fmt(base['step'])}; real time "
+                     f"{base['real_time_rule']}, step {fmt(base['real_time_step'])}) — {base['status']}")
+        for key in ("iterations", "messages", "cost", "gap", "transformer_max_ratio", "renewable_accommodation",
+                    "wall_s", "sweep_wall_s"):
+            lines.append(f"  {key:<26} {fmt(base[key])}")
     return "\n".join(lines)

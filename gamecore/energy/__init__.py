@@ -8,7 +8,7 @@ building its cvxpy variables, constraints and cost/emission expressions over a h
   transformation and the exactness check of the relaxation; :func:`gas_storage` (a gas store).
 * :mod:`gamecore.energy.conversion` — gas turbine + waste-heat boiler (CHP), gas boiler,
   internal-combustion generator with quadratic fuel cost (seed 004), coal-fired unit,
-  absorption chiller; ramp limits; :class:`QuadraticCost`.
+  absorption chiller, electric heat pump (per-period COP); ramp limits; :class:`QuadraticCost`.
 * :mod:`gamecore.energy.p2g_ccs` — carbon capture coupled with power-to-gas (electrolysis +
   methanation) and an optional CO₂ tank, with a consistent CO₂ mass balance.
 * :mod:`gamecore.energy.loads` — fixed, shiftable and curtailable loads; seed 004's concave
@@ -54,12 +54,15 @@ from gamecore.energy.conversion import (
     CoalUnit,
     GasBoiler,
     GasTurbineCHP,
+    HeatPump,
+    HeatPumpModel,
     InternalCombustionGenerator,
     UnitModel,
     absorption_chiller_model,
     coal_unit_model,
     gas_boiler_model,
     gas_turbine_model,
+    heat_pump_model,
     icg_model,
 )
 from gamecore.energy.loads import (
@@ -95,7 +98,8 @@ __all__ = [
     # conversion
     "QuadraticCost", "UnitModel", "GasTurbineCHP", "GasBoiler", "InternalCombustionGenerator", "CoalUnit",
     "AbsorptionChiller", "gas_turbine_model", "gas_boiler_model", "icg_model", "coal_unit_model",
-    "absorption_chiller_model", "SEED004_ICG_COST", "SEED004_GB_COST",
+    "absorption_chiller_model", "SEED004_ICG_COST", "SEED004_GB_COST", "HeatPump", "HeatPumpModel",
+    "heat_pump_model",
     # p2g-ccs
     "CarbonCapture", "PowerToGas", "P2GCCSModel", "p2g_ccs_model", "co2_store", "CO2_PER_KWH_CH4",
     # loads

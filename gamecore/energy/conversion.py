@@ -24,6 +24,9 @@ text extraction):
   ramp limits, emission intensity per kWh generated (seed 004 Table 1: ``μ_e,r = 0.924``).
 * :class:`AbsorptionChiller` — heat-driven chiller: ``Q_cool = COP·H_in`` (standard form;
   default COP 0.7, a typical single-effect LiBr value).
+* :class:`HeatPump` — electric (air-source) heat pump: ``H_t = COP_t·P_t`` with a COP per
+  period (outdoor-temperature dependent) or a constant one; :func:`heat_pump_model` returns a
+  :class:`HeatPumpModel` (``power`` in, ``heat`` out; moved here from the ``county`` case).
 """
 
 from __future__ import annotations
@@ -161,27 +164,41 @@ class GasTurbineCHP:
         return self.eta_whb * (1.0 - self.eta_e - self.eta_loss) / self.eta_e
 
 
+def gas_turbine_numbers(unit: GasTurbineCHP) -> dict[str, float]:
+    """The numbers of :func:`gas_turbine_model`'s program: ``eta_e``, ``recovery`` (recoverable heat
+    per kW of gas, ``η_whb·(1 − η_e − η_loss)``), ``p_min``, ``p_max`` (kW), ``fuel_cost`` (CNY per
+    kW of gas over a period, ``gas_price/gas_lhv·dt``) and ``emission`` (kg CO₂ per kW of gas over a
+    period). A program family takes them as structure parameters; ramps and ``heat_dump`` stay
+    part of the program's shape."""
+    return {"eta_e": unit.eta_e, "recovery": unit.eta_whb * (1.0 - unit.eta_e - unit.eta_loss), "p_min": unit.p_min,
+            "p_max": unit.p_max, "fuel_cost": unit.gas_price / unit.gas_lhv * unit.dt,
+            "emission": unit.emission_factor * unit.dt}
+
+
 def gas_turbine_model(unit: GasTurbineCHP, horizon: int, initial_power: float | None = None,
-                      name: str | None = None) -> UnitModel:
+                      name: str | None = None, numbers: dict[str, Any] | None = None) -> UnitModel:
     """Variables ``gas`` (kW of fuel) and ``heat`` (kW recovered) of a GT + WHB over ``horizon`` periods.
 
     Outputs: ``power = η_e·gas``, ``heat``; input ``gas``. Constraints: ``p_min ≤ power ≤ p_max``,
     ``heat = η_whb·(1 − η_e − η_loss)·gas`` (``≤`` with ``heat_dump``), ``heat ≥ 0``, ramp
     limits on ``power`` (the first period too when ``initial_power`` is given).
     Cost: ``gas_price/gas_lhv · Σ gas·dt``; emissions ``emission_factor·gas·dt``.
+    ``numbers``: :func:`gas_turbine_numbers`' values (e.g. a program family's parameters);
+    default from ``unit``.
     """
     check_horizon("GasTurbineCHP", unit.name, horizon)
+    v = gas_turbine_numbers(unit) if numbers is None else numbers
     prefix = name or unit.name
     gas = cp.Variable(horizon, name=f"{prefix}_gas", nonneg=True)
     heat = cp.Variable(horizon, name=f"{prefix}_heat", nonneg=True)
-    power = unit.eta_e * gas
-    recoverable = unit.eta_whb * (1.0 - unit.eta_e - unit.eta_loss) * gas
-    cons: list[cp.Constraint] = [power >= unit.p_min, power <= unit.p_max,
+    power = v["eta_e"] * gas
+    recoverable = v["recovery"] * gas
+    cons: list[cp.Constraint] = [power >= v["p_min"], power <= v["p_max"],
                                  heat <= recoverable if unit.heat_dump else heat == recoverable]
     cons += ramp_constraints(power, unit.ramp_up, unit.ramp_down, unit.dt, initial_power)
-    cost = unit.gas_price / unit.gas_lhv * unit.dt * cp.sum(gas)
+    cost = v["fuel_cost"] * cp.sum(gas)
     return UnitModel(prefix, {"gas": gas, "heat": heat}, cons, {"gas": gas}, {"power": power, "heat": heat},
-                     cost, unit.emission_factor * unit.dt * gas, unit.dt)
+                     cost, v["emission"] * gas, unit.dt)
 
 
 @dataclass(frozen=True)
@@ -220,22 +237,31 @@ class GasBoiler:
         check_nonnegative(kind, self.name, "emission_factor", self.emission_factor, "kg/kWh")
 
 
+def gas_boiler_numbers(unit: GasBoiler) -> dict[str, float]:
+    """The numbers of :func:`gas_boiler_model`'s program: ``inv_eta`` (kW of gas per kW of heat),
+    ``h_min``, ``h_max`` (kW), ``fuel_cost`` (CNY per kW of *heat* over a period, the gas it burns)
+    and ``emission`` (kg CO₂ per kW of heat over a period) — per unit of heat, so that no two
+    numbers multiply each other in the program (DPP). A :class:`QuadraticCost` (``unit.cost``)
+    stays part of the program's shape."""
+    return {"inv_eta": 1.0 / unit.eta, "h_min": unit.h_min, "h_max": unit.h_max,
+            "fuel_cost": unit.gas_price / unit.gas_lhv * unit.dt / unit.eta,
+            "emission": unit.emission_factor * unit.dt / unit.eta}
+
+
 def gas_boiler_model(unit: GasBoiler, horizon: int, initial_heat: float | None = None,
-                     name: str | None = None) -> UnitModel:
+                     name: str | None = None, numbers: dict[str, Any] | None = None) -> UnitModel:
     """Variable ``heat`` (kW) of a gas boiler; input ``gas = heat/η``; output ``heat``.
 
     Constraints ``h_min ≤ heat ≤ h_max`` and ramps. Cost: the gas bought, or ``unit.cost`` in
-    the heat output; emissions ``emission_factor·gas·dt`` (kg per period).
+    the heat output; emissions ``emission_factor·gas·dt`` (kg per period). ``numbers``:
+    :func:`gas_boiler_numbers`' values (e.g. a program family's parameters); default from ``unit``.
     """
-    prefix, heat, cons = _dispatch_variable("GasBoiler", unit, horizon, "heat", unit.h_min, unit.h_max, name,
+    v = gas_boiler_numbers(unit) if numbers is None else numbers
+    prefix, heat, cons = _dispatch_variable("GasBoiler", unit, horizon, "heat", v["h_min"], v["h_max"], name,
                                             initial_heat)
-    gas = heat / unit.eta
-    if unit.cost is None:
-        cost = unit.gas_price / unit.gas_lhv * unit.dt * cp.sum(gas)
-    else:
-        cost = unit.cost.expr(heat, unit.dt)
-    return UnitModel(prefix, {"heat": heat}, cons, {"gas": gas}, {"heat": heat}, cost,
-                     unit.emission_factor * unit.dt * gas, unit.dt)
+    gas = v["inv_eta"] * heat
+    cost = v["fuel_cost"] * cp.sum(heat) if unit.cost is None else unit.cost.expr(heat, unit.dt)
+    return UnitModel(prefix, {"heat": heat}, cons, {"gas": gas}, {"heat": heat}, cost, v["emission"] * heat, unit.dt)
 
 
 @dataclass(frozen=True)
@@ -357,3 +383,94 @@ def absorption_chiller_model(unit: AbsorptionChiller, horizon: int, name: str | 
     zero = cp.Constant(np.zeros(horizon))
     return UnitModel(prefix, {"cooling": cooling}, cons, {"heat": cooling / unit.cop}, {"cooling": cooling},
                      cp.Constant(0.0), zero, unit.dt)
+
+
+@dataclass(frozen=True)
+class HeatPump:
+    """Electric (air-source) heat pump: electricity in → heat, ``H_t = COP_t·P_t``, ``0 ≤ P_t ≤ p_max``.
+
+    Attributes:
+        p_max: electric input capacity (kW), > 0.
+        cop: coefficient of performance (kW heat per kW electricity), > 0: one number for every
+            period, or a tuple with one value per period of the day (outdoor-temperature
+            dependent, e.g. ``county``'s ``heat_pump_cop``); the model of a stage starting at
+            period ``start`` uses entries ``[start, start + horizon)``.
+        dt: period length (h).
+        name: label used in variable names and errors.
+
+    No cost and no emissions of its own: the electricity it draws is paid where it is bought.
+    """
+
+    p_max: float
+    cop: float | tuple[float, ...]
+    dt: float = 1.0
+    name: str = "hp"
+
+    def __post_init__(self) -> None:
+        kind = "HeatPump"
+        check_positive(kind, self.name, "p_max", self.p_max, "kW")
+        check_positive(kind, self.name, "dt", self.dt, "h")
+        values = np.atleast_1d(np.asarray(self.cop, dtype=float))
+        if values.ndim != 1 or values.size == 0:
+            raise ValueError(f"{where(kind, self.name)}: cop must be a number or a non-empty sequence of numbers")
+        if not np.all(np.isfinite(values)) or not np.all(values > 0):
+            raise ValueError(f"{where(kind, self.name)}: cop must be finite and > 0 in every period")
+
+    def cop_profile(self, start: int, horizon: int) -> np.ndarray:
+        """COP of periods ``[start, start + horizon)`` as ``(horizon,)``.
+
+        Raises:
+            ValueError: a per-period ``cop`` that does not cover those periods, or a bad horizon.
+        """
+        check_horizon("HeatPump", self.name, horizon)
+        if isinstance(self.cop, (int, float)):
+            return np.full(horizon, float(self.cop))
+        values = np.asarray(self.cop, dtype=float)
+        if int(start) != start or start < 0 or start + horizon > values.size:
+            raise ValueError(f"{where('HeatPump', self.name)}: periods [{start}, {start + horizon}) outside its "
+                             f"cop profile of {values.size} periods")
+        return values[int(start):int(start) + horizon]
+
+
+@dataclass
+class HeatPumpModel:
+    """cvxpy model of a :class:`HeatPump` over ``H`` periods.
+
+    Attributes:
+        power: electric input ``(H,)`` kW (variable, ``0 ≤ power ≤ p_max``).
+        heat: heat output ``COP_t·power_t`` ``(H,)`` kW (affine).
+        constraints: the capacity limit.
+        dt: period length (h).
+    """
+
+    power: cp.Variable
+    heat: cp.Expression
+    constraints: list[cp.Constraint]
+    dt: float = 1.0
+
+    @property
+    def inputs(self) -> dict[str, cp.Expression]:
+        """``{"power": power}`` (kW drawn), as :attr:`UnitModel.inputs`."""
+        return {"power": self.power}
+
+    @property
+    def outputs(self) -> dict[str, cp.Expression]:
+        """``{"heat": heat}`` (kW delivered), as :attr:`UnitModel.outputs`."""
+        return {"heat": self.heat}
+
+
+def heat_pump_numbers(unit: HeatPump, start: int, horizon: int) -> dict[str, Any]:
+    """The numbers of :func:`heat_pump_model`'s program: ``cop`` ``(horizon,)`` of the periods
+    ``[start, start + horizon)`` and ``p_max`` (kW)."""
+    return {"cop": unit.cop_profile(start, horizon), "p_max": unit.p_max}
+
+
+def heat_pump_model(unit: HeatPump, start: int, horizon: int, name: str | None = None,
+                    numbers: dict[str, Any] | None = None) -> HeatPumpModel:
+    """Electric input ``power`` ``(horizon,)`` kW in ``[0, p_max]``; heat ``COP_t·power_t`` for the
+    periods ``[start, start + horizon)`` of the unit's COP profile (``start`` is ignored for a
+    constant COP). Variable name ``{name or unit.name}_power``. ``numbers``:
+    :func:`heat_pump_numbers`' values (e.g. a program family's parameters); default from ``unit``."""
+    v = heat_pump_numbers(unit, start, horizon) if numbers is None else numbers
+    power = cp.Variable(horizon, name=f"{name or unit.name}_power", nonneg=True)
+    return HeatPumpModel(power, cp.multiply(v["cop"], power), [power <= v["p_max"]], unit.dt)

@@ -15,19 +15,18 @@ Package layout (by job)
 -----------------------
 * :mod:`.data` — profiles, equipment, forecasts, the seeded generator (``agents=N`` IES).
 * :mod:`.model` — one IES's program from :mod:`gamecore.energy` components
-  (``gas_turbine_model``, ``gas_boiler_model``, ``storage_model``, ``shiftable_load_model``;
-  a small heat-pump block), its follower, plain solves and period accounting.
+  (``gas_turbine_model``, ``gas_boiler_model``, ``heat_pump_model``, ``storage_model``,
+  ``shiftable_load_model``), its follower, plain solves and period accounting.
 * :mod:`.game` — transformer coupling, stage games, calibration.
 * :mod:`.rolling` — :class:`CountyRolling`, the case's :class:`gamecore.rolling.RollingHorizon`
   (``initial_states``, ``stage_game``, ``day_ahead_game``, ``initial_prices`` = utility price,
   ``advance``, ``period_cost`` with per-IES ``renewable_available`` / ``renewable_used``,
   ``hindsight_cost``).
 
-Compile-once: state enters a program in exactly two functions of :mod:`.model`,
-:func:`~gamecore.cases.county.model.storage_block` (stored energy → ``storage_model``'s
-``initial_energy``) and :func:`~gamecore.cases.county.model.shiftable_block` (energy still to
-serve → the shiftable load's ``total``); turning those two constants into ``cp.Parameter`` s
-makes every (IES, stage length) program state-independent.
+Compile-once: every number of an IES's program, the state included (stored energies, energy still
+to serve), comes from :func:`~gamecore.cases.county.model.ies_numbers`; the program is compiled once
+per IES type and stage length (:class:`~gamecore.cases.county.model.IESPrograms`, held by
+:class:`CountyRolling` for the day) and instantiated for every IES and state (:mod:`gamecore.family`).
 
 Regularizers: every stage game (day-ahead included) adds ``w·ΣP²`` and ``τ·Σ(ch² + dis² + S²)``
 per IES with ``w = τ = 0.02/grid_max`` yuan/kW² (``IEHRolling`` explains why:

@@ -74,7 +74,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gamecore.cases.base import case_arguments
-from gamecore.energy.conversion import GasBoiler, GasTurbineCHP
+from gamecore.energy.conversion import GasBoiler, GasTurbineCHP, HeatPump
 from gamecore.energy.storage import Storage
 
 # ------------------------------------------------------------------------- constants
@@ -148,24 +148,6 @@ BYTES_PER_AGENT_PERIOD = 30_000
 
 
 # ------------------------------------------------------------------------ data types
-@dataclass(frozen=True)
-class HeatPump:
-    """Air-source heat pump: electricity in → heat, ``H_t = COP_t·P_t``, ``0 ≤ P_t ≤ p_max`` (kW).
-
-    ``cop`` ``(T,)`` per period (outdoor-temperature dependent, :func:`heat_pump_cop`).
-    """
-
-    p_max: float
-    cop: tuple[float, ...]
-    name: str = "hp"
-
-    def __post_init__(self) -> None:
-        if not self.p_max > 0:
-            raise ValueError(f"HeatPump '{self.name}': p_max must be > 0 kW, got {self.p_max}")
-        if not all(c > 0 for c in self.cop):
-            raise ValueError(f"HeatPump '{self.name}': cop must be > 0 in every period")
-
-
 @dataclass(frozen=True)
 class IESData:
     """Equipment and contracts of one IES (privately known to it).

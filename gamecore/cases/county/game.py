@@ -17,7 +17,7 @@ import cvxpy as cp
 import numpy as np
 
 from gamecore.cases.county.data import Scenario
-from gamecore.cases.county.model import IESState, ies_follower, initial_state
+from gamecore.cases.county.model import IESPrograms, IESState, initial_state
 from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Leader, MarketCoupling
@@ -41,14 +41,17 @@ def transformer_coupling(scenario: Scenario, start: int) -> MarketCoupling:
                           supply_constraints=lambda s: [s <= cap, s >= -cap])
 
 
-def stage_followers(scenario: Scenario, start: int, states: Sequence[IESState], level: str) -> list[Follower]:
-    """Every IES's follower for the stage ``[start, T)`` at data ``level``."""
+def stage_followers(scenario: Scenario, start: int, states: Sequence[IESState], level: str,
+                    programs: IESPrograms | None = None) -> list[Follower]:
+    """Every IES's follower for the stage ``[start, T)`` at data ``level``, instantiated from
+    ``programs`` (default: fresh families, so the stage compiles one program per IES type)."""
+    programs = IESPrograms() if programs is None else programs
     if len(states) != scenario.n_agents:
         raise ValueError(f"states: {len(states)} given for {scenario.n_agents} IES")
     for ies, st in zip(scenario.agents, states):
         if st.period != start:
             raise ValueError(f"states['{ies.name}'].period = {st.period}, expected the stage start {start}")
-    return [ies_follower(ies, st, scenario.profile(i, start, level))
+    return [programs.follower(ies, st, scenario.profile(i, start, level))
             for i, (ies, st) in enumerate(zip(scenario.agents, states))]
 
 
@@ -61,9 +64,11 @@ def make_game(scenario: Scenario, start: int, followers: Sequence[Follower]) -> 
                 reported_outputs=["state"])
 
 
-def stage_game(scenario: Scenario, start: int, states: Sequence[IESState], level: str = "rolling") -> Game:
-    """The market game of ``[start, T)`` from ``states`` (signal ``"price"`` ``(T − start,)``)."""
-    return make_game(scenario, start, stage_followers(scenario, start, states, level))
+def stage_game(scenario: Scenario, start: int, states: Sequence[IESState], level: str = "rolling",
+               programs: IESPrograms | None = None) -> Game:
+    """The market game of ``[start, T)`` from ``states`` (signal ``"price"`` ``(T − start,)``), the IES
+    programs instantiated from ``programs`` (a rolling description keeps one for the day)."""
+    return make_game(scenario, start, stage_followers(scenario, start, states, level, programs))
 
 
 def uncongested_import(scenario: Scenario, followers: Sequence[Follower]) -> np.ndarray:

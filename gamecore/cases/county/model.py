@@ -12,28 +12,41 @@ IES ``i`` over the periods ``[s, s + H)`` of a stage (kW, kWh, yuan; ``dt`` h)::
           battery, thermal store: :func:`gamecore.energy.storage.storage_model` (soft end target)
           shiftable load S: :func:`gamecore.energy.loads.shiftable_load_model` with the energy
           still to serve as its total
-          heat pump: :func:`heat_pump_model` (``H = COP·P``; the component library has none)
+          heat pump: :func:`gamecore.energy.conversion.heat_pump_model` (``H = COP·P``)
 
 ``P`` (import +, export −) is the only quantity that leaves the IES (its output ``"net"`` =
-``dt·P`` kWh per period), paid at the local price λ (the leader's signal); ``"state"`` is the
-state after the stage's first period, reported for the rolling bookkeeping only.
+``dt·P`` kWh per period), paid at the local price λ (the leader's signal); ``"state"`` is what the
+stage's first period does to the state (:attr:`IESModel.period_report`), reported for the rolling
+bookkeeping only.
 
-Where state enters a program (for compile-once): :func:`storage_block` (stored energy at the
-stage start, ``initial_energy``) and :func:`shiftable_block` (energy still to serve, the
-shiftable load's ``total``). Nothing else in a program depends on the state.
+Compiled once: every number of an IES's program comes from :func:`ies_numbers` (its units', stores'
+and loads' numbers, the stage's profile, the state), so one :class:`IESPrograms` family per IES type
+and stage length serves every IES and state (:mod:`gamecore.family`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
 
-from gamecore.cases.county.data import HeatPump, IESData, IESProfile
-from gamecore.energy.conversion import UnitModel, gas_boiler_model, gas_turbine_model
-from gamecore.energy.loads import LoadModel, ShiftableLoad, shiftable_load_model
-from gamecore.energy.storage import Storage, StorageModel, storage_model
+from gamecore.cases.county.data import IESData, IESProfile
+from gamecore.energy.conversion import (
+    HeatPumpModel,
+    UnitModel,
+    gas_boiler_model,
+    gas_boiler_numbers,
+    gas_turbine_model,
+    gas_turbine_numbers,
+    heat_pump_model,
+    heat_pump_numbers,
+)
+from gamecore.energy.loads import LoadModel, ShiftableLoad, shiftable_load_model, shiftable_numbers
+from gamecore.energy.storage import StorageModel, storage_model, storage_numbers
+from gamecore.family import ProgramFamily, structure_parameters
 from gamecore.follower import Follower
 
 STATE_FIELDS = ("battery_energy", "tes_energy", "shift_remaining")
@@ -75,40 +88,60 @@ def regularizer_weights(ies: IESData) -> tuple[float, float]:
     return QUADRATIC_SCALE / ies.grid_max, TIE_SCALE / ies.grid_max
 
 
-# --------------------------------------------------------------- state entry points
-def storage_block(store: Storage | None, horizon: int, energy: float, end_of_day: bool,
-                  penalty: float) -> StorageModel | None:
-    """THE place where a stored energy (state) enters a program: ``storage_model``'s
-    ``initial_energy``. ``None`` when the IES has no such store."""
-    if store is None:
-        return None
-    e0 = float(np.clip(energy, store.energy_min, store.energy_max))
-    return storage_model(store, horizon, e0, end_of_day, end_penalty=penalty)
+# ------------------------------------------------------------------- the numbers
+def ies_numbers(ies: IESData, state: IESState, profile: IESProfile, *, regularize: bool = True,
+                target: IESState | None = None) -> dict[str, Any]:
+    """Every number of IES ``ies``'s program for the stage starting at ``state.period`` (name ->
+    scalar or ``(H,)`` array; kW, kWh, yuan): its units' and stores' numbers (the components'
+    ``*_numbers``), the stage's profile, the state and the regularizer weights. :func:`ies_model`
+    is written against these names, so the same numbers build a direct model or instantiate a
+    compiled :class:`IESPrograms` family.
 
-
-def shiftable_block(ies: IESData, start: int, horizon: int, energy: float) -> LoadModel:
-    """THE place where the shiftable energy (state: still to serve, or served in an accounted
-    period) enters a program: the shiftable load's ``total`` (kWh), clipped to what the rates of
-    ``[start, start + horizon)`` can deliver (solver rounding only: every stage plan serves the
-    remaining energy exactly by the end of the day, so its first period leaves a deliverable rest)."""
+    Where state enters (the only place): the stores' ``initial_energy`` (stored energy at the stage
+    start) and the shiftable load's ``total`` (energy still to serve; in accounting mode, with a
+    ``target`` state, the energy served in the period), clipped to what the rates of the stage can
+    deliver (solver rounding only: every stage plan serves the remaining energy exactly by the end
+    of the day, so its first period leaves a deliverable rest).
+    """
+    start, horizon, dt = state.period, profile.horizon, ies.dt
+    if horizon < 1 or start < 0 or start + horizon > ies.periods:
+        raise ValueError(f"IES '{ies.name}': stage [{start}, {start + horizon}) outside the day [0, {ies.periods})")
+    end_of_day = target is None and start + horizon == ies.periods
+    numbers: dict[str, Any] = {
+        "grid_max": ies.grid_max, "export_max": ies.export_max, "lost_load_value": ies.lost_load_value,
+        "renewable": np.maximum(np.asarray(profile.renewable, float), 0.0),
+        "elec_load": np.asarray(profile.elec_load, float), "heat_load": np.asarray(profile.heat_load, float),
+    }
+    w, tau = regularizer_weights(ies) if regularize else (0.0, 0.0)
+    numbers.update(quadratic_weight=w, tie_weight=tau)
+    if ies.chp is not None:
+        numbers.update(_prefixed("chp", gas_turbine_numbers(ies.chp)))
+    if ies.boiler is not None:
+        numbers.update(_prefixed("boiler", gas_boiler_numbers(ies.boiler)))
+    if ies.heat_pump is not None:
+        numbers.update(_prefixed("hp", heat_pump_numbers(ies.heat_pump, start, horizon)))
+    for key, store, energy in (("battery", ies.battery, state.battery_energy), ("tes", ies.tes, state.tes_energy)):
+        if store is not None:
+            e0 = float(np.clip(energy, store.energy_min, store.energy_max))
+            penalty = ies.end_soc_penalty if end_of_day else None
+            numbers.update(_prefixed(key, storage_numbers(store, e0, penalty)))
     rate = np.asarray(ies.shift_max, float)[start:start + horizon]
-    total = float(np.clip(energy, 0.0, rate.sum() * ies.dt))
-    return shiftable_load_model(ShiftableLoad(total, tuple(rate), dt=ies.dt, name="shift"), horizon)
+    energy = state.shift_remaining if target is None else state.shift_remaining - target.shift_remaining
+    total = float(np.clip(energy, 0.0, rate.sum() * dt))
+    numbers.update(_prefixed("shift", shiftable_numbers(ShiftableLoad(total, tuple(rate), dt=dt, name="shift"),
+                                                        horizon)))
+    if target is not None:
+        numbers.update({"battery.target": target.battery_energy, "tes.target": target.tes_energy})
+    return numbers
 
 
-# --------------------------------------------------------------------- heat pump
-@dataclass
-class HeatPumpModel:
-    power: cp.Variable
-    heat: cp.Expression
-    constraints: list[cp.Constraint]
+def _prefixed(prefix: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {f"{prefix}.{k}": v for k, v in values.items()}
 
 
-def heat_pump_model(hp: HeatPump, start: int, horizon: int) -> HeatPumpModel:
-    """Electric input ``power`` ``(H,)`` kW in ``[0, p_max]``; heat ``COP_t·power_t``."""
-    power = cp.Variable(horizon, name=f"{hp.name}_power", nonneg=True)
-    cop = np.asarray(hp.cop, float)[start:start + horizon]
-    return HeatPumpModel(power, cp.multiply(cop, power), [power <= hp.p_max])
+def _group(numbers: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """The entries ``prefix.key`` of ``numbers`` as ``key`` (one component's numbers)."""
+    return {k[len(prefix) + 1:]: v for k, v in numbers.items() if k.startswith(prefix + ".")}
 
 
 # ----------------------------------------------------------------------- the IES
@@ -148,16 +181,20 @@ class IESModel:
         return self.renewable - self.curtail
 
     @property
-    def next_state(self) -> cp.Expression:
-        """``[battery kWh, TES kWh, shiftable kWh still to serve]`` after the stage's first period."""
+    def period_report(self) -> cp.Expression:
+        """``[battery kWh, TES kWh]`` after the stage's first period and the shiftable kWh served in
+        it (the follower's output ``"state"``; :func:`gamecore.cases.county.rolling.advance`
+        subtracts the served energy from the state). Variables only, so one compiled program serves
+        every IES and state of a family."""
         dt = self.ies.dt
         bat = self.battery.energy[1] if self.battery is not None else cp.Constant(0.0)
         tes = self.tes.energy[1] if self.tes is not None else cp.Constant(0.0)
-        return cp.hstack([bat, tes, self.state.shift_remaining - dt * self.shift.demand[0]])
+        return cp.hstack([bat, tes, dt * self.shift.demand[0]])
 
 
 def ies_model(ies: IESData, state: IESState, profile: IESProfile, price: np.ndarray | None = None, *,
-              regularize: bool = True, net: np.ndarray | None = None, target: IESState | None = None) -> IESModel:
+              regularize: bool = True, net: np.ndarray | None = None, target: IESState | None = None,
+              numbers: Mapping[str, Any] | None = None) -> IESModel:
     """IES ``ies``'s model for periods ``[state.period, state.period + H)``.
 
     Args:
@@ -167,28 +204,33 @@ def ies_model(ies: IESData, state: IESState, profile: IESProfile, price: np.ndar
         target: accounting mode (``H`` = 1): the state after the period is given; the stores
             must end there and the shiftable load serves ``state − target``; repair slacks
             (penalised) absorb solver rounding; no end-of-day target inside the program.
+        numbers: the program's numbers (:func:`ies_numbers`' names), e.g. the structure parameters
+            of an :class:`IESPrograms` family; default ``ies_numbers(ies, state, profile, ...)``.
     """
+    v = ies_numbers(ies, state, profile, regularize=regularize, target=target) if numbers is None else numbers
     start, horizon, dt = state.period, profile.horizon, ies.dt
-    if horizon < 1 or start < 0 or start + horizon > ies.periods:
-        raise ValueError(f"IES '{ies.name}': stage [{start}, {start + horizon}) outside the day [0, {ies.periods})")
     end_of_day = target is None and start + horizon == ies.periods
     lam: cp.Parameter | cp.Expression = (cp.Parameter(horizon, name="price") if price is None
                                          else cp.Constant(np.broadcast_to(np.asarray(price, float), (horizon,)).copy()))
     P = cp.Variable(horizon, name="net")
     units: dict[str, UnitModel] = {}
     if ies.chp is not None:
-        units["chp"] = gas_turbine_model(ies.chp, horizon)
+        units["chp"] = gas_turbine_model(ies.chp, horizon, numbers=_group(v, "chp"))
     if ies.boiler is not None:
-        units["boiler"] = gas_boiler_model(ies.boiler, horizon)
-    hp = heat_pump_model(ies.heat_pump, start, horizon) if ies.heat_pump is not None else None
-    bat = storage_block(ies.battery, horizon, state.battery_energy, end_of_day, ies.end_soc_penalty)
-    tes = storage_block(ies.tes, horizon, state.tes_energy, end_of_day, ies.end_soc_penalty)
-    shift_energy = state.shift_remaining if target is None else state.shift_remaining - target.shift_remaining
-    shift = shiftable_block(ies, start, horizon, shift_energy)
+        units["boiler"] = gas_boiler_model(ies.boiler, horizon, numbers=_group(v, "boiler"))
+    hp = heat_pump_model(ies.heat_pump, start, horizon, numbers=_group(v, "hp")) if ies.heat_pump else None
+    stores: dict[str, StorageModel | None] = {}
+    for key, store in (("battery", ies.battery), ("tes", ies.tes)):
+        stores[key] = None if store is None else storage_model(
+            store, horizon, end_of_day=end_of_day, end_penalty=ies.end_soc_penalty if end_of_day else None,
+            numbers=_group(v, key))
+    bat, tes = stores["battery"], stores["tes"]
+    shift = shiftable_load_model(ShiftableLoad(0.0, 0.0, dt=dt, name="shift"), horizon,   # shape only
+                                 numbers=_group(v, "shift"))
     curtail = cp.Variable(horizon, name="curtail", nonneg=True)
     une = cp.Variable(horizon, name="unserved_e", nonneg=True)
     unh = cp.Variable(horizon, name="unserved_h", nonneg=True)
-    ren = np.maximum(np.asarray(profile.renewable, float), 0.0)
+    ren = v["renewable"]
     zero = cp.Constant(np.zeros(horizon))
     chp_p = units["chp"].outputs["power"] if "chp" in units else zero
     chp_h = units["chp"].outputs["heat"] if "chp" in units else zero
@@ -198,17 +240,17 @@ def ies_model(ies: IESData, state: IESState, profile: IESProfile, price: np.ndar
     hp_p = hp.power if hp is not None else zero
     hp_h = hp.heat if hp is not None else zero
     repair: list[cp.Variable] = []
-    elec_bal = P + chp_p + ren - curtail - bat_net + une - np.asarray(profile.elec_load, float) - shift.demand - hp_p
-    heat_bal = chp_h + boil_h + hp_h - tes_net + unh - np.asarray(profile.heat_load, float)
-    cons: list[cp.Constraint] = [P <= ies.grid_max, P >= -ies.export_max, curtail <= ren]
+    elec_bal = P + chp_p + ren - curtail - bat_net + une - v["elec_load"] - shift.demand - hp_p
+    heat_bal = chp_h + boil_h + hp_h - tes_net + unh - v["heat_load"]
+    cons: list[cp.Constraint] = [P <= v["grid_max"], P >= -v["export_max"], curtail <= ren]
     if target is not None:
         repair = [cp.Variable(horizon, name="repair_e"), cp.Variable(horizon, name="repair_h")]
         elec_bal, heat_bal = elec_bal + repair[0], heat_bal + repair[1]
-        for store, energy, nm in ((bat, target.battery_energy, "bat"), (tes, target.tes_energy, "tes")):
-            if store is not None:
-                slack = cp.Variable(1, name=f"repair_{nm}")
+        for stored, key in ((bat, "battery"), (tes, "tes")):
+            if stored is not None:
+                slack = cp.Variable(1, name=f"repair_{key}")
                 repair.append(slack)
-                cons.append(store.energy[1] + slack == energy)
+                cons.append(stored.energy[1] + slack == v[f"{key}.target"])
     cons += [elec_bal == 0, heat_bal == 0]
     for unit in units.values():
         cons += unit.constraints
@@ -219,26 +261,70 @@ def ies_model(ies: IESData, state: IESState, profile: IESProfile, price: np.ndar
     if net is not None:
         cons.append(P == np.broadcast_to(np.asarray(net, float), (horizon,)))
     fuel = sum((u.cost for u in units.values()), cp.Constant(0.0))
-    penalty = dt * ies.lost_load_value * cp.sum(une + unh)
+    penalty = dt * v["lost_load_value"] * cp.sum(une + unh)
     for block in (bat, tes):
         if block is not None:
             penalty = penalty + block.penalty
+    # a family keeps the regularizers whatever their weights (parameters); a direct model drops
+    # zero-weight terms
     reg: cp.Expression = cp.Constant(0.0)
-    if regularize:
-        w, tau = regularizer_weights(ies)
+    w, tau = v["quadratic_weight"], v["tie_weight"]
+    if isinstance(w, cp.Parameter) or w > 0:
+        reg = reg + w * cp.sum_squares(P)
+    if isinstance(tau, cp.Parameter) or tau > 0:
         ties = [shift.demand] + [x for b in (bat, tes) if b is not None for x in (b.charge, b.discharge)]
-        reg = w * cp.sum_squares(P) + tau * sum((cp.sum_squares(x) for x in ties), cp.Constant(0.0))
+        reg = reg + tau * sum((cp.sum_squares(x) for x in ties), cp.Constant(0.0))
     return IESModel(ies, state, P, lam, units, hp, bat, tes, shift, curtail, une, unh, ren, cons, fuel, penalty,
                     reg, repair)
 
 
-def ies_follower(ies: IESData, state: IESState, profile: IESProfile) -> Follower:
+#: numbers that must stay >= 0 for an IES program to be convex (weights on squares)
+_NONNEG = ("quadratic_weight", "tie_weight")
+
+
+def _signature(ies: IESData, horizon: int, end_of_day: bool) -> tuple[Any, ...]:
+    """What fixes the shape of an IES's program (its family): which units and stores it has and
+    their kinds of constraints, the horizon, whether it ends the day."""
+    units = tuple(None if u is None else (type(u).__name__, getattr(u, "heat_dump", None), getattr(u, "ramp_up", None),
+                                          getattr(u, "ramp_down", None), getattr(u, "cost", None), u.dt)
+                  for u in (ies.chp, ies.boiler, ies.heat_pump))
+    stores = tuple(None if s is None else (s.energy_end is None, s.end_equality, s.dt) for s in (ies.battery, ies.tes))
+    return (horizon, end_of_day, units, stores, ies.dt)
+
+
+class IESPrograms:
+    """Compiled IES programs: one :class:`~gamecore.family.ProgramFamily` per program shape (IES
+    type, horizon; :func:`_signature`), compiled at the first IES of that shape and instantiated for
+    every other IES and state by setting :func:`ies_numbers`. Owned by the rolling description."""
+
+    def __init__(self) -> None:
+        self._families: dict[tuple[Any, ...], ProgramFamily] = {}
+
+    def __len__(self) -> int:
+        return len(self._families)
+
+    def follower(self, ies: IESData, state: IESState, profile: IESProfile) -> Follower:
+        """IES ``ies`` as a follower of the stage starting at ``state.period`` (see :func:`ies_follower`)."""
+        values = ies_numbers(ies, state, profile)
+        key = _signature(ies, profile.horizon, state.period + profile.horizon == ies.periods)
+        family = self._families.get(key)
+        if family is None:
+            params = structure_parameters(values, nonneg=_NONNEG)
+            model = ies_model(ies, state, profile, numbers=params)
+            assert isinstance(model.price, cp.Parameter)
+            family = ProgramFamily(f"county-{ies.kind}[H={profile.horizon}]", cp.Minimize(model.cost),
+                                   model.constraints, {"price": model.price},
+                                   {"net": ies.dt * model.net, "state": model.period_report}, params)
+            self._families[key] = family
+        return family.follower(ies.name, values)
+
+
+def ies_follower(ies: IESData, state: IESState, profile: IESProfile, programs: IESPrograms | None = None) -> Follower:
     """IES ``ies`` as a follower of a stage game: signal ``"price"`` ``(H,)`` yuan/kWh; outputs
-    ``"net"`` ``(H,)`` = ``dt·P`` kWh bought from the county bus, ``"state"`` ``(3,)``."""
-    model = ies_model(ies, state, profile)
-    assert isinstance(model.price, cp.Parameter)
-    return Follower(ies.name, cp.Minimize(model.cost), model.constraints, signals={"price": model.price},
-                    outputs={"net": ies.dt * model.net, "state": model.next_state})
+    ``"net"`` ``(H,)`` = ``dt·P`` kWh bought from the county bus, ``"state"`` ``(3,)``
+    (:attr:`IESModel.period_report`). ``programs``: the compiled families to instantiate from
+    (default: a fresh one, i.e. this IES's program is compiled)."""
+    return (programs or IESPrograms()).follower(ies, state, profile)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from gamecore.cases.county.data import IESProfile, Scenario
 from gamecore.cases.county.game import initial_states, stage_game
 from gamecore.cases.county.model import (
     IESDispatch,
+    IESPrograms,
     IESState,
     dispatch_of,
     ies_model,
@@ -28,14 +29,17 @@ def _outputs(report: Any) -> Mapping[str, Any]:
 
 
 def advance(scenario: Scenario, t: int, states: Sequence[IESState], reports: Sequence[Any]) -> list[IESState]:
-    """States for period ``t + 1``: each report's ``"state"`` output clipped into its bounds."""
+    """States for period ``t + 1`` from each report's ``"state"`` output (stores after period ``t``,
+    shiftable energy served in it; :attr:`~gamecore.cases.county.model.IESModel.period_report`),
+    clipped into their bounds."""
     if len(states) != scenario.n_agents or len(reports) != scenario.n_agents:
         raise ValueError(f"advance: need {scenario.n_agents} states and reports, got {len(states)} and {len(reports)}")
     out = []
     for ies, st, rep in zip(scenario.agents, states, reports):
         if st.period != t:
             raise ValueError(f"states['{ies.name}'].period = {st.period}, expected {t}")
-        bat, tes, rem = np.asarray(_outputs(rep)["state"], float).ravel()
+        bat, tes, served = np.asarray(_outputs(rep)["state"], float).ravel()
+        rem = st.shift_remaining - served
         bat = float(np.clip(bat, ies.battery.energy_min, ies.battery.energy_max)) if ies.battery else 0.0
         tes = float(np.clip(tes, ies.tes.energy_min, ies.tes.energy_max)) if ies.tes else 0.0
         out.append(IESState(t + 1, bat, tes, float(np.clip(rem, 0.0, st.shift_remaining))))
@@ -97,16 +101,19 @@ class CountyRolling(RollingHorizon):
         self.periods = scenario.periods
         self.agent_names = [a.name for a in scenario.agents]
         self._day_ahead = day_ahead
+        #: the day's compiled IES programs: one per IES type and stage length, shared by every
+        #: stage game built here (real-time pass, reference, day-ahead game, hindsight)
+        self.programs = IESPrograms()
 
     def initial_states(self) -> list[IESState]:
         return initial_states(self.scenario)
 
     def stage_game(self, start: int, states: Sequence[IESState]) -> Game:
-        return stage_game(self.scenario, start, states, self.level)
+        return stage_game(self.scenario, start, states, self.level, self.programs)
 
     def day_ahead_game(self) -> Game:
         if self._day_ahead is None:
-            self._day_ahead = stage_game(self.scenario, 0, self.initial_states(), self.day_ahead_level)
+            self._day_ahead = stage_game(self.scenario, 0, self.initial_states(), self.day_ahead_level, self.programs)
         return self._day_ahead
 
     def initial_prices(self) -> dict[str, np.ndarray]:
@@ -123,7 +130,7 @@ class CountyRolling(RollingHorizon):
         method, up to the regularizers."""
         sc, dt = self.scenario, self.scenario.dt
         states = self.initial_states()
-        sol = solve_centralized(stage_game(sc, 0, states, "actual"))
+        sol = solve_centralized(stage_game(sc, 0, states, "actual", self.programs))
         prices = sol.signal_vector
         nets = np.array([np.asarray(r.outputs["net"], float) / dt for r in sol.responses])
         total = sum(sc.supply_cost(t, float(f)) for t, f in enumerate(nets.sum(axis=0)))
