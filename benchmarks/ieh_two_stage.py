@@ -138,6 +138,7 @@ def run_one(hubs: int, seed: int, sg_budget: int | None, compare: bool = True, n
         "compile_share": result.compile_s / result.wall_s, "solver_share": result.solver_s / result.wall_s,
         "da_duality_gap": da.certificate.duality_gap,
         "best_response_gap": max(s.certificate["best_response_gap"] for s in result.stages),
+        "rt_duality_gap": max(s.certificate["duality_gap"] for s in result.stages),
         "coupling_residual": max(s.residual or 0.0 for s in result.stages),
         "max_unmixed_residual": max(s.residual_unmixed or 0.0 for s in result.stages),
         "penalty_two_stage": result.penalty, "penalty_centralized": reference.penalty,

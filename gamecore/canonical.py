@@ -218,8 +218,8 @@ class CanonicalProgram:
 
     def objective_at(self, x: np.ndarray, sigma: np.ndarray) -> float:
         """The program's objective ½xᵀPx + q(σ)ᵀx + d(σ) at any canonical point ``x``."""
-        quad = float(x @ (self.P @ x) + x @ (self.P.T @ x) - x @ (self.P.diagonal() * x)) * 0.5
-        return quad + float(self.q(sigma) @ x) + self.d0 + float(self.ds @ sigma)
+        full = self.memo("symmetric_P", lambda: sp.csr_matrix(symmetric(self.P)))   # P is fixed per program
+        return 0.5 * float(x @ (full @ x)) + float(self.q(sigma) @ x) + self.d0 + float(self.ds @ sigma)
 
     def infeasibility(self, x: np.ndarray, sigma: np.ndarray) -> float:
         """How far ``x`` (n,) lies outside the feasible set at signals ``sigma`` (k,).

@@ -24,15 +24,19 @@ fresh compile of the program with the values written as constants (tested).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import clarabel
 import cvxpy as cp
 import numpy as np
+import scipy.sparse as sp
 
 from gamecore.canonical import CanonicalProgram, CompiledForm, compile_form
-from gamecore.errors import GameDefinitionError
+from gamecore.errors import GameDefinitionError, GameError
 from gamecore.follower import Follower
+from gamecore.solver import EQUILIBRATE_ONCE, follower_settings
+from gamecore.solver import solve as solve_conic
 
 #: cvxpy sign attributes a structure parameter may carry, with the test its values must pass
 _SIGNS = {"nonneg": lambda a: a >= 0, "pos": lambda a: a > 0, "nonpos": lambda a: a <= 0, "neg": lambda a: a < 0}
@@ -130,5 +134,106 @@ class ProgramFamily:
         return Follower.from_program(agent, self.program(agent, values), signals=self.signal_params,
                                      constraints=self.constraints, outputs=self.output_exprs)
 
+    def solve_many(self, agents: Sequence[str], values: Sequence[Mapping[str, Any]]) -> list[dict[str, np.ndarray]]:
+        """Every agent's instance (``values[i]`` for ``agents[i]``) of a signal-free family, solved;
+        each instance's outputs.
 
-__all__ = ["ProgramFamily", "structure_parameters"]
+        For a linear program (no quadratic term, zero and nonnegative cones only) the instances are
+        independent blocks of one LP: the family's DPP tensors are evaluated at all the numbers in
+        one sparse product and the block-diagonal LP is solved once (rows reordered so that every
+        instance's zero-cone rows come first) — a thousand small LPs for the price of one solve.
+        Otherwise each instance is solved on its own. Numbers that are not all finite and of the
+        declared shapes are checked one by one (:meth:`values_vector`'s named error).
+
+        Raises:
+            GameDefinitionError: a family with signals, or bad numbers (naming the agent).
+            GameError: the stacked LP (or an instance) has no solution.
+        """
+        if self.form.signal_names:
+            raise GameDefinitionError(self.name, "signals", "solve_many solves signal-free families only")
+        form, count = self.form, len(values)
+        prog, dims = form.prog, form.dims
+        quadratic = prog.reduced_P is not None and prog.P is not None
+        if quadratic or dims.soc or dims.exp or dims.psd or dims.p3d:
+            return [self._solved(self.program(a, v).solve(np.zeros(0), keep_x=False), a)
+                    for a, v in zip(agents, values)]
+        V = np.repeat(form.base_vec[:, None], count, axis=1)
+        try:
+            for nm, (col, shape) in form.structure.items():
+                size = int(np.prod(shape, dtype=int))
+                V[col:col + size, :] = np.array([np.asarray(v[nm], float).reshape(shape).ravel(order="F")
+                                                 for v in values]).reshape(count, size).T
+            valid = bool(np.isfinite(V).all()) and all(len(v) == len(self.shapes) for v in values)
+        except (KeyError, ValueError):
+            valid = False
+        if not valid:
+            for a, v in zip(agents, values):
+                self.values_vector(a, v)      # raises, naming the agent and the number
+        n = prog.x.size
+        Q = np.asarray(sp.csc_matrix(prog.q) @ V)                          # (n + 1, count): q and the constant
+        reduced = prog.reduced_A
+        flat = np.asarray(reduced.reduced_mat @ V)                         # (nnz of [A | b], count)
+        indices, indptr, (m, _) = reduced.problem_data_index
+        nnz_a = int(indptr[n])
+        zero, nonneg = dims.zero, dims.nonneg
+        member = np.arange(count)[:, None]
+
+        def place(rows: np.ndarray) -> np.ndarray:     # instance i's row r -> its row in the stacked LP
+            rows = rows[None, :]
+            return np.where(rows < zero, member * zero + rows, count * zero + member * nonneg + (rows - zero)).ravel()
+
+        cols = np.repeat(np.arange(n), np.diff(indptr[:n + 1]))
+        A = sp.csc_matrix((-flat[:nnz_a].T.ravel(), (place(indices[:nnz_a]), (cols[None, :] + member * n).ravel())),
+                          shape=(count * m, count * n))
+        b = np.zeros(count * m)
+        b[place(indices[nnz_a:])] = flat[nnz_a:].T.ravel()
+        cones = [c for c in (clarabel.ZeroConeT(count * zero) if zero else None,
+                             clarabel.NonnegativeConeT(count * nonneg) if nonneg else None) if c is not None]
+        found = solve_conic(sp.csc_matrix((count * n, count * n)), Q[:n].T.ravel(), A, b, cones,
+                            follower_settings(form.settings), EQUILIBRATE_ONCE)
+        if found.x is None:
+            raise GameError(f"family '{self.name}': the stacked LP of {count} instances is {found.status}")
+        x = found.x.reshape(count, n)
+        stacked = {nm: x[:, c].reshape((count, *shape)) for nm, (c, shape) in form.outputs.items()}
+        return [{nm: arrays[i] for nm, arrays in stacked.items()} for i in range(count)]
+
+    def _solved(self, response: Any, agent: str) -> dict[str, np.ndarray]:
+        if not response.ok:
+            raise GameError(f"family '{self.name}': agent '{agent}''s instance is {response.status}")
+        return dict(response.outputs)
+
+
+class FamilyCache:
+    """Program families by shape key, each compiled at its first use and instantiated after.
+
+    A case keys its agents' programs by what fixes their shape (horizon, which units an agent
+    has); ``build(parameters)`` makes the family of a key from the structure parameters of the
+    first agent that needs it. Owned by whoever builds the games (e.g. a rolling description, for
+    a day): no global cache.
+    """
+
+    def __init__(self, nonneg: Iterable[str] = ()) -> None:
+        self._families: dict[Any, ProgramFamily] = {}
+        self._nonneg = tuple(nonneg)
+
+    def __len__(self) -> int:
+        """Families compiled so far."""
+        return len(self._families)
+
+    def family(self, key: Any, values: Mapping[str, Any],
+               build: Callable[[dict[str, cp.Parameter]], ProgramFamily]) -> ProgramFamily:
+        """The family of ``key``, built first when new: ``build(structure_parameters(values, nonneg))``
+        (``values``: the numbers of the agent that needs it first)."""
+        family = self._families.get(key)
+        if family is None:
+            family = build(structure_parameters(values, nonneg=[n for n in self._nonneg if n in values]))
+            self._families[key] = family
+        return family
+
+    def follower(self, key: Any, agent: str, values: Mapping[str, Any],
+                 build: Callable[[dict[str, cp.Parameter]], ProgramFamily]) -> Follower:
+        """Agent ``agent`` at its numbers ``values`` from the family of ``key`` (see :meth:`family`)."""
+        return self.family(key, values, build).follower(agent, values)
+
+
+__all__ = ["FamilyCache", "ProgramFamily", "structure_parameters"]

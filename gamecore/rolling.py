@@ -729,6 +729,7 @@ def solve_rolling(case_or_rolling: Case | RollingHorizon, day_ahead: str | None 
         for t in range(recorder.T):
             started = time.perf_counter()
             game = recorder.build(t)
+            current_entries(game)
             vector = stage_vector(game, forecast, t) if forecast is not None else None
             cleared = current_period_game(game, vector) if vector is not None else game
             stage_compile = time.perf_counter() - started

@@ -144,17 +144,34 @@ def test_sweep_picks_a_converged_winner_on_a_small_market() -> None:
     assert set(table[0]) == {"rule", "step", "status", "iterations", "messages", "wall_s", "residual", "winner"}
 
 
+def test_prune_keeps_a_converged_constant_or_diminishing_row() -> None:
+    """Pruning counts against the best constant/diminishing run, never Polyak's alone (the
+    real-time stages need one of those when Polyak wins)."""
+    case = gamecore.make_case("analytic-market", agents=5, periods=4, seed=1)
+    full = best_subgradient(case.game, 1e-5, max_iter=300)
+    pruned = best_subgradient(case.game, 1e-5, max_iter=300, prune=True)
+    best = full.best(("constant", "diminishing"))
+    assert best is not None
+    kept = pruned.best(("constant", "diminishing"))
+    assert kept is not None and kept.iterations == best.iterations and kept.step == best.step
+    for row in pruned.rows:
+        assert row.status in ("converged", "beaten", "stalled", "max_iter")
+        if row.status == "beaten":
+            assert row.iterations > best.iterations
+    assert pruned.winner is not None and pruned.winner.iterations == full.winner.iterations
+
+
 # ----------------------------------------------------------------- rolling baseline
 def test_baseline_default_only_for_cases_that_ask() -> None:
     class Built:
-        def __init__(self, name: str, params: dict) -> None:
-            self.name, self.params = name, params
+        def __init__(self, params: dict) -> None:
+            self.params = params
 
-    assert wants_baseline("county", Built("county", {}), None)
-    assert not wants_baseline("ieh", Built("ieh", {}), None)
-    assert wants_baseline("ieh", Built("ieh", {"baseline": True}), None)
-    assert not wants_baseline("county", Built("county", {}), False)
-    assert wants_baseline("ieh", Built("ieh", {}), True)
+    assert wants_baseline(gamecore.make_case("county", periods=6), None)      # county asks (params["baseline"])
+    assert not wants_baseline(gamecore.make_case("analytic-market", agents=2, periods=2), None)
+    assert wants_baseline(Built({"baseline": True}), None)
+    assert not wants_baseline(Built({"baseline": True}), False)
+    assert wants_baseline(Built({}), True)
 
 
 @pytest.mark.slow

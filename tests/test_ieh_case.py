@@ -268,3 +268,47 @@ def test_soft_constraint_prices_are_checked() -> None:
         for bad in (0.0, -1.0, float("nan")):
             with pytest.raises(ValueError, match=f"hub00.*{name}"):
                 replace(hub, **{name: bad})
+
+
+# ------------------------------------------------------------ violations of the exact model
+def test_dispatch_violations_evaluate_the_model_constraints() -> None:
+    """0 on a feasible (exclusive) dispatch; a perturbation shows, in kW, in the family it breaks."""
+    from dataclasses import replace as copy_with
+
+    sc = make_scenario(2, 24, seed=5)
+    hub, state = sc.hubs[0], ieh.initial_states(sc)[0]
+    profile = sc.profile(0, 0, "day-ahead")
+    relaxed = ieh.solve_hub(hub, state, profile, sc.utility_price)
+    feasible, ok_e, ok_h = ieh.exclusive_dispatch(hub, profile, relaxed)
+    assert ok_e.all() and ok_h.all()
+    base = ieh.dispatch_violations(hub, state, profile, feasible)
+    assert max(base.values()) < 1e-6 * hub.grid_max, {k: v for k, v in base.items() if v >= 1e-6 * hub.grid_max}
+    for key in ("grid", "chp", "furnace", "curtail", "shift_e", "shift_h", "electric_balance", "heat_balance",
+                "ees", "tes", "ees_complementarity", "tes_complementarity", "unserved_e", "unserved_h",
+                "ees_end", "tes_end"):
+        assert key in base
+
+    def perturbed(**arrays: np.ndarray) -> dict[str, float]:
+        return ieh.dispatch_violations(hub, state, profile, copy_with(feasible, **arrays))
+
+    net = feasible.net.copy()
+    net[3] += 10.0                                                     # the electric bus no longer balances
+    assert perturbed(net=net)["electric_balance"] == pytest.approx(10.0, abs=1e-6)
+    net = feasible.net.copy()
+    net[0] = hub.grid_max + 3.0                                        # above the grid limit
+    assert perturbed(net=net)["grid"] == pytest.approx(3.0, abs=1e-6)
+    t = int(np.argmax(feasible.chp_gas))
+    dump = feasible.heat_dump.copy()
+    dump[t] = hub.chp_eta_h * feasible.chp_gas[t] + 7.0                 # dumps more heat than the CHP recovers
+    viol = perturbed(heat_dump=dump)
+    assert viol["chp"] == pytest.approx(7.0, abs=1e-6)
+    # the recovered heat (a non-negative variable) is evaluated at 0: the bus misses what was recovered before
+    assert viol["heat_balance"] == pytest.approx(dump[t] - 7.0 - feasible.heat_dump[t], abs=1e-6)
+    gf = feasible.gf_gas.copy()
+    gf[t] = hub.gf_gas_max + 2.0                                      # furnace over capacity (heat kW = η·gas)
+    assert perturbed(gf_gas=gf)["furnace"] == pytest.approx(hub.gf_eta * 2.0, rel=1e-9)
+    ch, dis = feasible.ees_charge.copy(), feasible.ees_discharge.copy()
+    ch[5], dis[5] = ch[5] + 4.0, dis[5] + 4.0                         # simultaneous charge and discharge
+    viol = perturbed(ees_charge=ch, ees_discharge=dis)
+    assert viol["ees_complementarity"] >= 4.0 - 1e-9
+    assert viol["ees_end"] > 0.1                                       # the round-trip loss misses the hard target

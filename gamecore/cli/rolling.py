@@ -58,8 +58,8 @@ def rolling_command(
     ``renewable_accommodation`` (renewable energy used ÷ available over the day, for cases whose
     periods report it, e.g. ``county``; else null), ``baseline`` (null unless run).
 
-    The baseline (``--baseline``; default on only for cases that ask for one: ``county``, whose
-    issue compares with subgradient, or a case whose ``params["baseline"]`` is true — it costs a
+    The baseline (``--baseline``; default on only for cases that ask for one with
+    ``params["baseline"]``, as ``county`` does, whose seed compares with subgradient — it costs a
     step-size sweep plus a day of subgradient, ~40 s at 3 IES): :func:`gamecore.baseline.rolling_baseline`
     sweeps ``subgradient``'s step rules on the day-ahead game (constant steps on a two-decade
     grid, diminishing, Polyak with the known optimum) and operates the day with subgradient in
@@ -115,7 +115,7 @@ def rolling_command(
         ref_cost = ref.cost if ref.status != "failed" else None
     gap = (result.cost - ref_cost) / abs(ref_cost) if ref_cost else None
     base_summary: dict[str, Any] | None = None
-    if wants_baseline(case, built, baseline):
+    if wants_baseline(built, baseline):
         from gamecore.baseline import rolling_baseline
 
         try:
@@ -154,20 +154,13 @@ def rolling_command(
         raise typer.Exit(1)
 
 
-#: cases whose ``gamecore rolling`` runs the subgradient baseline by default (issue 11: the
-#: county comparison); any case can ask for it with ``params["baseline"] = True``
-BASELINE_CASES = ("county",)
-
-
-def wants_baseline(name: str, built: Any, flag: bool | None) -> bool:
+def wants_baseline(built: Any, flag: bool | None) -> bool:
     """``--baseline/--no-baseline`` when given, else whether the case asks for the baseline
-    (``params["baseline"]``, else its name in :data:`BASELINE_CASES`)."""
+    (``params["baseline"]``; ``county`` does: its seed compares with subgradient)."""
     if flag is not None:
         return flag
     params = getattr(built, "params", None) or {}
-    if "baseline" in params:
-        return bool(params["baseline"])
-    return name in BASELINE_CASES or getattr(built, "name", None) in BASELINE_CASES
+    return bool(params.get("baseline", False))
 
 
 def format_rolling(payload: dict[str, Any]) -> str:

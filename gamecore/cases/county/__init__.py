@@ -115,7 +115,8 @@ def build(agents: int = 3, periods: int = 24, seed: int = 0, max_memory_gb: floa
     scenario = replace(draft, transformer_cap=calibrate_transformer(draft, followers, cap_ratio))
     game = make_game(scenario, 0, followers)
     params: dict[str, Any] = {"scenario": scenario, "states": states, "start": 0, "level": "day-ahead",
-                              "cap_ratio": cap_ratio, "uncongested_import": uncongested}
+                              "cap_ratio": cap_ratio, "uncongested_import": uncongested,
+                              "baseline": True}   # `gamecore rolling county` runs the subgradient baseline
     return Case("county", game, None,
                 description="interconnected IES of a county behind a congested main transformer (day-ahead stage)",
                 params=params, rolling=CountyRolling(scenario))

@@ -46,7 +46,7 @@ from gamecore.energy.conversion import (
 )
 from gamecore.energy.loads import LoadModel, ShiftableLoad, shiftable_load_model, shiftable_numbers
 from gamecore.energy.storage import StorageModel, storage_model, storage_numbers
-from gamecore.family import ProgramFamily, structure_parameters
+from gamecore.family import FamilyCache, ProgramFamily
 from gamecore.follower import Follower
 
 STATE_FIELDS = ("battery_energy", "tes_energy", "shift_remaining")
@@ -298,25 +298,23 @@ class IESPrograms:
     every other IES and state by setting :func:`ies_numbers`. Owned by the rolling description."""
 
     def __init__(self) -> None:
-        self._families: dict[tuple[Any, ...], ProgramFamily] = {}
+        self._families = FamilyCache(nonneg=_NONNEG)
 
     def __len__(self) -> int:
         return len(self._families)
 
     def follower(self, ies: IESData, state: IESState, profile: IESProfile) -> Follower:
         """IES ``ies`` as a follower of the stage starting at ``state.period`` (see :func:`ies_follower`)."""
-        values = ies_numbers(ies, state, profile)
-        key = _signature(ies, profile.horizon, state.period + profile.horizon == ies.periods)
-        family = self._families.get(key)
-        if family is None:
-            params = structure_parameters(values, nonneg=_NONNEG)
+
+        def build(params: dict[str, cp.Parameter]) -> ProgramFamily:
             model = ies_model(ies, state, profile, numbers=params)
             assert isinstance(model.price, cp.Parameter)
-            family = ProgramFamily(f"county-{ies.kind}[H={profile.horizon}]", cp.Minimize(model.cost),
-                                   model.constraints, {"price": model.price},
-                                   {"net": ies.dt * model.net, "state": model.period_report}, params)
-            self._families[key] = family
-        return family.follower(ies.name, values)
+            return ProgramFamily(f"county-{ies.kind}[H={profile.horizon}]", cp.Minimize(model.cost),
+                                 model.constraints, {"price": model.price},
+                                 {"net": ies.dt * model.net, "state": model.period_report}, params)
+
+        key = _signature(ies, profile.horizon, state.period + profile.horizon == ies.periods)
+        return self._families.follower(key, ies.name, ies_numbers(ies, state, profile), build)
 
 
 def ies_follower(ies: IESData, state: IESState, profile: IESProfile, programs: IESPrograms | None = None) -> Follower:

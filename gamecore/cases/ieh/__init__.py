@@ -12,6 +12,8 @@ Lower level — hub h over the periods ``[s, T)`` of a stage (kW, kWh, yuan; ``d
           η_h·G^chp_t + η_gf·G^gf_t + dis^h_t − ch^h_t − D_t + U^h_t = L^h_t + S^h_t   heat bus
           −Xmax ≤ P_t ≤ Pmax,  0 ≤ G^chp ≤ Gmax_chp,  0 ≤ G^gf ≤ Gmax_gf
           0 ≤ C_t ≤ R_t (renewable curtailment),  0 ≤ D_t ≤ η_h·G^chp_t (CHP heat dumping)
+          CHP: :class:`~gamecore.energy.conversion.GasTurbineCHP` (η_whb = 1, heat dumping, D =
+          recoverable − recovered heat); furnace: :class:`~gamecore.energy.conversion.GasBoiler`
           0 ≤ S^e_t ≤ Smax^e_t,  dt·Σ_t S^e_t = remaining shiftable electric energy (same for heat)
           U^e_t, U^h_t ≥ 0 unserved electric / heat demand
           EES and TES: :func:`gamecore.energy.storage.storage_model` (no complementarity),
@@ -49,9 +51,15 @@ Package layout (by job)
   :func:`~gamecore.cases.ieh.data.make_scenario` (all data choices documented there).
 * :mod:`.model` — one hub: :class:`HubState`, :func:`initial_states`, :func:`hub_numbers` (every
   number of a hub's program), :func:`hub_model` / :class:`HubModel` (the physics, written once
-  against those numbers and composed from :mod:`gamecore.energy` storages and shiftable loads),
-  :class:`HubPrograms` (the program compiled once per stage length and instantiated per hub and
-  state, :mod:`gamecore.family`), :func:`hub_follower`, :func:`solve_hub` / :class:`HubDispatch`.
+  against those numbers and composed from :mod:`gamecore.energy` components: the CHP as a
+  :class:`~gamecore.energy.conversion.GasTurbineCHP` and the furnace as a
+  :class:`~gamecore.energy.conversion.GasBoiler` (:func:`hub_chp`, :func:`hub_furnace`), EES and
+  TES storages, shiftable loads), :class:`HubPrograms` (the program compiled once per stage
+  length and instantiated per hub and state, :mod:`gamecore.family`; also the accounting mode's
+  program, :meth:`HubPrograms.account`), :func:`hub_follower`, :func:`solve_hub` /
+  :class:`HubDispatch`. The same model serves the stage games, the plain solves, the per-period
+  cost accounting (``hub_model(..., target=next_state)``) and the violation check (its
+  constraints evaluated at a dispatch).
 * :mod:`.game` — :func:`transformer_coupling`, :func:`stage_followers`, :func:`stage_game`,
   :func:`calibrate_transformer`, :func:`make_ieh_scenario`, :func:`advance`.
 * :mod:`.rolling` — :class:`IEHRolling`, the rolling description and its cost accounting.
@@ -95,7 +103,11 @@ API
     The storage-energy-equivalent transformation of a relaxed dispatch and the per-hub,
     per-period Theorem 2 check, with a MILP re-solve where it fails.
 ``dispatch_violations(hub, state, profile, dispatch) -> dict``
-    Largest violation of every constraint of the exact (complementarity) hub model.
+    Largest violation of every constraint family of the exact (complementarity) hub model: the
+    hub model's own constraints evaluated at the dispatch (``grid``, ``chp``, ``furnace``,
+    ``curtail``, ``unserved``, ``shift_e``, ``shift_h``, ``electric_balance``, ``heat_balance``,
+    ``ees``, ``tes``) plus the exact model's extras (``ees_complementarity``,
+    ``tes_complementarity``, ``unserved_e``, ``unserved_h``, ``ees_end``, ``tes_end``).
 
 ``case.rolling`` — :class:`IEHRolling`, the case's :class:`gamecore.rolling.RollingHorizon`
     (stage games with ``quadratic_weight`` :data:`ROLLING_QUADRATIC_WEIGHT` and ``tie_weight``
@@ -141,13 +153,16 @@ from gamecore.cases.ieh.game import (
     transformer_coupling,
 )
 from gamecore.cases.ieh.model import (
+    REPAIR_PENALTY,
     STATE_FIELDS,
     TIE_FIELDS,
     HubDispatch,
     HubModel,
     HubPrograms,
     HubState,
+    hub_chp,
     hub_follower,
+    hub_furnace,
     hub_model,
     hub_numbers,
     initial_states,
@@ -156,10 +171,12 @@ from gamecore.cases.ieh.model import (
 from gamecore.cases.ieh.rolling import ROLLING_QUADRATIC_WEIGHT, ROLLING_TIE_WEIGHT, IEHRolling
 
 __all__ = [
-    "BYTES_PER_HUB", "BYTES_PER_HUB_PERIOD", "CAP_MARGIN", "ROLLING_QUADRATIC_WEIGHT", "ROLLING_TIE_WEIGHT", "SPEC",
+    "BYTES_PER_HUB", "BYTES_PER_HUB_PERIOD", "CAP_MARGIN", "REPAIR_PENALTY", "ROLLING_QUADRATIC_WEIGHT",
+    "ROLLING_TIE_WEIGHT", "SPEC",
     "STATE_FIELDS", "TIE_FIELDS", "HubData", "HubDispatch", "HubModel", "HubProfile", "HubPrograms", "HubState",
     "IEHRolling", "Scenario", "StorageReport", "advance", "build", "calibrate_transformer", "check_cap_margin",
-    "check_storage", "dispatch_violations", "exclusive_dispatch", "hub_follower", "hub_model", "hub_numbers",
+    "check_storage", "dispatch_violations", "exclusive_dispatch", "hub_chp", "hub_follower", "hub_furnace",
+    "hub_model", "hub_numbers",
     "initial_states", "make_game", "make_ieh_scenario", "make_scenario", "solve_hub", "stage_followers",
     "stage_game", "transformer_coupling",
 ]

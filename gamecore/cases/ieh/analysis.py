@@ -1,6 +1,7 @@
 """The ``ieh`` case's storage analysis: the storage-energy-equivalent transformation of a relaxed
 dispatch, the per-hub, per-period Theorem 2 check (with a MILP re-solve where it fails) and the
-violations of the exact (complementarity) hub model.
+violations of the exact (complementarity) hub model — the hub model's own constraints evaluated
+at a dispatch, plus the exact model's extras.
 """
 
 from __future__ import annotations
@@ -8,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import cvxpy as cp
 import numpy as np
 
 from gamecore.cases.ieh.data import HubData, HubProfile, Scenario
-from gamecore.cases.ieh.model import HubDispatch, HubState, initial_states, solve_hub
-from gamecore.energy.storage import equivalence_condition, storage_violations, to_exclusive
+from gamecore.cases.ieh.model import HubDispatch, HubState, hub_model, hub_numbers, initial_states, solve_hub
+from gamecore.energy.storage import equivalence_condition, soc_trajectory, to_exclusive
 
 
 def _tol(hub: HubData, tol: float | None) -> float:
@@ -58,45 +60,65 @@ def exclusive_dispatch(hub: HubData, profile: HubProfile, dispatch: HubDispatch,
 def dispatch_violations(hub: HubData, state: HubState, profile: HubProfile, dispatch: HubDispatch) -> dict[str, float]:
     """Largest violation (≥ 0, kW or kWh) of each constraint family of the EXACT hub model.
 
-    The exact model is the paper's: storage complementarity (``ees_complementarity``,
-    ``tes_complementarity`` = largest ``min(ch, dis)``), every demand served (``unserved_e``,
-    ``unserved_h`` = largest unserved demand, kW) and hard end-of-day SOC targets
-    (``ees_end``, ``tes_end``, kWh). Energies are rebuilt from the powers and the initial state.
+    The convex model's constraints are evaluated at the dispatch's values: :func:`hub_model` is
+    built with the hub's numbers as constants, its variables are set to the dispatch (the stored
+    energies rebuilt from the powers and the initial state, the end-of-day misses from the
+    rebuilt end energies, the CHP's recovered heat = recoverable − dumped, the furnace's heat =
+    η_gf·gas) and each family of :attr:`HubModel.groups` reports its largest
+    ``constraint.violation()``: ``grid``, ``chp`` (capacity, heat dumped ≤ recoverable),
+    ``furnace``, ``curtail``, ``unserved`` (sign; zero with hard demand), ``shift_e``, ``shift_h``
+    (rates and the energy still to serve), ``electric_balance``, ``heat_balance``, ``ees``,
+    ``tes`` (the storage models: power limits, SOC bounds, soft end target). Variables declared
+    non-negative cannot hold a negative value: their negative parts are added to their family and
+    the other constraints are evaluated at 0 for them (e.g. heat dumped above the recoverable heat
+    shows in ``chp`` and, as the heat no longer recovered, in ``heat_balance``).
+    Then the exact model's extras the convex model does not contain: storage complementarity
+    (``ees_complementarity``, ``tes_complementarity`` = largest ``min(ch, dis)``), every demand
+    served (``unserved_e``, ``unserved_h`` = largest unserved demand, kW) and hard end-of-day SOC
+    targets (``ees_end``, ``tes_end``, kWh; 0 before the last period).
     """
-    d, dt = dispatch, hub.dt
-    start, horizon = state.period, profile.horizon
-    end_of_day = start + horizon == hub.periods
-    sl = slice(start, start + horizon)
-    ren = np.asarray(profile.renewable, float)
+    d = dispatch
+    numbers = hub_numbers(hub, state, profile)
+    model = hub_model(hub, state, profile, np.asarray(d.prices, float), numbers=numbers)
+    negative: dict[str, float] = {}
 
-    def over(x: np.ndarray) -> float:
-        return float(max(0.0, np.max(x)))
+    def put(var: cp.Expression, value: np.ndarray, family: str) -> None:
+        assert isinstance(var, cp.Variable), var
+        value = np.asarray(value, float).reshape(var.shape)
+        if var.attributes.get("nonneg"):
+            negative[family] = max(negative.get(family, 0.0), float(max(0.0, -value.min(initial=0.0))))
+            value = np.maximum(value, 0.0)
+        var.value = value
 
-    out = {
-        "grid": max(over(d.net - hub.grid_max), over(-d.net - hub.export_limit)),
-        "chp_gas": max(over(-d.chp_gas), over(d.chp_gas - hub.chp_gas_max)),
-        "gf_gas": max(over(-d.gf_gas), over(d.gf_gas - hub.gf_gas_max)),
-        "curtail": max(over(-d.curtail), over(d.curtail - ren)),
-        "heat_dump": max(over(-d.heat_dump), over(d.heat_dump - hub.chp_eta_h * d.chp_gas)),
-        "shift_e": max(over(-d.shift_e), over(d.shift_e - np.asarray(hub.elec_shift_max)[sl])),
-        "shift_h": max(over(-d.shift_h), over(d.shift_h - np.asarray(hub.heat_shift_max)[sl])),
-        "electric_balance": float(np.max(np.abs(
-            d.net + hub.chp_eta_e * d.chp_gas + ren - d.curtail + d.ees_discharge - d.ees_charge + d.unserved_e
-            - np.asarray(profile.elec_load, float) - d.shift_e))),
-        "heat_balance": float(np.max(np.abs(
-            hub.chp_eta_h * d.chp_gas + hub.gf_eta * d.gf_gas + d.tes_discharge - d.tes_charge - d.heat_dump
-            + d.unserved_h - np.asarray(profile.heat_load, float) - d.shift_h))),
-        "unserved_e": float(np.max(np.abs(d.unserved_e))),
-        "unserved_h": float(np.max(np.abs(d.unserved_h))),
-    }
-    rem_e = hub.elec_shift_total - state.elec_served - dt * d.shift_e.sum()
-    rem_h = hub.heat_shift_total - state.heat_served - dt * d.shift_h.sum()
-    out["shift_e_total"] = float(abs(rem_e)) if end_of_day else float(max(0.0, -rem_e))
-    out["shift_h_total"] = float(abs(rem_h)) if end_of_day else float(max(0.0, -rem_h))
-    for prefix, store, ch, dis, e0 in (("ees", hub.ees, d.ees_charge, d.ees_discharge, state.ees_energy),
-                                       ("tes", hub.tes, d.tes_charge, d.tes_discharge, state.tes_energy)):
-        for key, value in storage_violations(store, ch, dis, e0, end_of_day).items():
-            out[f"{prefix}_{key}"] = value
+    v = model.variables
+    put(v["net"], d.net, "grid")
+    put(model.chp.variables["gas"], d.chp_gas, "chp")
+    put(model.chp.variables["heat"], numbers["chp.recovery"] * d.chp_gas - d.heat_dump, "chp")
+    put(model.furnace.variables["heat"], d.gf_gas / numbers["gf.inv_eta"], "furnace")
+    for key in ("curtail", "unserved_e", "unserved_h", "shift_e", "shift_h"):
+        put(v[key], getattr(d, key), "unserved" if key.startswith("unserved") else key)
+    end_of_day = model.end_of_day
+    ends = {}
+    for key, store, block, ch, dis, e0 in (("ees", hub.ees, model.ees, d.ees_charge, d.ees_discharge,
+                                            numbers["ees.initial_energy"]),
+                                           ("tes", hub.tes, model.tes, d.tes_charge, d.tes_discharge,
+                                            numbers["tes.initial_energy"])):
+        energy = soc_trajectory(store, ch, dis, e0)
+        put(block.charge, ch, key)
+        put(block.discharge, dis, key)
+        put(block.energy, energy, key)
+        if block.end_miss is not None:
+            gap = float(numbers[f"{key}.energy_end"] - energy[-1])
+            put(block.end_miss, np.array([max(gap, 0.0), max(-gap, 0.0) if store.end_equality else 0.0]), key)
+        ends[key] = (store.end_miss(float(energy[-1])) if end_of_day else 0.0,
+                     float(np.minimum(np.maximum(ch, 0.0), np.maximum(dis, 0.0)).max(initial=0.0)))
+    out = {family: max([float(np.max(c.violation(), initial=0.0)) for c in cons] + [negative.get(family, 0.0)])
+           for family, cons in model.groups.items()}
+    out["unserved_e"] = float(np.max(np.abs(d.unserved_e), initial=0.0))
+    out["unserved_h"] = float(np.max(np.abs(d.unserved_h), initial=0.0))
+    for key, (end, both) in ends.items():
+        out[f"{key}_end"] = end
+        out[f"{key}_complementarity"] = both
     return out
 
 

@@ -7,12 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import cvxpy as cp
 import numpy as np
 
-from gamecore.cases.ieh.data import Scenario
+from gamecore.cases.ieh.data import HubProfile, Scenario
 from gamecore.cases.ieh.game import advance, stage_game
-from gamecore.cases.ieh.model import HubPrograms, HubState, _check_weights, _tie_terms, initial_states, solve_hub
+from gamecore.cases.ieh.model import (
+    ACCOUNTING_OUTPUTS,
+    HubPrograms,
+    HubState,
+    _check_weights,
+    _tie_terms,
+    initial_states,
+    solve_hub,
+)
 from gamecore.centralized import solve_centralized
 from gamecore.game import Game
 from gamecore.rolling import PeriodCost, RollingHorizon
@@ -23,9 +30,6 @@ ROLLING_QUADRATIC_WEIGHT = 1e-5
 #: tie-breaking weight τ (yuan/kW²) of the rolling description's stage games: a unique state
 #: trajectory for every hub, whoever solves the stage (see IEHRolling)
 ROLLING_TIE_WEIGHT = 1e-5
-#: penalty (yuan/kW) on the repair slacks of the per-period cost accounting: far above the
-#: value of lost load, so real shortfalls show as unserved demand and only rounding as repair
-_REPAIR_PENALTY = 1e3
 
 
 class IEHRolling(RollingHorizon):
@@ -65,10 +69,12 @@ class IEHRolling(RollingHorizon):
 
     Cost accounting of a realised period t (:meth:`period_cost`): each hub implements the
     cheapest dispatch of period t consistent with its realised exchange ``P_t`` and its
-    state after the period (stored energies, shiftable energy served) — one small LP for all
-    hubs (gas and unserved demand minimised; it is what any optimal schedule does in that
-    period). Hub cost = ``dt·λ_t·P_t`` at the realised local price + gas + penalties; system
-    cost = ``dt·π_t·Σ_h P_t`` (the transformer's energy at the utility price) + Σ gas + Σ
+    state after the period (stored energies, shiftable energy served) — the hub model itself in
+    accounting mode (``hub_model(..., target=next_state)``, compiled once per hub shape in
+    :attr:`programs` and solved for all hubs as one stacked LP, :meth:`HubPrograms.account`; gas
+    and unserved demand minimised; it is what any optimal schedule does in that period). Hub
+    cost = ``dt·λ_t·P_t`` at the realised local price + gas + penalties; system cost =
+    ``dt·π_t·Σ_h P_t`` (the transformer's energy at the utility price) + Σ gas + Σ
     penalties. Penalties (``PeriodCost.penalty``, per hub ``details["penalty"]``): unserved
     demand at the hub's ``lost_load_value`` (``details["unserved_e"]``, ``["unserved_h"]``, kW)
     and, in the last period, the EES/TES end-of-day SOC misses at ``end_soc_penalty``
@@ -137,7 +143,7 @@ class IEHRolling(RollingHorizon):
         sc, t, dt = self.scenario, start, self.scenario.dt
         price = float(np.asarray(signal_vector)[game.layout.slices["price"].start])
         P = np.array([float(np.ravel(_outputs(r)["net"])[0]) for r in responses]) / dt
-        d = _period_dispatch(sc, t, states, next_states, P)
+        d = _period_dispatch(sc, t, states, next_states, P, self.programs)
         violation = float(d.pop("violation"))
         gas_price = np.array([h.gas_price for h in sc.hubs])
         gas_cost = dt * gas_price * (d["chp_gas"] + d["gf_gas"])
@@ -169,8 +175,14 @@ def _outputs(report: Any) -> Mapping[str, Any]:
 
 
 def _period_dispatch(scenario: Scenario, t: int, states: Sequence[HubState], next_states: Sequence[HubState],
-                     net: np.ndarray) -> dict[str, np.ndarray]:
+                     net: np.ndarray, programs: HubPrograms | None = None) -> dict[str, np.ndarray]:
     """Cheapest dispatch of period ``t`` of every hub given its exchange ``net`` (kW, ``(N,)``) and states.
+
+    Each hub's accounting program (:meth:`HubPrograms.accounting`: the hub model in accounting
+    mode on the period's actual data — exchange pinned to ``net``, stores to ``next_states``,
+    shiftable loads to the energy served in the period, penalised repair slacks; gas and unserved
+    demand minimised), compiled once per hub shape in ``programs`` (default: a fresh one) and
+    solved for all hubs at once (:meth:`HubPrograms.account`).
 
     Returns per-hub ``(N,)`` arrays (kW): ``net``, ``chp_gas``, ``gf_gas``, ``chp_electric``,
     ``renewable_used``, ``curtail``, ``ees_charge``, ``ees_discharge``, ``tes_charge``,
@@ -179,52 +191,34 @@ def _period_dispatch(scenario: Scenario, t: int, states: Sequence[HubState], nex
     slack, kW, as a 0-d array).
     """
     hubs, dt = scenario.hubs, scenario.dt
+    programs = programs if programs is not None else HubPrograms()
+    net = np.asarray(net, float)
+    ren_all = np.maximum(scenario.renewable["actual"][:, t], 0.0)
+    le, lh = scenario.elec_load["actual"][:, t], scenario.heat_load["actual"][:, t]
+    actual = [scenario.renewable["actual"], scenario.elec_load["actual"], scenario.heat_load["actual"]]
+    items = [(hub, st, nx, HubProfile(*(rows[i, t:t + 1] for rows in actual)), net[i:i + 1])
+             for i, (hub, st, nx) in enumerate(zip(hubs, states, next_states))]
+    solved = programs.account(items)
+    out = {k: np.array([float(np.ravel(o[k])[0]) for o in solved]) for k in ACCOUNTING_OUTPUTS if k != "repair"}
+    repair = np.abs(np.array([np.asarray(o["repair"], float).ravel() for o in solved])).reshape(len(hubs), 4)
+    repair[:, 2:] /= dt                                  # store repairs kWh -> kW
+    worst = float(repair.max(initial=0.0))
+    val = {k: np.maximum(x, 0.0) for k, x in out.items()}
 
     def col(field_of: Any) -> np.ndarray:
         return np.array([field_of(h) for h in hubs], float)
 
-    ren = np.maximum(scenario.renewable["actual"][:, t], 0.0)
-    le, lh = scenario.elec_load["actual"][:, t], scenario.heat_load["actual"][:, t]
-    before = np.array([s.as_array() for s in states])
-    after = np.array([s.as_array() for s in next_states])
-    d_ees, d_tes = (after[:, 0] - before[:, 0]) / dt, (after[:, 1] - before[:, 1]) / dt
-    shift_e, shift_h = (after[:, 2] - before[:, 2]) / dt, (after[:, 3] - before[:, 3]) / dt
-    n = len(hubs)
-    v = {k: cp.Variable(n, nonneg=True)
-         for k in ("chp", "gf", "cur", "dump", "che", "dise", "chh", "dish", "une", "unh")}
-    slack = {k: cp.Variable(n) for k in ("e", "h", "ees", "tes")}
     eta_e, eta_h, eta_gf = col(lambda h: h.chp_eta_e), col(lambda h: h.chp_eta_h), col(lambda h: h.gf_eta)
     lost_load = col(lambda h: h.lost_load_value or 0.0)
-    hard = np.array([h.lost_load_value is None for h in hubs])
-    cons = [v["une"][hard] == 0, v["unh"][hard] == 0] if hard.any() else []
-    cons += [
-        v["chp"] <= col(lambda h: h.chp_gas_max), v["gf"] <= col(lambda h: h.gf_gas_max), v["cur"] <= ren,
-        v["dump"] <= cp.multiply(eta_h, v["chp"]),
-        v["che"] <= col(lambda h: h.ees.charge_max), v["dise"] <= col(lambda h: h.ees.discharge_max),
-        v["chh"] <= col(lambda h: h.tes.charge_max), v["dish"] <= col(lambda h: h.tes.discharge_max),
-        net + cp.multiply(eta_e, v["chp"]) + ren - v["cur"] + v["dise"] - v["che"] + v["une"] + slack["e"]
-        == le + shift_e,
-        cp.multiply(eta_h, v["chp"]) + cp.multiply(eta_gf, v["gf"]) + v["dish"] - v["chh"] - v["dump"] + v["unh"]
-        + slack["h"] == lh + shift_h,
-        cp.multiply(col(lambda h: h.ees.eta_c), v["che"]) - cp.multiply(1.0 / col(lambda h: h.ees.eta_d), v["dise"])
-        + slack["ees"] == d_ees,
-        cp.multiply(col(lambda h: h.tes.eta_c), v["chh"]) - cp.multiply(1.0 / col(lambda h: h.tes.eta_d), v["dish"])
-        + slack["tes"] == d_tes,
-    ]
-    gas = col(lambda h: h.gas_price)
-    cost = (dt * gas @ (v["chp"] + v["gf"]) + dt * lost_load @ (v["une"] + v["unh"])
-            + _REPAIR_PENALTY * sum(cp.sum(cp.abs(s)) for s in slack.values()))
-    problem = cp.Problem(cp.Minimize(cost), cons)
-    problem.solve(solver=cp.CLARABEL)
-    if problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):   # pragma: no cover - slacks keep it feasible
-        raise RuntimeError(f"period {t}: dispatch accounting LP is {problem.status}")
-    val = {k: np.maximum(np.asarray(x.value, float), 0.0) for k, x in v.items()}
-    worst = max(float(np.max(np.abs(np.asarray(s.value, float)))) for s in slack.values())
-    return {"net": np.asarray(net, float), "chp_gas": val["chp"], "gf_gas": val["gf"],
-            "chp_electric": eta_e * val["chp"], "renewable_used": ren - val["cur"], "curtail": val["cur"],
-            "ees_charge": val["che"], "ees_discharge": val["dise"], "tes_charge": val["chh"],
-            "tes_discharge": val["dish"], "heat_dump": val["dump"], "elec_load": np.asarray(le, float),
-            "heat_load": np.asarray(lh, float), "shift_e": shift_e, "shift_h": shift_h,
-            "unserved_e": val["une"], "unserved_h": val["unh"],
-            "unserved_cost": dt * lost_load * (val["une"] + val["unh"]),
+    before = np.array([s.as_array() for s in states])
+    after = np.array([s.as_array() for s in next_states])
+    shift_e, shift_h = (after[:, 2] - before[:, 2]) / dt, (after[:, 3] - before[:, 3]) / dt
+    return {"net": net, "chp_gas": val["chp_gas"], "gf_gas": val["gf_heat"] / eta_gf,
+            "chp_electric": eta_e * val["chp_gas"], "renewable_used": ren_all - val["curtail"],
+            "curtail": val["curtail"], "ees_charge": val["ees_charge"], "ees_discharge": val["ees_discharge"],
+            "tes_charge": val["tes_charge"], "tes_discharge": val["tes_discharge"],
+            "heat_dump": np.maximum(eta_h * val["chp_gas"] - val["chp_heat"], 0.0),
+            "elec_load": np.asarray(le, float), "heat_load": np.asarray(lh, float), "shift_e": shift_e,
+            "shift_h": shift_h, "unserved_e": val["unserved_e"], "unserved_h": val["unserved_h"],
+            "unserved_cost": dt * lost_load * (val["unserved_e"] + val["unserved_h"]),
             "violation": np.asarray(worst)}
