@@ -100,7 +100,7 @@ class ProgramFamily:
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(self.shapes)
 
-    def values_vector(self, agent: str, values: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    def checked_values(self, agent: str, values: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """``values`` checked against the declaration: every parameter given, no unknown name, the
         declared shape, finite, the declared sign. Raises :class:`GameDefinitionError` naming
         ``agent`` and ``parameters['name']``."""
@@ -127,7 +127,7 @@ class ProgramFamily:
 
     def program(self, agent: str, values: Mapping[str, Any]) -> CanonicalProgram:
         """Agent ``agent``'s compiled program at its structure ``values`` (name -> array)."""
-        return self.form.program(agent, self.values_vector(agent, values))
+        return self.form.program(agent, self.checked_values(agent, values))
 
     def follower(self, agent: str, values: Mapping[str, Any]) -> Follower:
         """Agent ``agent`` as a :class:`~gamecore.follower.Follower` of this family."""
@@ -143,7 +143,7 @@ class ProgramFamily:
         one sparse product and the block-diagonal LP is solved once (rows reordered so that every
         instance's zero-cone rows come first) — a thousand small LPs for the price of one solve.
         Otherwise each instance is solved on its own. Numbers that are not all finite and of the
-        declared shapes are checked one by one (:meth:`values_vector`'s named error).
+        declared shapes are checked one by one (:meth:`checked_values`'s named error).
 
         Raises:
             GameDefinitionError: a family with signals, or bad numbers (naming the agent).
@@ -168,7 +168,7 @@ class ProgramFamily:
             valid = False
         if not valid:
             for a, v in zip(agents, values):
-                self.values_vector(a, v)      # raises, naming the agent and the number
+                self.checked_values(a, v)      # raises, naming the agent and the number
         n = prog.x.size
         Q = np.asarray(sp.csc_matrix(prog.q) @ V)                          # (n + 1, count): q and the constant
         reduced = prog.reduced_A
