@@ -58,6 +58,18 @@ def structure_parameters(values: Mapping[str, Any], nonneg: Iterable[str] = (),
     return out
 
 
+def prefixed(prefix: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with their names prefixed ``prefix.``: one component's numbers (e.g. a storage's
+    ``storage_numbers``) among an agent's, so that several components share one namespace."""
+    return {f"{prefix}.{k}": v for k, v in values.items()}
+
+
+def component(numbers: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """The entries ``prefix.key`` of ``numbers`` as ``key``: one component's numbers back (the
+    inverse of :func:`prefixed`; values may be numbers or structure parameters)."""
+    return {k[len(prefix) + 1:]: v for k, v in numbers.items() if k.startswith(prefix + ".")}
+
+
 class ProgramFamily:
     """A follower program shared by the agents of one kind (module docstring).
 
@@ -236,4 +248,4 @@ class FamilyCache:
         return self.family(key, values, build).follower(agent, values)
 
 
-__all__ = ["FamilyCache", "ProgramFamily", "structure_parameters"]
+__all__ = ["FamilyCache", "ProgramFamily", "component", "prefixed", "structure_parameters"]

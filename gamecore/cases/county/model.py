@@ -46,7 +46,7 @@ from gamecore.energy.conversion import (
 )
 from gamecore.energy.loads import LoadModel, ShiftableLoad, shiftable_load_model, shiftable_numbers
 from gamecore.energy.storage import StorageModel, storage_model, storage_numbers
-from gamecore.family import FamilyCache, ProgramFamily
+from gamecore.family import FamilyCache, ProgramFamily, component, prefixed
 from gamecore.follower import Follower
 
 STATE_FIELDS = ("battery_energy", "tes_energy", "shift_remaining")
@@ -115,33 +115,24 @@ def ies_numbers(ies: IESData, state: IESState, profile: IESProfile, *, regulariz
     w, tau = regularizer_weights(ies) if regularize else (0.0, 0.0)
     numbers.update(quadratic_weight=w, tie_weight=tau)
     if ies.chp is not None:
-        numbers.update(_prefixed("chp", gas_turbine_numbers(ies.chp)))
+        numbers.update(prefixed("chp", gas_turbine_numbers(ies.chp)))
     if ies.boiler is not None:
-        numbers.update(_prefixed("boiler", gas_boiler_numbers(ies.boiler)))
+        numbers.update(prefixed("boiler", gas_boiler_numbers(ies.boiler)))
     if ies.heat_pump is not None:
-        numbers.update(_prefixed("hp", heat_pump_numbers(ies.heat_pump, start, horizon)))
+        numbers.update(prefixed("hp", heat_pump_numbers(ies.heat_pump, start, horizon)))
     for key, store, energy in (("battery", ies.battery, state.battery_energy), ("tes", ies.tes, state.tes_energy)):
         if store is not None:
             e0 = float(np.clip(energy, store.energy_min, store.energy_max))
             penalty = ies.end_soc_penalty if end_of_day else None
-            numbers.update(_prefixed(key, storage_numbers(store, e0, penalty)))
+            numbers.update(prefixed(key, storage_numbers(store, e0, penalty)))
     rate = np.asarray(ies.shift_max, float)[start:start + horizon]
     energy = state.shift_remaining if target is None else state.shift_remaining - target.shift_remaining
     total = float(np.clip(energy, 0.0, rate.sum() * dt))
-    numbers.update(_prefixed("shift", shiftable_numbers(ShiftableLoad(total, tuple(rate), dt=dt, name="shift"),
+    numbers.update(prefixed("shift", shiftable_numbers(ShiftableLoad(total, tuple(rate), dt=dt, name="shift"),
                                                         horizon)))
     if target is not None:
         numbers.update({"battery.target": target.battery_energy, "tes.target": target.tes_energy})
     return numbers
-
-
-def _prefixed(prefix: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    return {f"{prefix}.{k}": v for k, v in values.items()}
-
-
-def _group(numbers: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-    """The entries ``prefix.key`` of ``numbers`` as ``key`` (one component's numbers)."""
-    return {k[len(prefix) + 1:]: v for k, v in numbers.items() if k.startswith(prefix + ".")}
 
 
 # ----------------------------------------------------------------------- the IES
@@ -215,18 +206,18 @@ def ies_model(ies: IESData, state: IESState, profile: IESProfile, price: np.ndar
     P = cp.Variable(horizon, name="net")
     units: dict[str, UnitModel] = {}
     if ies.chp is not None:
-        units["chp"] = gas_turbine_model(ies.chp, horizon, numbers=_group(v, "chp"))
+        units["chp"] = gas_turbine_model(ies.chp, horizon, numbers=component(v, "chp"))
     if ies.boiler is not None:
-        units["boiler"] = gas_boiler_model(ies.boiler, horizon, numbers=_group(v, "boiler"))
-    hp = heat_pump_model(ies.heat_pump, start, horizon, numbers=_group(v, "hp")) if ies.heat_pump else None
+        units["boiler"] = gas_boiler_model(ies.boiler, horizon, numbers=component(v, "boiler"))
+    hp = heat_pump_model(ies.heat_pump, start, horizon, numbers=component(v, "hp")) if ies.heat_pump else None
     stores: dict[str, StorageModel | None] = {}
     for key, store in (("battery", ies.battery), ("tes", ies.tes)):
         stores[key] = None if store is None else storage_model(
             store, horizon, end_of_day=end_of_day, end_penalty=ies.end_soc_penalty if end_of_day else None,
-            numbers=_group(v, key))
+            numbers=component(v, key))
     bat, tes = stores["battery"], stores["tes"]
     shift = shiftable_load_model(ShiftableLoad(0.0, 0.0, dt=dt, name="shift"), horizon,   # shape only
-                                 numbers=_group(v, "shift"))
+                                 numbers=component(v, "shift"))
     curtail = cp.Variable(horizon, name="curtail", nonneg=True)
     une = cp.Variable(horizon, name="unserved_e", nonneg=True)
     unh = cp.Variable(horizon, name="unserved_h", nonneg=True)

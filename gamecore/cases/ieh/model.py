@@ -28,7 +28,7 @@ from gamecore.energy.conversion import (
 )
 from gamecore.energy.loads import ShiftableLoad, shiftable_load_model, shiftable_numbers
 from gamecore.energy.storage import StorageModel, storage_model, storage_numbers
-from gamecore.family import FamilyCache, ProgramFamily
+from gamecore.family import FamilyCache, ProgramFamily, component, prefixed
 from gamecore.follower import Follower
 
 STATE_FIELDS = ("ees_energy", "tes_energy", "elec_served", "heat_served")
@@ -168,11 +168,6 @@ def _remaining(total: float, served: float, rate: np.ndarray, dt: float, what: s
     return float(np.clip(remaining, 0.0, room))
 
 
-def _prefixed(prefix: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` with their names prefixed ``prefix.`` (one component's numbers)."""
-    return {f"{prefix}.{k}": v for k, v in values.items()}
-
-
 def hub_numbers(hub: HubData, state: HubState, profile: HubProfile, quadratic_weight: float = 0.0,
                 tie_weight: float = 0.0, *, target: HubState | None = None,
                 net: np.ndarray | None = None) -> dict[str, Any]:
@@ -207,21 +202,21 @@ def hub_numbers(hub: HubData, state: HubState, profile: HubProfile, quadratic_we
         "renewable": np.maximum(np.asarray(profile.renewable, float), 0.0),
         "elec_load": np.asarray(profile.elec_load, float), "heat_load": np.asarray(profile.heat_load, float),
     }
-    numbers.update(_prefixed("chp", gas_turbine_numbers(hub_chp(hub))))
-    numbers.update(_prefixed("gf", gas_boiler_numbers(hub_furnace(hub))))
+    numbers.update(prefixed("chp", gas_turbine_numbers(hub_chp(hub))))
+    numbers.update(prefixed("gf", gas_boiler_numbers(hub_furnace(hub))))
     if hub.lost_load_value is not None:
         numbers["lost_load_value"] = hub.lost_load_value
     stores = (("ees", hub.ees, state.ees_energy), ("tes", hub.tes, state.tes_energy))
     if target is not None:
         numbers["net"] = np.broadcast_to(np.asarray(net, float), (horizon,)).copy()
         for key, store, energy in stores:
-            numbers.update(_prefixed(key, storage_numbers(store, energy)))
+            numbers.update(prefixed(key, storage_numbers(store, energy)))
         numbers.update({"ees.target": target.ees_energy, "tes.target": target.tes_energy})
         for key, served, rate in (("shift_e", target.elec_served - state.elec_served, hub.elec_shift_max),
                                   ("shift_h", target.heat_served - state.heat_served, hub.heat_shift_max)):
             rates = np.asarray(rate, float)[sl]
             total = float(np.clip(served, 0.0, dt * rates.sum()))
-            numbers.update(_prefixed(key, shiftable_numbers(ShiftableLoad(total, tuple(rates), dt=dt, name=key),
+            numbers.update(prefixed(key, shiftable_numbers(ShiftableLoad(total, tuple(rates), dt=dt, name=key),
                                                             horizon)))
         return numbers
     numbers.update(quadratic_weight=quadratic_weight, tie_weight=tie_weight)
@@ -230,24 +225,19 @@ def hub_numbers(hub: HubData, state: HubState, profile: HubProfile, quadratic_we
     rem_h = _remaining(hub.heat_shift_total, state.heat_served, np.asarray(hub.heat_shift_max)[start:], dt,
                        "shiftable heat", hub.name)
     for key, store, energy in stores:
-        numbers.update(_prefixed(key, storage_numbers(store, energy, hub.end_soc_penalty)))
+        numbers.update(prefixed(key, storage_numbers(store, energy, hub.end_soc_penalty)))
     for key, total, rate in (("shift_e", rem_e, hub.elec_shift_max), ("shift_h", rem_h, hub.heat_shift_max)):
         rates = np.asarray(rate, float)[sl]
         if start + horizon == periods:      # the whole rest must be served: the component's equality
             part = shiftable_numbers(ShiftableLoad(total, tuple(rates), dt=dt, name=key), horizon)
         else:                               # a stage ending before the day serves at most the rest
             part = {"total": total, "p_min": np.zeros(horizon), "p_max": rates}
-        numbers.update(_prefixed(key, part))
+        numbers.update(prefixed(key, part))
     return numbers
 
 
 #: numbers that must stay >= 0 for the hub program to be convex (weights on squares)
 _NONNEG = ("quadratic_weight", "tie_weight")
-
-
-def _group(numbers: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-    """The entries ``prefix.key`` of ``numbers`` as ``key`` (one component's numbers)."""
-    return {k[len(prefix) + 1:]: v for k, v in numbers.items() if k.startswith(prefix + ".")}
 
 
 def hub_model(hub: HubData, state: HubState, profile: HubProfile, price: np.ndarray | None = None, *,
@@ -299,20 +289,20 @@ def hub_model(hub: HubData, state: HubState, profile: HubProfile, price: np.ndar
     v: dict[str, cp.Expression] = {nm: cp.Variable(horizon, name=nm)
                                    for nm in ("net", "curtail", "unserved_e", "unserved_h")}
     P = v["net"]
-    chp = gas_turbine_model(hub_chp(hub), horizon, numbers=_group(v_num, "chp"))
-    furnace = gas_boiler_model(hub_furnace(hub), horizon, numbers=_group(v_num, "gf"))
+    chp = gas_turbine_model(hub_chp(hub), horizon, numbers=component(v_num, "chp"))
+    furnace = gas_boiler_model(hub_furnace(hub), horizon, numbers=component(v_num, "gf"))
     v["chp_gas"] = chp.inputs["gas"]
     v["gf_gas"] = furnace.inputs["gas"]
     v["heat_dump"] = v_num["chp.recovery"] * chp.inputs["gas"] - chp.outputs["heat"]
     end_penalty = hub.end_soc_penalty if end_of_day else None
     ees = storage_model(hub.ees, horizon, end_of_day=end_of_day, name="ees", end_penalty=end_penalty,
-                        numbers=_group(v_num, "ees"))
+                        numbers=component(v_num, "ees"))
     tes = storage_model(hub.tes, horizon, end_of_day=end_of_day, name="tes", end_penalty=end_penalty,
-                        numbers=_group(v_num, "tes"))
+                        numbers=component(v_num, "tes"))
     groups: dict[str, list[cp.Constraint]] = {}
     for key in ("shift_e", "shift_h"):
         load = ShiftableLoad(0.0, 0.0, dt=dt, name=key)          # shape only: the numbers give total and rates
-        shift_numbers = _group(v_num, key)
+        shift_numbers = component(v_num, key)
         if end_of_day or accounting:
             block = shiftable_load_model(load, horizon, numbers=shift_numbers)
             v[key], groups[key] = block.variables["power"], block.constraints
