@@ -141,6 +141,16 @@ class RollingHorizon(ABC):
         """
 
 
+def check_stage_states(names: Sequence[str], states: Sequence[Any], start: int, kind: str = "agents") -> None:
+    """One state per agent (``names``), each for period ``start`` (its ``period``): a stage game of
+    ``[start, T)`` is built from them. Raises ValueError naming the agent."""
+    if len(states) != len(names):
+        raise ValueError(f"states: {len(states)} given for {len(names)} {kind}")
+    for name, state in zip(names, states):
+        if state.period != start:
+            raise ValueError(f"states['{name}'].period = {state.period}, expected the stage start {start}")
+
+
 def current_entries(game: Game) -> dict[str, int]:
     """Coupling name -> index (game layout) of its current-period price (entry 0).
 
@@ -789,5 +799,6 @@ def solve_rolling(case_or_rolling: Case | RollingHorizon, day_ahead: str | None 
 
 
 __all__ = ["REAL_TIME_DEFAULTS", "PeriodCost", "RollingHorizon", "RollingRecorder", "RollingResult", "RollingRun",
-           "StageResult", "centralized_rolling", "current_entries", "current_period_game", "rolling_of_case",
+           "StageResult", "centralized_rolling", "check_stage_states", "current_entries", "current_period_game",
+           "rolling_of_case",
            "solve_rolling", "stage_vector"]

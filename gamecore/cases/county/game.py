@@ -21,6 +21,7 @@ from gamecore.cases.county.model import IESPrograms, IESState, initial_state
 from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Leader, MarketCoupling
+from gamecore.rolling import check_stage_states
 from gamecore.signals import Signal
 
 
@@ -46,11 +47,7 @@ def stage_followers(scenario: Scenario, start: int, states: Sequence[IESState], 
     """Every IES's follower for the stage ``[start, T)`` at data ``level``, instantiated from
     ``programs`` (default: fresh families, so the stage compiles one program per IES type)."""
     programs = IESPrograms() if programs is None else programs
-    if len(states) != scenario.n_agents:
-        raise ValueError(f"states: {len(states)} given for {scenario.n_agents} IES")
-    for ies, st in zip(scenario.agents, states):
-        if st.period != start:
-            raise ValueError(f"states['{ies.name}'].period = {st.period}, expected the stage start {start}")
+    check_stage_states([a.name for a in scenario.agents], states, start, "IES")
     return [programs.follower(ies, st, scenario.profile(i, start, level))
             for i, (ies, st) in enumerate(zip(scenario.agents, states))]
 

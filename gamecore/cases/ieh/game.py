@@ -20,6 +20,7 @@ from gamecore.cases.ieh.model import HubPrograms, HubState, initial_states
 from gamecore.follower import Follower
 from gamecore.game import Game
 from gamecore.leader import Leader, MarketCoupling
+from gamecore.rolling import check_stage_states
 from gamecore.signals import Signal
 
 
@@ -45,11 +46,7 @@ def stage_followers(scenario: Scenario, start: int, states: Sequence[HubState], 
     """Every hub's follower for the stage ``[start, T)`` (see :func:`stage_game`), instantiated from
     ``programs`` (default: fresh families, so the stage compiles one program per hub shape)."""
     programs = HubPrograms() if programs is None else programs
-    if len(states) != scenario.n_hubs:
-        raise ValueError(f"states: {len(states)} given for {scenario.n_hubs} hubs")
-    for hub, st in zip(scenario.hubs, states):
-        if st.period != start:
-            raise ValueError(f"states['{hub.name}'].period = {st.period}, expected the stage start {start}")
+    check_stage_states([h.name for h in scenario.hubs], states, start, "hubs")
     return [programs.follower(hub, st, scenario.profile(i, start, level), quadratic_weight, tie_weight)
             for i, (hub, st) in enumerate(zip(scenario.hubs, states))]
 
