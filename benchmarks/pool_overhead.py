@@ -21,7 +21,7 @@ Follower models:
   initial/final SOC, random load profile (about 145 canonical variables, 316 cone rows
   for T=24).
 
-Run ``python benchmarks/pool_overhead.py --help`` for the options; see
+Run ``.venv/bin/python benchmarks/pool_overhead.py --help`` for the options; see
 ``benchmarks/README.md`` for what every column means.
 """
 
@@ -427,7 +427,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     wall_start = time.perf_counter()
     meta = {
-        "command": " ".join([Path(sys.executable).name] + sys.argv),
+        # the arguments parsed, not sys.argv: main(argv) may be called in-process (tests)
+        "command": " ".join([Path(sys.executable).name, sys.argv[0] if argv is None else __file__]
+                            + (sys.argv[1:] if argv is None else list(argv))),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "python": platform.python_version(), "platform": platform.platform(),
         "cpu_count": os.cpu_count(), "numpy": np.__version__, "cvxpy": cp.__version__,

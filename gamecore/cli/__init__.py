@@ -1,4 +1,4 @@
-"""Command-line interface: ``gamecore strategies | cases | solve | demo | reconfigure``.
+"""Command-line interface: ``gamecore strategies | cases | solve | rolling | reconfigure | demo | bench``.
 
 Exit codes: 0 success; 1 the strategy failed (status ``failed``) or crashed, or an ``--out``
 file could not be written; 2 usage errors (unknown case or strategy, bad option, strategy not
@@ -12,7 +12,7 @@ Tables are plain text (no rich dependency, :mod:`gamecore.tables`); typer format
 and usage errors with rich only when rich is installed. JSON output is strict
 (:mod:`gamecore.jsonable`: NaN/inf -> null).
 
-One module per command (``strategies``, ``cases``, ``solve``, ``rolling``, ``reconfigure``, ``demo``), shared
+One module per command (``strategies``, ``cases``, ``solve``, ``rolling``, ``reconfigure``, ``demo``, ``bench``), shared
 helpers in ``common``, the dask client/cluster code in ``dask``. ``make_case``,
 ``get_strategy`` and ``available_strategies`` are looked up on this package when a command runs,
 so patching ``gamecore.cli.<name>`` reaches every command.
@@ -30,6 +30,7 @@ import typer
 
 # the names the commands look up here at run time (patchable as gamecore.cli.<name>)
 from gamecore.cases import make_case
+from gamecore.cli.bench import bench_command
 from gamecore.cli.cases import case_params_cell, cases_command, parse_case_params
 from gamecore.cli.common import (
     CERTIFICATE_FIELDS,
@@ -109,6 +110,7 @@ app.command("solve")(solve_command)
 app.command("rolling")(rolling_command)
 app.command("reconfigure")(reconfigure_command)
 app.command("demo")(demo_command)
+app.command("bench")(bench_command)
 
 __all__ = [
     "CERTIFICATE_FIELDS",
@@ -126,6 +128,7 @@ __all__ = [
     "app",
     "applicable_strategies",
     "available_strategies",
+    "bench_command",
     "build_solve",
     "case_params_cell",
     "cases_command",
