@@ -8,7 +8,9 @@ vectors, plus the shard's data vectors when the followers have data parameters (
 states: a few floats per follower, set by :meth:`gamecore.follower.Follower.set_data`). A
 worker that ran no task of the first call (or was respawned by loky) answers "missing"
 and receives the programs once. Clarabel solver objects are built lazily inside the worker
-and updated in place on every solve.
+and updated in place on every solve. A worker's cache grows by design, so loky's memory-leak
+guard (restart a worker grown 300 MB since its first task) is raised to gamecore's memory
+limit in the workers (:func:`_keep_cache_in_worker`).
 
 With ``n_jobs=1`` everything runs in-process (no pickling, no joblib).
 
@@ -48,6 +50,7 @@ from joblib.parallel import BACKENDS, EXTERNAL_BACKENDS
 from gamecore.canonical import CanonicalProgram, Prox, Response
 from gamecore.errors import FollowerSolveError, WorkerLostError
 from gamecore.game import Game
+from gamecore.limits import memory_limit_bytes
 
 if TYPE_CHECKING:
     from gamecore.optimistic import TieBreak
@@ -99,11 +102,32 @@ def _solve_requests(programs: Sequence[CanonicalProgram], index: Sequence[np.nda
     return out
 
 
+def _keep_cache_in_worker() -> None:
+    """Raise loky's memory-leak guard in this worker process to gamecore's memory limit.
+
+    loky restarts a worker whose resident memory grew by more than 300 MB since its first task
+    (``process_executor._MAX_MEMORY_LEAK_SIZE``). A worker's program cache grows by design — a
+    thousand-hub stage game's programs with their Clarabel solvers pass 300 MB — and a restarted
+    worker has lost its cache, so every call would start a process and ship every program again
+    (measured: 280 worker processes started in 16 minutes of a 1000-hub rolling day). The cache
+    stays bounded by :data:`_WORKER_CACHE_LIMIT` pools; the guard still stops a worker that grows
+    past :func:`gamecore.limits.memory_limit_bytes`.
+    """
+    try:
+        from joblib.externals.loky import process_executor
+    except ImportError:  # pragma: no cover - joblib without loky
+        return
+    limit = memory_limit_bytes()
+    if getattr(process_executor, "_MAX_MEMORY_LEAK_SIZE", limit) < limit:
+        process_executor._MAX_MEMORY_LEAK_SIZE = limit
+
+
 def _cached_shards(key: str, payload: tuple[list[CanonicalProgram], list[np.ndarray]] | None
                    ) -> tuple[list[CanonicalProgram], list[np.ndarray]] | None:
     """The worker's copy of the pool's programs (stored from ``payload`` if given), or None."""
     with _WORKER_LOCK:
         if payload is not None:
+            _keep_cache_in_worker()
             _WORKER_SHARDS.setdefault(key, payload)  # keep an existing copy: its solvers are built
             while len(_WORKER_SHARDS) > _WORKER_CACHE_LIMIT:
                 _WORKER_SHARDS.popitem(last=False)

@@ -297,3 +297,26 @@ def test_canonical_objective_equals_cvxpy(seed: int) -> None:
                            couplings=[MarketCoupling("balance", "price", "demand")]), [follower])
         pooled = FollowerPool(game).respond(p)[0]
         assert pooled.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+def _leak_guard_after_caching() -> int:
+    """In a loky worker: store an (empty) pool entry the way a first call does, then report the
+    worker's memory-leak guard."""
+    from joblib.externals.loky import process_executor
+
+    from gamecore.pool import _cached_shards
+
+    _cached_shards("leak-guard-probe", ([], []))
+    return int(process_executor._MAX_MEMORY_LEAK_SIZE)
+
+
+def test_worker_cache_is_not_mistaken_for_a_memory_leak() -> None:
+    """loky restarts a worker that grew 300 MB since its first task; a worker caching a large
+    game's programs grows that much by design, and a restarted worker would need every program
+    shipped again on every call. Caching raises the guard to gamecore's memory limit."""
+    from joblib import Parallel, delayed
+
+    from gamecore.limits import memory_limit_bytes
+
+    guards = Parallel(n_jobs=2, backend="loky")(delayed(_leak_guard_after_caching)() for _ in range(4))
+    assert min(guards) >= memory_limit_bytes() > int(3e8)
