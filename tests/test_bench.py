@@ -200,3 +200,14 @@ def test_cli_usage_errors(tmp_path: Path) -> None:
         result = runner.invoke(app, argv)
         assert result.exit_code == 2, (argv, result.output)
         assert message in result.output, (argv, result.output)
+
+
+def test_cell_that_cannot_start_is_an_error_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No interpreter at sys.executable: the cell's process cannot start; the suite records it."""
+    import sys
+
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    suite = Suite.from_flags("analytic-market", ["bisection", "subgradient"], [3], [2], [0])
+    done = run(suite, tmp_path / "x", progress=False, report=False)
+    assert list(done.frame["status"]) == ["error", "error"]
+    assert all("FileNotFoundError" in m for m in done.frame["message"])

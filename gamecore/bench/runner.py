@@ -310,18 +310,33 @@ def _run_local(cells: list[Cell], environment: Mapping[str, Any], n_jobs: int,
     workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     children = _Children()
     pending: set[Future[dict[str, Any]]] = set()
+    cells_of: dict[Future[dict[str, Any]], Cell] = {}
     queue = list(cells)
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="gamecore-bench")
     try:
         while queue or pending:
             while queue and len(pending) < workers:
-                pending.add(pool.submit(run_cell_process, queue.pop(0), environment, children))
+                cell = queue.pop(0)
+                future = pool.submit(run_cell_process, cell, environment, children)
+                cells_of[future] = cell
+                pending.add(future)
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                record(future.result())
+                record(_row_of(future, cells_of.pop(future), environment))
     finally:
         children.kill_all()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _row_of(future: Any, cell: Cell, environment: Mapping[str, Any]) -> dict[str, Any]:
+    """The row a finished cell future holds; an ``error`` row when running the cell itself
+    raised (the process could not be started, the dask task was lost...)."""
+    try:
+        return dict(future.result())
+    except Exception as err:  # noqa: BLE001 - a cell that could not run is a row, never a crashed suite
+        row = empty_row(cell, "error", f"the cell could not run: {type(err).__name__}: {err}")
+        row.update({"gamecore_version": environment.get("gamecore"), "git_commit": environment.get("git_commit")})
+        return row
 
 
 def _run_dask(cells: list[Cell], environment: Mapping[str, Any], n_jobs: int,
@@ -338,17 +353,21 @@ def _run_dask(cells: list[Cell], environment: Mapping[str, Any], n_jobs: int,
     limit = len(cells) if n_jobs == -1 else n_jobs
     queue = list(cells)
     futures = as_completed()
-    running: list[Any] = []
+    running: dict[Any, Cell] = {}
+
+    def submit() -> None:
+        cell = queue.pop(0)
+        future = client.submit(_dask_cell, cell.to_dict(), dict(environment), pure=False)
+        running[future] = cell
+        futures.add(future)
+
     try:
         while queue and len(running) < limit:
-            running.append(client.submit(_dask_cell, queue.pop(0).to_dict(), dict(environment), pure=False))
-            futures.add(running[-1])
+            submit()
         for future in futures:
-            running.remove(future)
-            record(future.result())
+            record(_row_of(future, running.pop(future), environment))
             if queue:
-                running.append(client.submit(_dask_cell, queue.pop(0).to_dict(), dict(environment), pure=False))
-                futures.add(running[-1])
+                submit()
     finally:
         for future in running:
             future.cancel()
