@@ -217,8 +217,21 @@ def test_markdown_summary(three_problems: pd.DataFrame) -> None:
         assert heading in text
     assert "| method | converged | max_iter | failed | timeout | error | total |" in text
     assert "| B | 2 | 0 | 0 | 1 | 0 | 3 |" in text
-    assert "| A | 1 | 0.6667 |" in text  # solved everything, fastest on 2 of 3 problems (wall_s)
-    assert "| B | 0.6667 | 0.3333 |" in text
+    assert "| analytic-market | A | 3 | 1 | 0.6667 |" in text  # solved everything, fastest on 2 of 3 (wall_s)
+    assert "| analytic-market | B | 3 | 0.6667 | 0.3333 |" in text
+
+
+def test_profiles_compare_methods_within_a_case(three_problems: pd.DataFrame) -> None:
+    """A Stackelberg method never attempts a market game: per case, each method solved all of its
+    case's problems, and the figure has one panel per case."""
+    renamed = three_problems["method"].map({"A": "K", "B": "N"})
+    other = three_problems.assign(case="analytic-stackelberg", method=renamed)
+    both = pd.concat([three_problems, other], ignore_index=True)
+    text = markdown_summary(both)
+    assert "| analytic-stackelberg | K | 3 | 1 | 0.6667 |" in text
+    assert "| analytic-market | A | 3 | 1 | 0.6667 |" in text
+    fig = plot_performance_profile(both)
+    assert len(fig.axes) == 2 and all(len(ax.get_lines()) == 2 for ax in fig.axes)
 
 
 def test_plots_draw_on_a_given_axes(three_problems: pd.DataFrame) -> None:

@@ -361,45 +361,68 @@ def plot_scaling(frame: pd.DataFrame, metric: str = "wall_s", ax: Axes | None = 
     return fig
 
 
+def _per_case(frame: pd.DataFrame, ax: Axes | None, draw: Callable[[pd.DataFrame, Axes, str], None]) -> Figure:
+    """``draw(part, axes, title_suffix)`` once per case, each on its own axes side by side (methods
+    are compared on the problems of one case: a market strategy does not attempt a Stackelberg
+    game); on ``ax`` (or one axes) when the table has one case or ``ax`` is given."""
+    cases = sorted(str(c) for c in frame["case"].dropna().unique()) if "case" in frame else []
+    if ax is not None or len(cases) <= 1:
+        fig, axes = _figure_and_axes(ax)
+        draw(frame, axes, f" - {cases[0]}" if len(cases) == 1 else "")
+        return fig
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4 * len(cases), 4.4), layout="constrained")
+    FigureCanvasAgg(fig)
+    for case, axes in zip(cases, np.atleast_1d(fig.subplots(1, len(cases)))):
+        draw(frame[frame["case"].astype(str) == case], axes, f" - {case}")
+    return fig
+
+
 def plot_performance_profile(frame: pd.DataFrame, metric: str = "wall_s", ax: Axes | None = None) -> Figure:
     """Step plot of the :func:`performance_profile` of ``metric``: rho_s(tau) against tau on a log2 axis.
 
     As in Dolan & More (2002), the x axis is log2 of the ratio (tau = 1 at the left edge); one step
-    line per method. Returns the Figure (the one of ``ax`` if given).
+    line per method. Without ``ax``, a table of several cases gets one panel per case (methods
+    compared on the problems of that case). Returns the Figure (the one of ``ax`` if given).
     """
-    fig, ax = _figure_and_axes(ax)
-    profile = performance_profile(frame, metric)
-    for method, group in profile.groupby("method", sort=True):
-        ax.step(group["tau"], group["fraction"], where="post", label=str(method))
-    ax.set_xscale("log", base=2)
-    ax.set_xlim(left=1.0)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("tau: ratio to the best method (log2 scale)")
-    ax.set_ylabel("fraction of problems within tau")
-    ax.set_title(f"performance profile ({metric})")
-    if not profile.empty:
-        ax.legend(fontsize="small", loc="lower right")
-    return fig
+    def draw(part: pd.DataFrame, axes: Axes, suffix: str) -> None:
+        profile = performance_profile(part, metric)
+        for method, group in profile.groupby("method", sort=True):
+            axes.step(group["tau"], group["fraction"], where="post", label=str(method))
+        axes.set_xscale("log", base=2)
+        axes.set_xlim(left=1.0)
+        axes.set_ylim(-0.02, 1.02)
+        axes.set_xlabel("tau: ratio to the best method (log2 scale)")
+        axes.set_ylabel("fraction of problems within tau")
+        axes.set_title(f"performance profile ({metric}){suffix}")
+        if not profile.empty:
+            axes.legend(fontsize="small", loc="lower right")
+
+    return _per_case(frame, ax, draw)
 
 
 def plot_data_profile(frame: pd.DataFrame, budget: str = "wall_s", ax: Axes | None = None) -> Figure:
     """Step plot of the :func:`data_profile` of ``budget``: fraction solved within each budget.
 
-    Log x axis when every budget of the grid is positive, linear otherwise. Returns the Figure.
+    Log x axis when every budget of the grid is positive, linear otherwise; one panel per case as
+    in :func:`plot_performance_profile`. Returns the Figure.
     """
-    fig, ax = _figure_and_axes(ax)
-    profile = data_profile(frame, budget)
-    for method, group in profile.groupby("method", sort=True):
-        ax.step(group["budget"], group["fraction"], where="post", label=str(method))
-    if not profile.empty and (profile["budget"] > 0).all():
-        ax.set_xscale("log")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel(f"budget: {budget}")
-    ax.set_ylabel("fraction of problems solved")
-    ax.set_title(f"data profile ({budget})")
-    if not profile.empty:
-        ax.legend(fontsize="small", loc="lower right")
-    return fig
+    def draw(part: pd.DataFrame, axes: Axes, suffix: str) -> None:
+        profile = data_profile(part, budget)
+        for method, group in profile.groupby("method", sort=True):
+            axes.step(group["budget"], group["fraction"], where="post", label=str(method))
+        if not profile.empty and (profile["budget"] > 0).all():
+            axes.set_xscale("log")
+        axes.set_ylim(-0.02, 1.02)
+        axes.set_xlabel(f"budget: {budget}")
+        axes.set_ylabel("fraction of problems solved")
+        axes.set_title(f"data profile ({budget}){suffix}")
+        if not profile.empty:
+            axes.legend(fontsize="small", loc="lower right")
+
+    return _per_case(frame, ax, draw)
 
 
 # ------------------------------------------------------------------------------ markdown
@@ -472,13 +495,16 @@ def markdown_summary(frame: pd.DataFrame) -> str:
               _md_table(scaling[["case", "method", "metric", "exponent", "coefficient", "points", "r2"]]), ""]
 
     for metric in REPORT_METRICS:
-        ratios = performance_ratios(frame, metric)
-        table = pd.DataFrame({"method": ratios.columns,
-                              "solved": [float(np.isfinite(ratios[m]).mean()) for m in ratios.columns],
-                              "fastest": [float((ratios[m] <= 1.0).mean()) for m in ratios.columns]})
         lines += [f"## Performance on {metric}", "",
-                  f"Fractions of the {len(ratios)} problems: solved (converged with a {metric} value) and "
-                  "fastest (performance ratio 1, ties count for each).", "", _md_table(table), ""]
+                  f"Per case (methods are compared on the problems of one case): fractions of the problems "
+                  f"solved (converged with a {metric} value) and fastest (performance ratio 1, ties count "
+                  "for each).", ""]
+        for case, part in frame.groupby(frame["case"].astype(str), sort=True):
+            ratios = performance_ratios(part, metric)
+            table = pd.DataFrame({"case": case, "method": ratios.columns, "problems": len(ratios),
+                                  "solved": [float(np.isfinite(ratios[m]).mean()) for m in ratios.columns],
+                                  "fastest": [float((ratios[m] <= 1.0).mean()) for m in ratios.columns]})
+            lines += [_md_table(table), ""]
     return "\n".join(lines)
 
 
