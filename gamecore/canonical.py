@@ -46,6 +46,11 @@ from gamecore.solver import (
 )
 from gamecore.solver import solve as solve_conic
 
+#: a program's fixed matrix (``Qs``, ``Bs``, the symmetric ``P``) with at most this many entries
+#: (rows × columns) is multiplied as a dense array (:meth:`CanonicalProgram._product`): 65,536
+#: float64 entries are 512 KiB per matrix, and below that a dense product beats scipy's sparse one
+DENSE_ENTRIES = 65_536
+
 
 @dataclass(frozen=True)
 class ConeDims:
@@ -211,15 +216,30 @@ class CanonicalProgram:
         return bool(self.P.nnz and np.any(self.P.data))
 
     def q(self, sigma: np.ndarray) -> np.ndarray:
-        return self.q0 + self.Qs @ sigma if self.k else self.q0.copy()
+        return self.q0 + self._product("Qs", self.Qs, sigma) if self.k else self.q0.copy()
 
     def b(self, sigma: np.ndarray) -> np.ndarray:
-        return self.b0 + self.Bs @ sigma if self.k else self.b0.copy()
+        return self.b0 + self._product("Bs", self.Bs, sigma) if self.k else self.b0.copy()
 
     def objective_at(self, x: np.ndarray, sigma: np.ndarray) -> float:
         """The program's objective ½xᵀPx + q(σ)ᵀx + d(σ) at any canonical point ``x``."""
-        full = self.memo("symmetric_P", lambda: sp.csr_matrix(symmetric(self.P)))   # P is fixed per program
-        return 0.5 * float(x @ (full @ x)) + float(self.q(sigma) @ x) + self.d0 + float(self.ds @ sigma)
+        return self._objective(x, self.q(sigma), sigma)
+
+    def _objective(self, x: np.ndarray, q: np.ndarray, sigma: np.ndarray) -> float:
+        """:meth:`objective_at` with ``q = q(σ)`` already at hand."""
+        quadratic = 0.5 * float(x @ self._product("symmetric_P", None, x)) if self.P.nnz else 0.0
+        return quadratic + float(q @ x) + self.d0 + float(self.ds @ sigma)
+
+    def _product(self, name: str, matrix: sp.spmatrix | None, v: np.ndarray) -> np.ndarray:
+        """``matrix @ v`` for one of the program's fixed matrices (``Qs``, ``Bs``; ``symmetric_P``:
+        the full symmetric P, built here), kept dense when it has at most :data:`DENSE_ENTRIES`
+        entries (a small dense product costs a microsecond where scipy's sparse dispatch costs
+        about fifteen: it is paid several times per follower solve), else as CSR."""
+        def build() -> Any:
+            full = sp.csr_matrix(symmetric(self.P) if matrix is None else matrix)
+            return full.toarray() if full.shape[0] * full.shape[1] <= DENSE_ENTRIES else full
+
+        return self.memo(f"product:{name}", build) @ v
 
     def infeasibility(self, x: np.ndarray, sigma: np.ndarray) -> float:
         """How far ``x`` (n,) lies outside the feasible set at signals ``sigma`` (k,).
@@ -259,11 +279,15 @@ class CanonicalProgram:
             q[cols] -= prox.rho * np.asarray(target, dtype=float).ravel()
         return key, P, q, b
 
+    def _cones(self) -> list[Any]:
+        """The Clarabel cones of ``dims`` (built once per program)."""
+        return list(self.memo("cones", self.dims.clarabel_cones))
+
     def _solver(self, key: Any, P: sp.csc_matrix, q: np.ndarray, b: np.ndarray, prox: Prox | None) -> Any:
         """The cached solver of ``key`` updated to ``(P, q, b)`` (built on first use)."""
         solver = self._solvers.get(key)
         if solver is None or not self._reusable:
-            solver = new_solver(P, q, self.A, b, self.dims.clarabel_cones(), self._settings())
+            solver = new_solver(P, q, self.A, b, self._cones(), self._settings())
             self._solvers[key] = solver
         elif prox is None:
             solver.update(q=q, b=b)
@@ -300,13 +324,13 @@ class CanonicalProgram:
         solver = self._solver(key, P, q, b, prox)
         # a stall is retried on a fresh solver (EQUILIBRATE_ONCE), so the answer still depends
         # only on the current data; the time inside the solver is the call's (Solution.solve_time)
-        found = solve_conic(P, q, self.A, b, self.dims.clarabel_cones(), self._settings(), EQUILIBRATE_ONCE,
-                            solver=solver)
+        found = solve_conic(P, q, self.A, b, self._cones(), self._settings(), EQUILIBRATE_ONCE, solver=solver)
         inside = found.solve_time
         iterations = int(found.raw.iterations)    # of the last attempt
-        if found.x is not None:
-            x = found.x
-            return Response(found.status, self.outputs_of(x), self.objective_at(x, sigma),
+        x = found.x
+        if x is not None:
+            plain_q = q if prox is None else self.q(sigma)     # the program's own objective, without the prox
+            return Response(found.status, self.outputs_of(x), self._objective(x, plain_q, sigma),
                             inside, iterations, x if keep_x else None)
         nan_outputs = {name: np.full(shape, np.nan) for name, (_, shape) in self.outputs.items()}
         return Response(found.status, nan_outputs, float("nan"), inside, iterations)
