@@ -236,8 +236,13 @@ class CanonicalProgram:
         entries (a small dense product costs a microsecond where scipy's sparse dispatch costs
         about fifteen: it is paid several times per follower solve), else as CSR."""
         def build() -> Any:
-            full = sp.csr_matrix(symmetric(self.P) if matrix is None else matrix)
-            return full.toarray() if full.shape[0] * full.shape[1] <= DENSE_ENTRIES else full
+            source = self.P if matrix is None else matrix
+            if source.shape[0] * source.shape[1] > DENSE_ENTRIES:
+                return sp.csr_matrix(symmetric(source) if matrix is None else source)
+            dense = source.toarray()
+            if matrix is None:                      # the upper triangle -> the full symmetric matrix
+                dense = dense + dense.T - np.diag(np.diag(dense))
+            return dense
 
         return self.memo(f"product:{name}", build) @ v
 

@@ -56,6 +56,7 @@ class Game:
             dup = next(n for n in names if names.count(n) > 1)
             raise GameDefinitionError(dup, "name", "two followers share this name")
         self.index = {f.name: i for i, f in enumerate(self.followers)}
+        self._senders: dict[tuple[str, tuple[str, ...] | None], list[int]] = {}
         self.signal_index: list[np.ndarray] = [self._signal_index(f) for f in self.followers]
         self._check_outputs()
         self.suppliers: dict[str, CanonicalProgram] = {c.name: self._compile_supply(c) for c in leader.couplings}
@@ -110,9 +111,15 @@ class Game:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
 
     def senders(self, output: str, restrict: Sequence[str] | None = None) -> list[int]:
-        """Indices of followers that send ``output`` (optionally restricted to names)."""
-        pool = range(self.n_followers) if restrict is None else [self.index[n] for n in restrict]
-        return [i for i in pool if output in self.followers[i].output_shapes]
+        """Indices of followers that send ``output`` (optionally restricted to names); computed once
+        per (output, restriction): strategies aggregate outputs every iteration."""
+        key = (output, None if restrict is None else tuple(restrict))
+        found = self._senders.get(key)
+        if found is None:
+            pool = range(self.n_followers) if restrict is None else [self.index[n] for n in restrict]
+            found = [i for i in pool if output in self.followers[i].program.outputs]
+            self._senders[key] = found
+        return list(found)
 
     def _check_outputs(self) -> None:
         leader = self.leader
