@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"1) FollowerPool: wall time per follower solve vs time inside Clarabel "
           f"({args.warmup} untimed warm-up call(s) per pool; times in ms per solve)")
     print(table(pool_rows, POOL_COLUMNS))
-    print("   solver = wall time of Clarabel's solve() call, as measured by gamecore (Response.solve_time,\n"
+    print("   solver = wall time inside Clarabel (update + solve() calls), as measured by gamecore (Response.solve_time,\n"
           "   summed over workers for jobs>1); ratio = wall/solver (per-solve overhead ratio); "
           "ratio*jobs = jobs*wall/solver;\n"
           "   speedup = wall(jobs=1)/wall(jobs); see benchmarks/README.md")
