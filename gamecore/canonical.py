@@ -237,8 +237,8 @@ class CanonicalProgram:
     def _product(self, name: str, matrix: sp.spmatrix | None, v: np.ndarray) -> np.ndarray:
         """``matrix @ v`` for one of the program's fixed matrices (``Qs``, ``Bs``; ``symmetric_P``:
         the full symmetric P, built here), kept dense when it has at most :data:`DENSE_ENTRIES`
-        entries (a small dense product costs a microsecond where scipy's sparse dispatch costs
-        about fifteen: it is paid several times per follower solve), else as CSR."""
+        entries (a small dense product takes a few microseconds where scipy's sparse dispatch
+        takes about fifteen, and it is paid several times per follower solve), else as CSR."""
         def build() -> Any:
             source = self.P if matrix is None else matrix
             if source.shape[0] * source.shape[1] > DENSE_ENTRIES:
