@@ -39,7 +39,8 @@ def stage_state(hub: ieh.HubData, start: int) -> ieh.HubState:
         room = hub.dt * float(np.sum(np.asarray(rate, float)[start:]))
         return max(0.0, total - 0.5 * room)
 
-    return ieh.HubState(start, hub.ees.energy_init, hub.tes.energy_init, served(hub.elec_shift_total, hub.elec_shift_max),
+    return ieh.HubState(start, hub.ees.energy_init, hub.tes.energy_init,
+                        served(hub.elec_shift_total, hub.elec_shift_max),
                         served(hub.heat_shift_total, hub.heat_shift_max))
 
 

@@ -34,8 +34,9 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,8 @@ def storage_hub_data(agents: int, periods: int, seed: int) -> dict[str, np.ndarr
     }
 
 
-def storage_hub_program(data: dict[str, np.ndarray], i: int, periods: int) -> tuple[cp.Minimize, list[cp.Constraint], cp.Parameter, cp.Variable]:
+def storage_hub_program(data: dict[str, np.ndarray], i: int, periods: int
+                        ) -> tuple[cp.Minimize, list[cp.Constraint], cp.Parameter, cp.Variable]:
     """Follower i's storage-hub QP (objective, constraints, price Parameter, grid purchase)."""
     T = periods
     load, gmax, umax = data["load"][i], float(data["gmax"][i]), float(data["umax"][i])
@@ -414,7 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-solves", type=int, default=20000,
                         help="cap on timed solves per configuration: calls = max(3, min(repeats, max_solves // N))")
     parser.add_argument("--sample", type=int, default=10, help="followers in the gamecore-vs-cvxpy comparison")
-    parser.add_argument("--sample-repeats", type=int, default=None, help="signal vectors per sampled follower (default: --repeats)")
+    parser.add_argument("--sample-repeats", type=int, default=None,
+                        help="signal vectors per sampled follower (default: --repeats)")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--jobs", type=int, default=2, help="worker count of the parallel pool")
     parser.add_argument("--no-batch", action="store_true", help="skip the respond_many rows")
@@ -450,7 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     for model in args.models:
         build = MODELS[model]
         sample_repeats = args.sample_repeats or args.repeats
-        print(f"[{model}] gamecore vs cvxpy on {args.sample} followers x {sample_repeats} signal vectors ...", flush=True)
+        print(f"[{model}] gamecore vs cvxpy on {args.sample} followers x {sample_repeats} signal vectors ...",
+              flush=True)
         route_rows += measure_routes(model, build, args.sample, args.periods, sample_repeats, args.seed)
         for agents in args.agents:
             start = time.perf_counter()
@@ -462,7 +466,8 @@ def main(argv: list[str] | None = None) -> int:
             calls = repeats_for(agents, args.repeats, args.max_solves)
             vectors = signal_vectors(game, args.warmup + calls, args.seed + agents)
             warm, timed = vectors[:args.warmup], vectors[args.warmup:]
-            print(f"[{model}] N={agents}: built in {build_s:.2f} s; timing {calls} calls x {agents} followers ...", flush=True)
+            print(f"[{model}] N={agents}: built in {build_s:.2f} s; timing {calls} calls x {agents} followers ...",
+                  flush=True)
             base = {"model": model, "agents": agents, "periods": args.periods, "compile_ms": build_s / agents * MS}
             rows1 = measure_pool(game, 1, warm, timed, not args.no_batch)
             rows2 = measure_pool(game, args.jobs, warm, timed, not args.no_batch)
@@ -486,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"1) FollowerPool: wall time per follower solve vs time inside Clarabel "
           f"({args.warmup} untimed warm-up call(s) per pool; times in ms per solve)")
     print(table(pool_rows, POOL_COLUMNS))
-    print("   solver = wall time inside Clarabel (update + solve() calls), as measured by gamecore (Response.solve_time,\n"
+    print("   solver = wall time inside Clarabel (update + solve() calls), as measured by gamecore "
+          "(Response.solve_time,\n"
           "   summed over workers for jobs>1); ratio = wall/solver (per-solve overhead ratio); "
           "ratio*jobs = jobs*wall/solver;\n"
           "   speedup = wall(jobs=1)/wall(jobs); see benchmarks/README.md")
