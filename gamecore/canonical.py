@@ -230,8 +230,8 @@ class CanonicalProgram:
 
     def _objective(self, x: np.ndarray, q: np.ndarray, sigma: np.ndarray) -> float:
         """:meth:`objective_at` with ``q = q(σ)`` already at hand."""
-        has_p = self.memo("has_P", lambda: bool(self.P.nnz))
-        quadratic = 0.5 * float(x @ self._product("symmetric_P", None, x)) if has_p else 0.0
+        quadratic = (0.5 * float(x @ self._product("symmetric_P", None, x))
+                     if self.memo("is_quadratic", lambda: self.is_quadratic) else 0.0)
         return quadratic + float(q @ x) + self.d0 + float(self.ds @ sigma)
 
     def _product(self, name: str, matrix: sp.spmatrix | None, v: np.ndarray) -> np.ndarray:

@@ -25,14 +25,19 @@ from gamecore.bench.suite import ROLLING, ROLLING_OPTIONS, Cell, canonical_json
 from gamecore.bench.table import CERTIFICATE_COLUMNS, COLUMNS
 
 
-def empty_row(cell: Cell, status: str, message: str, started: str | None = None) -> dict[str, Any]:
-    """The row of ``cell`` with only its identity, ``status`` and ``message`` (every measure empty)."""
+def empty_row(cell: Cell, status: str, message: str, started: str | None = None,
+              environment: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The row of ``cell`` with only its identity, ``status``, ``message`` and the ``gamecore_version``
+    / ``git_commit`` of ``environment`` (:func:`gamecore.bench.runner.environment_record`); every
+    measure empty."""
+    env = environment or {}
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row.update({"cell": cell.key, "case": cell.case, "params": canonical_json(dict(cell.params)),
                 "method": cell.method, "strategy": cell.strategy, "options": canonical_json(dict(cell.options)),
                 "agents": cell.agents, "periods": cell.periods, "seed": cell.seed, "status": status,
                 "message": message, "pool_jobs": cell.pool_jobs, "pool_backend": cell.pool_backend,
-                "started": started or now()})
+                "started": started or now(), "gamecore_version": env.get("gamecore"),
+                "git_commit": env.get("git_commit")})
     return row
 
 
@@ -53,10 +58,7 @@ def run_cell(cell: Cell, environment: Mapping[str, Any] | None = None) -> dict[s
     ``environment`` supplies the ``gamecore_version`` and ``git_commit`` columns.
     """
     started_at, clock = now(), time.perf_counter()
-    row = empty_row(cell, "error", "", started_at)
-    env = dict(environment or {})
-    row["gamecore_version"] = env.get("gamecore")
-    row["git_commit"] = env.get("git_commit")
+    row = empty_row(cell, "error", "", started_at, environment)
     try:
         from gamecore.cases import make_case
 

@@ -35,6 +35,7 @@ import pandas as pd
 from gamecore.bench.cell import empty_row, now
 from gamecore.bench.suite import Cell, Suite, SuiteError
 from gamecore.bench.table import COLUMNS
+from gamecore.limits import physical_memory_bytes
 
 #: file names inside a suite's output directory
 RESULTS_CSV = "results.csv"
@@ -65,15 +66,10 @@ def environment_record() -> dict[str, Any]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    memory = physical_memory_bytes()
     return {**versions, "python": platform.python_version(), "platform": platform.platform(),
-            "cpu_count": os.cpu_count(), "memory_gib": _memory_gib(), "git_commit": git_commit(), "time": now()}
-
-
-def _memory_gib() -> float | None:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
-    except (ValueError, OSError, AttributeError):
-        return None
+            "cpu_count": os.cpu_count(), "memory_gib": None if memory is None else memory / 2 ** 30,
+            "git_commit": git_commit(), "time": now()}
 
 
 def git_commit() -> str | None:
@@ -174,9 +170,9 @@ def run_cell_process(cell: Cell, environment: Mapping[str, Any], children: _Chil
         except subprocess.TimeoutExpired:
             kill_group(proc)
             proc.communicate()
-            row = empty_row(cell, "timeout", f"stopped at the cell time limit of {cell.time_limit:g} s", started)
-            row.update({"cell_s": cell.time_limit, "gamecore_version": environment.get("gamecore"),
-                        "git_commit": environment.get("git_commit")})
+            row = empty_row(cell, "timeout", f"stopped at the cell time limit of {cell.time_limit:g} s", started,
+                            environment)
+            row["cell_s"] = cell.time_limit
             return row
     finally:
         if children is not None:
@@ -192,9 +188,8 @@ def run_cell_process(cell: Cell, environment: Mapping[str, Any], children: _Chil
             return {**{c: answer.get(c) for c in COLUMNS}, "cell_s": time.perf_counter() - clock}
     last = next((line for line in reversed(stderr.splitlines()) if line.strip()), "no output")
     how = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit code {proc.returncode}"
-    row = empty_row(cell, "error", f"cell process died ({how}): {last}", started)
-    row.update({"gamecore_version": environment.get("gamecore"), "git_commit": environment.get("git_commit"),
-                "cell_s": time.perf_counter() - clock})
+    row = empty_row(cell, "error", f"cell process died ({how}): {last}", started, environment)
+    row["cell_s"] = time.perf_counter() - clock
     return row
 
 
@@ -334,9 +329,8 @@ def _row_of(future: Any, cell: Cell, environment: Mapping[str, Any]) -> dict[str
     try:
         return dict(future.result())
     except Exception as err:  # noqa: BLE001 - a cell that could not run is a row, never a crashed suite
-        row = empty_row(cell, "error", f"the cell could not run: {type(err).__name__}: {err}")
-        row.update({"gamecore_version": environment.get("gamecore"), "git_commit": environment.get("git_commit")})
-        return row
+        return empty_row(cell, "error", f"the cell could not run: {type(err).__name__}: {err}",
+                         environment=environment)
 
 
 def _run_dask(cells: list[Cell], environment: Mapping[str, Any], n_jobs: int,

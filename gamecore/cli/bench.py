@@ -12,9 +12,9 @@ from typing import Any
 import typer
 
 from gamecore.cli.cases import parse_case_params
-from gamecore.cli.common import echo_json, fail, flag, parse_value, show_progress
+from gamecore.cli.common import echo_json, fail, flag, parse_options, show_progress
 from gamecore.cli.dask import DEFAULT_CONNECT_TIMEOUT, dask_client, scheduler_client, silence_leftovers
-from gamecore.errors import GameError
+from gamecore.errors import GameError, StrategyError
 from gamecore.tables import fmt, format_table
 
 
@@ -89,12 +89,10 @@ def bench_command(
                 fail("give a suite file, or --case, --strategies and --agents")
             strategy_list = ["applicable"] if strategies == "applicable" else [
                 s.strip() for s in strategies.split(",") if s.strip()]
-            opts = {}
-            for item in option or []:
-                key, sep, value = item.partition("=")
-                if not sep or not key.strip():
-                    fail(f"--option expects key=value, got {item!r}")
-                opts[key.strip().replace("-", "_")] = parse_value(value.strip())
+            try:   # untyped here: one option set goes to several strategies, each checks its own
+                opts = parse_options(option or [])
+            except StrategyError as err:
+                fail(str(err))
             from gamecore.cases import case_spec
 
             try:
