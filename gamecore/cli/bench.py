@@ -4,15 +4,15 @@ the flags), resumable, and write its table and report (:mod:`gamecore.bench`).""
 from __future__ import annotations
 
 import contextlib
-import math
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from gamecore.cli.cases import parse_case_params
-from gamecore.cli.common import echo_json, fail, flag, parse_options, show_progress
+from gamecore.cli.common import check_seconds, echo_json, fail, flag, parse_options, show_progress
 from gamecore.cli.dask import DEFAULT_CONNECT_TIMEOUT, dask_client, scheduler_client, silence_leftovers
 from gamecore.errors import GameError, StrategyError
 from gamecore.tables import fmt, format_table
@@ -64,10 +64,10 @@ def bench_command(
     Ctrl-C stops the running cells; the finished ones stay in results.csv (run again with --resume).
     """
     from gamecore.bench import SuiteError, load_suite, run
-    from gamecore.bench.suite import Suite
+    from gamecore.bench.suite import DEFAULT_TIME_LIMIT, Suite
 
-    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
-        fail(f"--time-limit must be a finite number of seconds > 0, got {time_limit:g}")
+    if time_limit is not None:
+        check_seconds("--time-limit", time_limit)
     if backend not in ("local", "dask"):
         fail(f"--backend must be local or dask, got {backend!r}")
     if scheduler is not None and backend != "dask":
@@ -83,7 +83,8 @@ def bench_command(
                 fail(f"give a suite file or the one-case flags, not both ({', '.join(given)})")
             built = load_suite(suite)
             if time_limit is not None:
-                built = Suite(built.name, tuple(_with_limit(c, time_limit) for c in built.cells), built.source)
+                built = Suite(built.name, tuple(replace(c, time_limit=float(time_limit)) for c in built.cells),
+                              built.source)
         else:
             if not case or not strategies or not agents:
                 fail("give a suite file, or --case, --strategies and --agents")
@@ -101,7 +102,7 @@ def bench_command(
                 fail(str(err).strip("'\""))
             built = Suite.from_flags(case, strategy_list, _int_list(agents, "--agents", 1),
                                      _int_list(periods, "--periods", 1), _int_list(seeds, "--seeds", 0),
-                                     case_params, opts, time_limit if time_limit is not None else 600.0,
+                                     case_params, opts, time_limit if time_limit is not None else DEFAULT_TIME_LIMIT,
                                      pool_jobs=pool_jobs)
     except SuiteError as err:
         fail(str(err))
@@ -118,12 +119,6 @@ def bench_command(
         silence_leftovers()
         fail("interrupted (finished cells are in results.csv; run again with --resume)", code=130)
     _report(done, built.name, as_json)
-
-
-def _with_limit(cell: Any, seconds: float) -> Any:
-    from dataclasses import replace
-
-    return replace(cell, time_limit=float(seconds))
 
 
 def _report(done: Any, name: str, as_json: bool) -> None:
