@@ -14,7 +14,7 @@ Usage: reserve variable blocks (:meth:`variables`), add objective terms on block
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +56,7 @@ class ConicProgram:
     _q: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     _rows: dict[str, list[tuple[_Triplets, np.ndarray]]] = field(default_factory=lambda: {"zero": [], "nonneg": []})
     _soc: list[tuple[_Triplets, np.ndarray]] = field(default_factory=list)
+    _tags: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def variables(self, size: int) -> np.ndarray:
         """Reserve ``size`` new variables; returns their column indices."""
@@ -71,8 +72,12 @@ class ConicProgram:
         if q is not None:
             self._q.append((cols, np.asarray(q, dtype=float).ravel()))
 
-    def add_rows(self, parts: Sequence[tuple[np.ndarray, sp.spmatrix]], b: npt.ArrayLike, cone: Cone) -> None:
-        """Rows ``Σ_k M_k x[cols_k] + s = b``, ``s`` in ``cone`` (``"zero"``, ``"nonneg"``, ``("soc", m)``)."""
+    def add_rows(self, parts: Sequence[tuple[np.ndarray, sp.spmatrix]], b: npt.ArrayLike, cone: Cone,
+                 tag: str | None = None) -> None:
+        """Rows ``Σ_k M_k x[cols_k] + s = b``, ``s`` in ``cone`` (``"zero"``, ``"nonneg"``, ``("soc", m)``).
+
+        ``tag`` names the rows, so that :meth:`assemble` says where their right-hand side lands
+        (a program re-solved for new data changes only those entries of ``b``)."""
         b = np.asarray(b, dtype=float).ravel()
         r, c, v = [], [], []
         for cols, M in parts:
@@ -85,8 +90,12 @@ class ConicProgram:
         rows = _Triplets(np.concatenate(r) if r else np.zeros(0, int), np.concatenate(c) if c else np.zeros(0, int),
                          np.concatenate(v) if v else np.zeros(0), b.size)
         if isinstance(cone, tuple):
+            if tag is not None:
+                self._tags[tag] = ("soc", len(self._soc))
             self._soc.append((rows, b))
         else:
+            if tag is not None:
+                self._tags[tag] = (cone, len(self._rows[cone]))
             self._rows[cone].append((rows, b))
 
     def add_clarabel_rows(self, cols: np.ndarray, A: sp.spmatrix, b: np.ndarray, cones: Sequence[Any]) -> None:
@@ -108,22 +117,45 @@ class ConicProgram:
             self.add_rows([(cols, A[start:start + size])], b[start:start + size], kind)
             start += size
 
-    def add_leader(self, leader: LeaderProgram, game: Game, blocks: Sequence[np.ndarray], *,
-                   sigma_cols: np.ndarray | None = None, sigma_value: np.ndarray | None = None) -> np.ndarray:
+    def add_leader(self, leader: LeaderProgram, game: Game, blocks: Sequence[np.ndarray] | None = None, *,
+                   sigma_cols: np.ndarray | None = None, sigma_value: np.ndarray | None = None,
+                   free: np.ndarray | None = None,
+                   aggregate_values: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         """The leader's compiled program (:meth:`gamecore.game.Game.leader_program`) on a new block w.
 
         ``w[σ]`` is tied to the signal columns ``sigma_cols`` (σ a variable) or fixed to
-        ``sigma_value``; ``w[agg_o] = Σ_i x_i[output o]`` over the follower blocks ``blocks``
-        (one column block per follower, in game order, each the follower's canonical x first);
-        then the program's own rows, its objective and constant. Returns the columns of w.
+        ``sigma_value`` (rows tagged ``"sigma"``: :meth:`assemble`); with ``free`` (a (layout.size,)
+        mask, with ``sigma_value``) the masked entries are not fixed but kept in their declared box
+        (the leader's own decisions, e.g. :attr:`gamecore.game.Game.leader_only`).
+        ``w[agg_o] = Σ_i x_i[output o]`` over the follower blocks ``blocks`` (one column block per
+        follower, in game order, each the follower's canonical x first), or ``= aggregate_values[o]``
+        (flat; rows tagged ``"agg:<o>"``) when those are given instead; then the program's own
+        rows, its objective and constant. Returns the columns of w.
         """
         w = self.variables(leader.program.n)
         size = leader.sigma_cols.size
         if sigma_cols is not None:
             self.add_rows([(w[leader.sigma_cols], sp.eye(size)), (sigma_cols, -sp.eye(size))], np.zeros(size), "zero")
         else:
-            self.add_rows([(w[leader.sigma_cols], sp.eye(size))], np.asarray(sigma_value, dtype=float), "zero")
+            value = np.asarray(sigma_value, dtype=float)
+            fixed = np.ones(size, dtype=bool) if free is None else ~np.asarray(free, dtype=bool)
+            cols = leader.sigma_cols
+            if fixed.any():
+                self.add_rows([(w[cols[fixed]], sp.eye(int(fixed.sum())))], value[fixed], "zero", tag="sigma")
+            if not fixed.all():
+                own = np.flatnonzero(~fixed)
+                lo, hi = game.layout.lower()[own], game.layout.upper()[own]
+                for bound, sign in ((lo, -1.0), (hi, 1.0)):     # sign·w ≤ sign·bound
+                    keep = np.isfinite(bound)
+                    if keep.any():
+                        self.add_rows([(w[cols[own[keep]]], sign * sp.eye(int(keep.sum())))], sign * bound[keep],
+                                      "nonneg")
         for o, cols in leader.agg_cols.items():
+            if aggregate_values is not None:
+                self.add_rows([(w[cols], sp.eye(cols.size))], np.ravel(aggregate_values[o]).astype(float), "zero",
+                              tag=f"agg:{o}")
+                continue
+            assert blocks is not None, "add_leader needs follower blocks or aggregate values"
             parts = [(w[cols], sp.eye(cols.size))]
             parts += [(blocks[i][f.program.outputs[o][0]], -sp.eye(cols.size))
                       for i, f in enumerate(game.followers) if o in f.output_shapes]
@@ -154,6 +186,10 @@ class ConicProgram:
     def solve(self, **settings: Any) -> ConicSolution:
         """Solve with Clarabel, once (no retry): :data:`gamecore.solver.ONE_SHOT_SETTINGS` updated by
         ``settings`` (e.g. ``tol_gap_rel=1e-10``)."""
+        return self.assemble().solve(**settings)
+
+    def assemble(self) -> AssembledProgram:
+        """The program in Clarabel's form, with the positions in ``b`` of every tagged row block."""
         n = self.n
         P = sp.csr_matrix((n, n))
         for cols, M in self._P:
@@ -174,7 +210,36 @@ class ConicProgram:
             cones.append(clarabel.SecondOrderConeT(rows.size))
         A = sp.vstack(parts, format="csc") if parts else sp.csc_matrix((0, n))
         b = np.concatenate(rhs) if rhs else np.zeros(0)
-        found = solve_conic(sp.csc_matrix(sp.triu(P)), q, A, b, cones, {**ONE_SHOT_SETTINGS, **settings})
+        # where each tagged block's rows land: zero rows, then nonnegative rows, then each SOC
+        spans: dict[tuple[str, int], np.ndarray] = {}
+        offset = 0
+        blocks = [(kind, k, rows) for kind in ("zero", "nonneg") for k, (rows, _) in enumerate(self._rows[kind])]
+        blocks += [("soc", k, rows) for k, (rows, _) in enumerate(self._soc)]
+        for kind, k, rows in blocks:
+            spans[(kind, k)] = np.arange(offset, offset + rows.size)
+            offset += rows.size
+        tagged = {tag: spans[key] for tag, key in self._tags.items()}
+        return AssembledProgram(sp.csc_matrix(sp.triu(P)), q, A, b, cones, self.constant, tagged)
+
+
+@dataclass
+class AssembledProgram:
+    """A :class:`ConicProgram` in Clarabel's form: ``P`` (upper triangle), ``q``, ``A``, ``b``,
+    ``cones``, the objective's constant, and ``rows[tag]``: the positions in ``b`` of each tagged
+    row block (:meth:`ConicProgram.add_rows`). Re-solvable for a new right-hand side."""
+
+    P: sp.csc_matrix
+    q: np.ndarray
+    A: sp.csc_matrix
+    b: np.ndarray
+    cones: list[Any]
+    constant: float
+    rows: dict[str, np.ndarray]
+
+    def solve(self, b: np.ndarray | None = None, **settings: Any) -> ConicSolution:
+        """Solve with Clarabel, once (no retry), at the right-hand side ``b`` (default the assembled one)."""
+        found = solve_conic(self.P, self.q, self.A, self.b if b is None else b, self.cones,
+                            {**ONE_SHOT_SETTINGS, **settings})
         sol, status = found.raw, found.status
         if found.x is None:
             return ConicSolution(status, None, None, float(sol.solve_time))

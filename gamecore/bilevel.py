@@ -145,28 +145,75 @@ def same_on_feasible_set(prog: CanonicalProgram, direction: np.ndarray) -> bool:
     return bool(np.abs(resid).max() <= 1e-6 * max(1.0, np.abs(direction).max()))
 
 
-def leader_bilinear_costs(game: Game, objective: LeaderObjective
-                          ) -> tuple[list[dict[int, float]], list[list[tuple[int, int, float]]]]:
-    """The objective's bilinear terms as linear costs on each follower's products (minimisation form).
+@dataclass
+class BilinearCosts:
+    """A leader objective's bilinear terms as linear costs on each follower's products (minimisation form).
 
-    Returns per follower ``w_cost`` (program signal position j -> weight on w_j, for terms
-    whose priced quantity equals the output on the follower's feasible set) and ``u_terms``
-    (game signal index, column of x, weight) for the others, each needing its own product.
+    Per follower ``i`` (game order):
+
+    * ``w[i]``: program signal position j -> weight on w_j = σ_j·v_j (v = Qsᵀx), for terms whose
+      priced quantity equals v up to a constant on the follower's feasible set;
+    * ``sigma[i]``: program signal position j -> weight on σ_j itself: that constant times the
+      term's weight. A priced output with a constant part (``y = dt·(base − cut)``: cvxpy moves
+      σ·dt·base into the objective's σ-only term ``ds``) gives σ_j·y_j = w_j + σ_j·c_j, and the
+      σ_j·c_j part is linear in σ;
+    * ``u[i]``: (game signal index, column of x, weight) for the other terms, each needing its
+      own product u = σ_g·x_col.
     """
+
+    w: list[dict[int, float]]
+    sigma: list[dict[int, float]]
+    u: list[list[tuple[int, int, float]]]
+
+
+def leader_bilinear_costs(game: Game, objective: LeaderObjective) -> BilinearCosts:
+    """The objective's bilinear terms as linear costs on each follower's products (:class:`BilinearCosts`)."""
     sign = 1.0 if objective.sense == "min" else -1.0
-    w_costs: list[dict[int, float]] = [{} for _ in game.followers]
-    u_terms: list[list[tuple[int, int, float]]] = [[] for _ in game.followers]
+    costs = BilinearCosts([{} for _ in game.followers], [{} for _ in game.followers], [[] for _ in game.followers])
     for term in objective.bilinear:
         sl = game.layout.slices[term.signal]
         coef = sign * term.weight
         for i in game.senders(term.output, term.followers):
-            _add_term(game.followers[i].program, term.signal, term.output, sl, coef, w_costs[i], u_terms[i])
-    return w_costs, u_terms
+            _add_term(game.followers[i].program, term.signal, term.output, sl, coef, costs.w[i], costs.sigma[i],
+                      costs.u[i])
+    return costs
+
+
+def _output_offsets(prog: CanonicalProgram, positions: np.ndarray, out_cols: np.ndarray) -> np.ndarray | None:
+    """``c = y − v`` (per entry) on the follower's feasible set, where y = x[out_cols] and
+    v = Qs[:, positions]ᵀx differ by a constant there (their difference lies in the row space of
+    the equality rows, :func:`same_on_feasible_set`); None when that constant depends on the
+    signals (equality right-hand sides that move with σ) or cannot be computed accurately.
+
+    Read at the minimum-norm solution of the equality rows at σ = 0 and checked at a random σ.
+    """
+    zero = prog.dims.zero
+    a_eq = sp.csr_matrix(prog.A[:zero, :])
+    Qs = sp.csc_matrix(prog.Qs)[:, positions]
+
+    def at(b_eq: np.ndarray) -> np.ndarray | None:
+        x = lsqr(a_eq, b_eq, atol=1e-14, btol=1e-14, iter_lim=20 * prog.n + 100)[0]
+        if np.abs(a_eq @ x - b_eq).max(initial=0.0) > 1e-9 * max(1.0, np.abs(b_eq).max(initial=0.0)):
+            return None
+        return x[out_cols] - np.asarray(Qs.T @ x).ravel()
+
+    b0 = prog.b0[:zero]
+    c0 = at(b0)
+    if c0 is None:
+        return None
+    if prog.Bs.nnz:
+        shift = np.asarray(sp.csr_matrix(prog.Bs)[:zero] @ np.random.default_rng(7).standard_normal(prog.k)).ravel()
+        if np.abs(shift).max(initial=0.0) > 0:
+            c1 = at(b0 + shift)
+            if c1 is None or np.abs(c1 - c0).max() > 1e-7 * max(1.0, np.abs(c0).max()):
+                return None
+    return c0
 
 
 def _add_term(prog: CanonicalProgram, signal: str, output: str, sl: slice, coef: float, w_cost: dict[int, float],
-              u_terms: list[tuple[int, int, float]]) -> None:
-    """Add coef·⟨σ[sl], y[output]⟩ to ``w_cost`` (reuse of w) or to ``u_terms`` (own products)."""
+              sigma_cost: dict[int, float], u_terms: list[tuple[int, int, float]]) -> None:
+    """Add coef·⟨σ[sl], y[output]⟩ to ``w_cost`` and ``sigma_cost`` (reuse of w) or to ``u_terms``
+    (own products), see :class:`BilinearCosts`."""
     out_cols, _ = prog.outputs[output]
     size = sl.stop - sl.start
     if signal in prog.signal_names:
@@ -182,9 +229,13 @@ def _add_term(prog: CanonicalProgram, signal: str, output: str, sl: slice, coef:
         direction[out_cols] -= r
         colnorm = np.asarray(abs(sp.csc_matrix(prog.Qs)[:, positions]).sum(axis=0)).ravel()
         if np.all(colnorm > 0) and same_on_feasible_set(prog, direction):
-            for j in positions:
-                w_cost[int(j)] = w_cost.get(int(j), 0.0) + coef
-            return
+            constants = _output_offsets(prog, positions, out_cols)
+            if constants is not None:
+                for j, c in zip(positions, constants):
+                    w_cost[int(j)] = w_cost.get(int(j), 0.0) + coef
+                    if c != 0.0:
+                        sigma_cost[int(j)] = sigma_cost.get(int(j), 0.0) + coef * float(c)
+                return
     for e in range(size):
         u_terms.append((sl.start + e, int(out_cols[e]), coef))
 
@@ -261,13 +312,16 @@ class FollowerRelaxation:
         sig_game: (k,) game index of each program signal entry (``Game.signal_index[i]``).
         w_cost: program signal position j -> leader weight on w_j (see
             :func:`leader_bilinear_costs`); only enters :attr:`cost`.
+        sigma_cost: program signal position j -> leader weight on σ_j itself (the constant
+            part of a priced output, :class:`BilinearCosts`); only enters :attr:`cost`, on the
+            local copy of σ_j (j must have a non-zero Qs column).
         u_terms: (game signal index, column of x, leader weight) per extra product u.
         signal_box: (lower, upper) of every game signal entry (the declared box, game
             layout; ±inf allowed); the factor bounds are computed with σ in it. None: free.
         signal_labels: (k,) readable name of each program signal entry (for messages).
 
     Attributes:
-        cost: (N,) the leader's linear weights on ξ (on w and u): its bilinear terms.
+        cost: (N,) the leader's linear weights on ξ (on w, u and σ_loc): its bilinear terms.
         lp_bounds: (lo, hi) of the factors [v_J, y_U, r_K] over the follower's primal and
             dual feasible sets with σ in ``signal_box`` (one conic program per bound; ±inf
             where that is unbounded: :meth:`open_factors`, completed by the caller with
@@ -280,7 +334,8 @@ class FollowerRelaxation:
     def __init__(self, name: str, prog: CanonicalProgram, sig_game: np.ndarray,
                  w_cost: Mapping[int, float] | None = None, u_terms: Sequence[tuple[int, int, float]] = (),
                  signal_box: tuple[np.ndarray, np.ndarray] | None = None,
-                 signal_labels: Sequence[str] | None = None) -> None:
+                 signal_labels: Sequence[str] | None = None,
+                 sigma_cost: Mapping[int, float] | None = None) -> None:
         self.name = name
         self.prog = prog
         self.solver_s = 0.0          # seconds inside Clarabel of the bound-tightening solves
@@ -323,6 +378,9 @@ class FollowerRelaxation:
             self.cost[self.iw + k] += c
         for l, (_, _, c) in enumerate(self.u_terms):
             self.cost[self.iu + l] += c
+        for j, c in (sigma_cost or {}).items():
+            k = int(np.flatnonzero(self.J == j)[0])
+            self.cost[self.isig + int(self.J_loc[k])] += c
         self._exact = self._exact_rows()
         A0, b0, cones0 = self._exact.stack(self.N)
         coo = A0.tocoo()
@@ -570,7 +628,7 @@ class FollowerRelaxation:
             self.require_finite_bounds()
         rows, cols, kinds, _ = self._box_pattern
         # per product: signal box (xL, xU) and factor box (yL, yU), products ordered w, u, t
-        sloc = self._product_signals()
+        sloc = self.product_signals()
         xL, xU = sig_lo[sloc], sig_hi[sloc]
         yL, yU = vlo, vhi
         coef_s, coef_env, rhs = envelope_rows(xL, xU, yL, yU)
@@ -589,7 +647,7 @@ class FollowerRelaxation:
         b = np.concatenate([rhs.ravel(), yU, -yL, sig_hi, -sig_lo])
         return rows, cols, vals, b
 
-    def _product_signals(self) -> np.ndarray:
+    def product_signals(self) -> np.ndarray:
         """σ_loc position of each product, ordered w, u, t."""
         return np.concatenate([self.J_loc, self.U_loc, self.K_loc]).astype(int)
 
@@ -601,7 +659,7 @@ class FollowerRelaxation:
                                    [E, sp.csr_matrix((self.nU, self.m))],
                                    [sp.csr_matrix((self.nK, self.n)), self.BK]]))
         nprod = self.n_factors
-        sloc = self._product_signals()
+        sloc = self.product_signals()
         prod = np.concatenate([self.iw + np.arange(self.nJ), self.iu + np.arange(self.nU),
                                self.it + np.arange(self.nK)]).astype(int)
         R, C, K, G, RI, FV = [], [], [], [], [], []
@@ -664,7 +722,7 @@ class FollowerRelaxation:
         xi[: self.n], xi[self.iz: self.iz + self.m] = x, z
         sig = np.asarray(sigma_game, dtype=float)[self.local]
         xi[self.isig: self.isig + self.S] = sig
-        xi[self.iw: self.N] = sig[self._product_signals()] * self.factors(x, z)
+        xi[self.iw: self.N] = sig[self.product_signals()] * self.factors(x, z)
         return xi
 
     def sigma(self, xi: np.ndarray) -> np.ndarray:
@@ -674,7 +732,7 @@ class FollowerRelaxation:
     def products(self, xi: np.ndarray, sigma_game: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(relaxed products [w, u, t] of ξ, exact products σ·[v, y, r]) at game signals ``sigma_game``."""
         factors = self.factors(xi[: self.n], xi[self.iz: self.iz + self.m])
-        sig = np.asarray(sigma_game, dtype=float)[self.local[self._product_signals()]]
+        sig = np.asarray(sigma_game, dtype=float)[self.local[self.product_signals()]]
         return xi[self.iw: self.N].copy(), sig * factors
 
     def cost_value(self, xi: np.ndarray) -> float:

@@ -115,9 +115,10 @@ def mccormick_bound(game: Game, time_limit: float = KKT_BOUND_TIME_S) -> LeaderB
         return None
     objective = game.leader.objectives[0]
     try:
-        w_costs, u_terms = leader_bilinear_costs(game, objective)
-        relaxations = [FollowerRelaxation(f.name, f.program, game.signal_index[i], w_costs[i], u_terms[i],
-                                          signal_box=(lo, hi)) for i, f in enumerate(game.followers)]
+        costs = leader_bilinear_costs(game, objective)
+        relaxations = [FollowerRelaxation(f.name, f.program, game.signal_index[i], costs.w[i], costs.u[i],
+                                          signal_box=(lo, hi), sigma_cost=costs.sigma[i])
+                       for i, f in enumerate(game.followers)]
         complete_bounds(game, relaxations, time_limit)
         leader = game.leader_program(0)
     except (GameError, ValueError):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import TypeVar
 
 import cvxpy as cp
 import numpy as np
@@ -15,9 +17,10 @@ from gamecore.errors import GameDefinitionError, GameDefinitionWarning
 from gamecore.follower import Follower
 from gamecore.leader import Leader, MarketCoupling
 from gamecore.signals import SignalLayout
-from gamecore.upper_level import LeaderConstraints, LeaderProgram, compile_leader, cost_outputs
+from gamecore.upper_level import LeaderConstraints, LeaderProgram, compile_leader, cost_outputs, leader_arguments
 
 SUPPLY = "supply"
+T = TypeVar("T")
 
 
 class Game:
@@ -58,6 +61,14 @@ class Game:
         self.index = {f.name: i for i, f in enumerate(self.followers)}
         self._senders: dict[tuple[str, tuple[str, ...] | None], list[int]] = {}
         self.signal_index: list[np.ndarray] = [self._signal_index(f) for f in self.followers]
+        seen = np.zeros(self.layout.size, dtype=bool)
+        for idx in self.signal_index:
+            seen[idx] = True
+        #: (layout.size,) True for the signal entries no follower receives: the leader's own
+        #: decisions (e.g. its dispatch), which only its objectives and constraints use. In the
+        #: optimistic reading they are chosen after the followers respond (a convex recourse
+        #: at fixed responses, :func:`gamecore.optimistic.leader_recourse`).
+        self.leader_only: np.ndarray = ~seen
         self._check_outputs()
         self.suppliers: dict[str, CanonicalProgram] = {c.name: self._compile_supply(c) for c in leader.couplings}
         #: the leader's upper-level constraints (None when it has none)
@@ -65,6 +76,8 @@ class Game:
             LeaderConstraints(leader.constraints, self.layout, self.output_shapes, leader.name)
             if leader.constraints is not None else None)
         self._leader_programs: dict[int | None, LeaderProgram] = {}
+        self._cost_params: dict[int, tuple[cp.Parameter, dict[str, cp.Parameter], cp.Expression]] = {}
+        self._memo: dict[object, object] = {}
         for coupling in leader.couplings:
             self._check_prices(coupling)
             self._check_payments(coupling)
@@ -89,6 +102,11 @@ class Game:
     def output_shapes(self) -> dict[str, tuple[int, ...]]:
         """Output name -> shape, over every output some follower sends (shapes agree by construction)."""
         return {o: s for f in self.followers for o, s in f.output_shapes.items()}
+
+    @property
+    def has_leader_only(self) -> bool:
+        """True when some signal entry reaches no follower (:attr:`leader_only`)."""
+        return bool(self.leader_only.any())
 
     @property
     def has_leader_constraints(self) -> bool:
@@ -311,6 +329,13 @@ class Game:
                 f"{self.leader.name}.program", self.layout, self.output_shapes, obj, self.leader_constraints)
         return self._leader_programs[objective]
 
+    def memo(self, key: object, build: Callable[[], T]) -> T:
+        """Data derived from this game, built once by ``build()`` and kept under ``key`` (e.g. the
+        assembled recourse program of :func:`gamecore.optimistic.leader_recourse`)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]  # type: ignore[return-value]
+
     def leader_violation(self, signal_vector: np.ndarray, responses: Sequence[Response]) -> float:
         """Largest relative violation of the leader's constraints at given responses (0 without any)."""
         if self.leader_constraints is None:
@@ -318,10 +343,43 @@ class Game:
         return self.leader_constraints.violation(signal_vector, self.aggregates(responses))
 
     def leader_objectives(self, signals: Mapping[str, np.ndarray], responses: Sequence[Response]) -> np.ndarray:
-        """Every leader objective, in minimisation form, shape ``(n_objectives,)``."""
+        """Every leader objective, in minimisation form, shape ``(n_objectives,)``.
+
+        The same value as :meth:`~gamecore.leader.LeaderObjective.minimized`; the objectives'
+        ``cost`` expressions are built once per game over cvxpy Parameters and re-evaluated
+        (:meth:`_cost_value`) instead of being rebuilt from constants at every point.
+        """
         aggregates = self.aggregates(responses)
         per_follower = {f.name: responses[i].outputs for i, f in enumerate(self.followers)}
-        return np.array([obj.minimized(signals, aggregates, per_follower) for obj in self.leader.objectives])
+        out = []
+        for k, obj in enumerate(self.leader.objectives):
+            value = replace(obj, cost=None).value(signals, aggregates, per_follower) if obj.bilinear else 0.0
+            if obj.cost is not None:
+                value += self._cost_value(k, signals, aggregates)
+            out.append(value if obj.sense == "min" else -value)
+        return np.array(out)
+
+    def _cost_value(self, k: int, signals: Mapping[str, np.ndarray], aggregates: Mapping[str, np.ndarray]) -> float:
+        """``cost(signals, aggregates)`` of objective ``k`` (declared sense), from its expression built once
+        over Parameters; NaN/inf inputs are evaluated the slow way (Parameters must be finite)."""
+        obj = self.leader.objectives[k]
+        vector = self.layout.pack(signals)
+        flat = {o: np.ravel(np.asarray(v, dtype=float)) for o, v in aggregates.items()}
+        if not (np.isfinite(vector).all() and all(np.isfinite(v).all() for v in flat.values())):
+            return replace(obj, bilinear=()).value(signals, aggregates)
+        built = self._cost_params.get(k)
+        if built is None:
+            sigma = cp.Parameter(self.layout.size)
+            aggs = {o: cp.Parameter(int(np.prod(sh, dtype=int))) for o, sh in self.output_shapes.items()}
+            sig_exprs, agg_exprs = leader_arguments(self.layout, sigma, aggs, self.output_shapes)
+            assert obj.cost is not None
+            expr = cp.sum(cp.Expression.cast_to_const(obj.cost(sig_exprs, agg_exprs)))
+            built = self._cost_params[k] = (sigma, aggs, expr)
+        sigma, aggs, expr = built
+        sigma.value = vector
+        for o, p in aggs.items():
+            p.value = flat[o] if o in flat else np.zeros(p.size)
+        return float(np.asarray(expr.value))
 
     def __repr__(self) -> str:
         kind = "+".join(k for k, flag in (("market", self.is_market), ("stackelberg", self.is_stackelberg)) if flag)

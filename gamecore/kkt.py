@@ -213,7 +213,8 @@ class KKTModel:
         self.objective_index = objective
         self.objective = game.leader.objectives[objective]
         self.sign = 1.0 if self.objective.sense == "min" else -1.0
-        self.w_costs, self.u_terms = leader_bilinear_costs(game, self.objective)
+        costs = leader_bilinear_costs(game, self.objective)
+        self.w_costs, self.sigma_costs, self.u_terms = costs.w, costs.sigma, costs.u
         self.pairs = sum(f.program.dims.nonneg for f in game.followers)
         self._linearisable = {f.name for i, f in enumerate(game.followers)
                               if self._strong_duality_weight(i) is not None}
@@ -568,6 +569,8 @@ class KKTModel:
                 # −c (xᵀPx + q0ᵀx + b0ᵀz): the objective's ½-convention needs 2·(−c)·P
                 problem.add_objective(x, -2.0 * c * P if prog.is_quadratic else None, -c * prog.q0)
                 problem.add_objective(z, q=-c * prog.b0)
+            for j, coef in self.sigma_costs[i].items():     # the constant part of a priced output
+                problem.add_objective(own[[j]], q=np.array([coef]))
         if self.leader is not None:
             problem.add_leader(self.leader, game, xs, sigma_cols=sig)
         found = problem.solve(tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
@@ -667,6 +670,8 @@ class KKTModel:
                 col = Qs[:, j]
                 for r, v in zip(col.indices, col.data):
                     terms.append(c * float(v) * sig[int(idx[j])] * x[int(r)])
+        for j, c in self.sigma_costs[i].items():     # the constant part of a priced output (linear in σ)
+            terms.append(c * sig[int(idx[j])])
         for g, col, c in self.u_terms[i]:
             terms.append(c * sig[int(g)] * x[int(col)])
         return terms

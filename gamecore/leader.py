@@ -51,18 +51,23 @@ class LeaderObjective:
         """Objective value in the declared sense (not negated)."""
         total = 0.0
         for term in self.bilinear:
-            if term.followers is None:
-                quantity = aggregates[term.output]
-            else:
-                if per_follower is None:
-                    raise ValueError("per-follower outputs needed for a restricted bilinear term")
-                quantity = np.asarray(sum(per_follower[f][term.output] for f in term.followers), dtype=float)
+            quantity = self.bilinear_quantity(term, aggregates, per_follower)
             total += term.weight * float(np.sum(np.asarray(signals[term.signal]) * quantity))
         if self.cost is not None:
             expr = self.cost({k: cp.Constant(np.asarray(v)) for k, v in signals.items()},
                              {k: cp.Constant(np.asarray(v)) for k, v in aggregates.items()})
             total += float(np.asarray(cp.Expression.cast_to_const(expr).value).sum())
         return total
+
+    @staticmethod
+    def bilinear_quantity(term: Bilinear, aggregates: Mapping[str, np.ndarray],
+                          per_follower: Mapping[str, Mapping[str, np.ndarray]] | None = None) -> np.ndarray:
+        """The quantity ``term`` prices: Σ of its output over its followers (all senders: the aggregate)."""
+        if term.followers is None:
+            return np.asarray(aggregates[term.output], dtype=float)
+        if per_follower is None:
+            raise ValueError("per-follower outputs needed for a restricted bilinear term")
+        return np.asarray(sum(per_follower[f][term.output] for f in term.followers), dtype=float)
 
     def minimized(self, signals: Mapping[str, np.ndarray], aggregates: Mapping[str, np.ndarray],
                   per_follower: Mapping[str, Mapping[str, np.ndarray]] | None = None) -> float:

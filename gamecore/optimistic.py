@@ -30,7 +30,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from gamecore.assembly import ConicProgram
+from gamecore.assembly import AssembledProgram, ConicProgram
 from gamecore.canonical import CanonicalProgram, Response, cone_violation, symmetric
 from gamecore.errors import GameDefinitionError
 from gamecore.game import Game
@@ -49,11 +49,15 @@ class OptimisticSelection:
             not computed.
         responses: the selected responses (canonical ``x`` kept), follower order.
         status: ``"optimal"``, or why it was not computed (``"infeasible"``, ``"unsupported: ..."``).
+        signals: the signal vector (game layout) the value is at: the given one with the
+            leader's own entries (:attr:`gamecore.game.Game.leader_only`) at their leader-best
+            values; None if not computed.
     """
 
     value: float | None
     responses: list[Response] | None
     status: str
+    signals: np.ndarray | None = None
 
 
 def follower_rows(prog: CanonicalProgram, x: cp.Variable, rhs: np.ndarray | cp.Expression) -> list[cp.Constraint]:
@@ -125,6 +129,19 @@ def _supported(game: Game) -> str | None:
     return None
 
 
+def _own_bilinear(game: Game) -> str | None:
+    """Why the leader's own entries cannot be chosen by a convex program together with the
+    followers' responses (a bilinear term pricing follower outputs with one of them), or None."""
+    if not game.has_leader_only:
+        return None
+    for obj in game.leader.objectives:
+        for term in obj.bilinear:
+            if game.leader_only[game.layout.slices[term.signal]].any():
+                return (f"bilinear term '{term.signal}' x '{term.output}' of objective '{obj.name}' prices follower "
+                        f"outputs with the leader's own signal '{term.signal}' (not convex jointly)")
+    return None
+
+
 def optimistic_selection(game: Game, signal_vector: np.ndarray, best: Sequence[Response],
                          objective: int = 0) -> OptimisticSelection:
     """The leader-best selection from the followers' optimal sets at ``signal_vector``.
@@ -132,6 +149,10 @@ def optimistic_selection(game: Game, signal_vector: np.ndarray, best: Sequence[R
     One convex program assembled from the followers' canonical data and the leader's
     compiled program (:meth:`gamecore.game.Game.leader_program`), solved by Clarabel
     directly (:class:`gamecore.assembly.ConicProgram`; nothing is recompiled per call).
+    The leader's own signal entries (:attr:`gamecore.game.Game.leader_only`: no follower
+    sees them) are chosen in the same program, within their declared box: at fixed signals
+    the followers see, the leader picks its own decisions and the followers' tie-breaking
+    together (both are the leader's choice in the optimistic reading).
 
     Args:
         game: a game whose leader has an objective.
@@ -140,7 +161,7 @@ def optimistic_selection(game: Game, signal_vector: np.ndarray, best: Sequence[R
         objective: which leader objective to optimise (index; several objectives have no
             single optimistic selection, the first is the convention).
     """
-    reason = _supported(game)
+    reason = _supported(game) or _own_bilinear(game)
     if reason is None and any(r.x is None or not r.ok for r in best):
         reason = "a follower's optimal response is missing"
     if reason is not None:
@@ -170,17 +191,106 @@ def optimistic_selection(game: Game, signal_vector: np.ndarray, best: Sequence[R
         for i in game.senders(term.output, term.followers):
             out_cols = game.followers[i].program.outputs[term.output][0]
             problem.add_objective(cols[i][out_cols], q=leader.sign * term.weight * price)
-    problem.add_leader(leader, game, cols, sigma_value=sigma)
+    own = game.leader_only if game.has_leader_only else None
+    w = problem.add_leader(leader, game, cols, sigma_value=sigma, free=own)
     solution = problem.solve()
     if solution.x is None:
         return OptimisticSelection(None, None, solution.status)
+    if own is not None:
+        sigma = sigma.copy()
+        sigma[own] = np.clip(solution.x[w[leader.sigma_cols[own]]], layout.lower()[own], layout.upper()[own])
     responses = []
     for i, f in enumerate(game.followers):
         x = solution.x[cols[i]]
         sig_i = game.follower_signals(i, sigma)
         responses.append(Response("optimal", f.program.outputs_of(x), f.program.objective_at(x, sig_i), 0.0, 0, x))
     value_at = float(game.leader_objectives(layout.unpack(sigma), responses)[objective])
-    return OptimisticSelection(value_at, responses, "optimal")
+    return OptimisticSelection(value_at, responses, "optimal", sigma)
+
+
+def leader_recourse(game: Game, signal_vector: np.ndarray, responses: Sequence[Response],
+                    objective: int = 0) -> OptimisticSelection:
+    """The leader's own entries (:attr:`gamecore.game.Game.leader_only`) at their best for fixed responses.
+
+    ``minimize F(σ, Σ_i y_i)`` over the leader-only entries of σ within their declared box,
+    subject to the leader's constraints, with the entries the followers see and the
+    responses fixed: one convex program (the compiled leader program with the aggregates
+    fixed; a bilinear term on a leader-only signal is linear here). This is the true
+    leader objective at the signals the followers see when the leader's own decisions (e.g.
+    its dispatch) are not part of what it announces. Returns the completed signal vector in
+    ``signals`` and its objective value (minimisation form, evaluated by the game); ``value``
+    None with ``status`` ``"infeasible"`` when no own decisions meet the leader's
+    constraints at these responses. A game without leader-only entries returns the point
+    itself with its value.
+    """
+    layout = game.layout
+    sigma = np.clip(np.asarray(signal_vector, dtype=float), layout.lower(), layout.upper())
+    if any(not r.ok for r in responses):
+        return OptimisticSelection(None, None, "a follower's optimal response is missing")
+    if not game.has_leader_only:
+        value = float(game.leader_objectives(layout.unpack(sigma), responses)[objective])
+        return OptimisticSelection(value, list(responses), "optimal", sigma)
+    try:
+        leader = game.leader_program(objective)
+    except GameDefinitionError as err:
+        return OptimisticSelection(None, None, f"unsupported: {err}")
+    aggregates = game.aggregates(responses)
+    own = np.flatnonzero(game.leader_only)
+    obj = game.leader.objectives[objective]
+    if _own_bilinear(game) is None:
+        # the program is the same at every point but for the fixed entries and the aggregates
+        # (its right-hand side): assembled once per game
+        cached = game.memo(("leader_recourse", objective), lambda: _recourse_program(game, objective))
+        b = cached.program.b.copy()
+        if "sigma" in cached.program.rows:         # absent when no follower sees any signal
+            b[cached.program.rows["sigma"]] = sigma[~game.leader_only]
+        for o in leader.agg_cols:
+            b[cached.program.rows[f"agg:{o}"]] = np.ravel(aggregates[o])
+        solution = cached.program.solve(b)
+        w = cached.w
+    else:
+        problem = ConicProgram()
+        w = problem.add_leader(leader, game, sigma_value=sigma, free=game.leader_only,
+                               aggregate_values={o: aggregates[o] for o in leader.agg_cols})
+        for term in obj.bilinear:           # the aggregates are fixed: linear in the leader's own entries
+            sl = layout.slices[term.signal]
+            entries = np.arange(sl.start, sl.stop)
+            mine = game.leader_only[entries]
+            if mine.any():
+                per_follower = {f.name: r.outputs for f, r in zip(game.followers, responses)}
+                quantity = obj.bilinear_quantity(term, aggregates, per_follower)
+                shape = layout.signals[term.signal].shape
+                # d/dσ Σ σ·quantity (broadcast as LeaderObjective.value does), on the signal's shape
+                grad = np.broadcast_to(quantity, np.broadcast_shapes(shape, quantity.shape))
+                grad = grad.reshape(-1, *shape).sum(axis=0) if grad.shape != shape else grad
+                quantity = np.ravel(grad) if shape else np.array([float(np.sum(quantity))])
+                problem.add_objective(w[leader.sigma_cols[entries[mine]]],
+                                      q=leader.sign * term.weight * quantity[mine])
+        solution = problem.solve()
+    if solution.x is None:
+        return OptimisticSelection(None, None, solution.status)
+    sigma = sigma.copy()
+    sigma[own] = np.clip(solution.x[w[leader.sigma_cols[own]]], layout.lower()[own], layout.upper()[own])
+    value = float(game.leader_objectives(layout.unpack(sigma), responses)[objective])
+    return OptimisticSelection(value, list(responses), "optimal", sigma)
+
+
+@dataclass(frozen=True)
+class _Recourse:
+    """The recourse program of :func:`leader_recourse` assembled once (placeholder right-hand side)
+    and the columns ``w`` of the leader's block in it."""
+
+    program: AssembledProgram
+    w: np.ndarray
+
+
+def _recourse_program(game: Game, objective: int) -> _Recourse:
+    leader = game.leader_program(objective)
+    problem = ConicProgram()
+    zeros = {o: np.zeros(cols.size) for o, cols in leader.agg_cols.items()}
+    w = problem.add_leader(leader, game, sigma_value=game.layout.midpoint(), free=game.leader_only,
+                           aggregate_values=zeros)
+    return _Recourse(problem.assemble(), w)
 
 
 # ------------------------------------------------------------------------------------------

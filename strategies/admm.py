@@ -125,7 +125,7 @@ class McCormickOptions(BoydOptions):
 
     relax_tol: float = option(1e-4, doc="relative McCormick gap max|π − σf| / max(1, max|σf|) over the products "
                                         "π = σ·f at which the outer loop may stop", gt=0, lt=1)
-    max_rounds: int = option(30, doc="maximum number of box rounds", ge=1)
+    max_rounds: int = option(200, doc="maximum number of box rounds (trust region and branch-and-bound nodes)", ge=1)
     factor: float = option(0.5, doc="box width factor on entries that shrink", gt=0, lt=1)
     obbt: bool = option(True, doc="optimality-based tightening of the factor (v / y / r) boxes each round")
     obbt_passes: int = option(2, doc="tightening sweeps per round (each uses the previous sweep's bounds)", ge=0)
@@ -135,6 +135,14 @@ class McCormickOptions(BoydOptions):
                                   "incumbent; 0 = midpoint only", ge=0)
     round_iter: int = option(400, doc="ADMM iterations after which a round ends even if Boyd's rule does not hold "
                                       "yet (flagged inexact in the round history)", ge=1)
+    branch_signals: int = option(16, doc="branch and bound on the signal box (each node one ADMM round) when the "
+                                         "trust region stops short of the relaxation bound, on games whose followers "
+                                         "see at most this many signal entries (0 = never)", ge=0)
+    branch_nodes: int = option(150, doc="branch-and-bound nodes at most; when they (or max_iter, max_rounds) are used "
+                                        "up the answer is the last point at which the trust region's rule held", ge=0)
+    branch_tol: float = option(1e-3, doc="relative gap (answer − smallest open-box relaxation bound) / max(1, "
+                                         "|answer|) at which the branch and bound stops (the certificate's "
+                                         "leader_regret tolerance by default)", gt=0, lt=1)
 
 
 @dataclass
@@ -282,7 +290,7 @@ class ADMMMcCormick(Strategy[McCormickOptions]):
 
         rounds = ctx.driver.run("rounds", round_step, until=[
             Rule(lambda _: state.done, "relaxation gap <= relax_tol, consensus off every open face, no better face "
-                                       "or parabola point"),
+                                       "or parabola point, no open box whose relaxation bound is better"),
             _Stopped(stopped),
             MaxIter(int(opts.max_rounds))])
         if rounds.converged:
@@ -290,10 +298,19 @@ class ADMMMcCormick(Strategy[McCormickOptions]):
         elif stopped:
             reason = stopped[0]
         elif isinstance(rounds.stopped_by, MaxIter):
-            reason = f"max_rounds={opts.max_rounds} reached before the relaxation gap met relax_tol"
+            reason = (f"max_rounds={opts.max_rounds} reached before the relaxation gap met relax_tol"
+                      + (f" ({len(state.open_boxes)} box(es) of the branch and bound still open)"
+                         if state.open_boxes else ""))
         else:       # the callback or the time limit between rounds
             reason = f"{rounds.reason} (loop '{rounds.loop}', {len(history)} ADMM iteration(s) in all)"
+        note = None
+        if reason is not None and state.branched and state.settled:
+            # stopped inside the branch and bound, which found nothing better than the local
+            # solution the trust region had settled on: that solution is the answer
+            note, reason = f"branch and bound stopped early: {reason}", None
         outcome = state.outcome(reason)
+        if note is not None:
+            outcome.message += f"; {note}"
         outcome.iterations, outcome.history = len(history), history
         outcome.extra["algorithm"] = self.name
         return outcome

@@ -80,6 +80,29 @@ the box for another round; otherwise stop. Also stop after ``max_rounds`` rounds
 ``max_iter``), or when a block's solver fails on a box even with the fallbacks (status
 ``max_iter``, the message says why).
 
+**Branch and bound.** A local solution may be short of the first-round relaxation value (a
+bound on the leader's optimum over the declared box, valid to ADMM accuracy). When it is short
+by more than ``branch_tol`` (relative) and the followers see at most ``branch_signals`` signal
+entries, the rounds go on as a branch and bound over the declared box of those entries: the
+root's two halves (split along the entry where the first round's relaxation gap × relative
+width was largest) are open boxes carrying the root's value as their bound; the open box with
+the smallest bound is solved by one ADMM round (warm, from the incumbent clipped into it; a box
+in which no signals meet the leader's constraints is pruned without a round), its relaxation
+value (never below its parent's) becomes its bound, its consensus is evaluated (incumbent),
+and it is split again (entry of the largest gap × width at its iterates) while its bound is
+below the incumbent by more than the margin. A better incumbent hands the rounds back to the
+trust region around it; when that settles again, branching resumes. It stops when no open box
+is better than the incumbent by more than ``branch_tol`` (``extra['global']``: global to
+ADMM accuracy) or after ``branch_nodes`` nodes; when it stops early (nodes, ``max_rounds``,
+``max_iter``, the time limit) without having found a better point, the answer is the local
+solution the trust region settled on (status ``converged``, the message says so).
+
+**The leader's own decisions** (signal entries no follower sees, ``game.leader_only``) are
+exact in the leader block and keep their declared box in every round; the true objective at
+σ sets them to their best for the followers' responses
+(:func:`gamecore.optimistic.leader_recourse`, or the optimistic selection, which chooses them
+too), and the answer reports them so.
+
 **Loops.** Both loops run through the solve's :class:`~gamecore.driver.Driver`
 (:meth:`strategies.admm.ADMMMcCormick.run`): the outer loop ``"rounds"`` (one record per round,
 the :class:`_Round` summary) and, per round k, the nested loop ``"round k"`` of ADMM
@@ -123,6 +146,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gamecore.bilevel import (
+    BilinearCosts,
     FollowerRelaxation,
     ReformulationError,
     check_reformulable,
@@ -133,7 +157,7 @@ from gamecore.canonical import Response
 from gamecore.errors import FollowerSolveError, GameError, StrategyError
 from gamecore.game import Game
 from gamecore.leader import LeaderObjective
-from gamecore.optimistic import follower_rows, optimistic_selection
+from gamecore.optimistic import follower_rows, leader_recourse, optimistic_selection
 from gamecore.relaxations import on_open_face, resize_box
 from gamecore.solver import (
     BASE_SETTINGS,
@@ -302,6 +326,18 @@ class _Round:
     moving: int
     face_probe: bool
     inexact: bool
+    phase: str = "local"
+    open_boxes: int = 0
+
+
+@dataclass
+class _Box:
+    """An open box of the branch and bound: its bounds on the signals and the relaxation value of
+    its parent (a lower bound on the leader's objective over the box, to ADMM tolerance)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    bound: float
 
 
 class BilevelADMM:
@@ -323,9 +359,8 @@ class BilevelADMM:
         self.optimistic = (game.has_leader_constraints
                            or sum(f.program.n for f in game.followers) <= _OPTIMISTIC_MAX_VARS)
         # -- leader terms -> per follower linear costs on w / u ---------------------------
-        w_costs, u_terms = leader_bilinear_costs(game, objective)
         self._leader_cost(objective)
-        self._make_blocks(w_costs, u_terms)
+        self._make_blocks(leader_bilinear_costs(game, objective))
         self.count = np.zeros(layout.size)
         for blk in self.blocks:
             self.count[blk.rel.local] += 1
@@ -368,6 +403,18 @@ class BilevelADMM:
         self.F_round = float("inf")
         self.restored = 0
         self.block_error: str | None = None
+        # branch and bound (options.branch): open boxes, the node being solved, the next box
+        self.phase = "local"
+        self.open_boxes: list[_Box] = []
+        self.branched = False
+        self.nodes = 0
+        self._node: _Box | None = None
+        self._next_box: tuple[np.ndarray, np.ndarray] | None = None
+        self._root_scores = np.zeros(layout.size)
+        #: the incumbent's objective when the trust region's rule last held (None: never)
+        self.settled_F: float | None = None
+        self.settled_gap = float("nan")
+        self.closed_bound = float("inf")     # smallest bound of the boxes the branch and bound closed
 
     def _leader_cost(self, objective: LeaderObjective) -> None:
         """The leader's convex remainder F(σ, Y) (minimisation form), its constraints, and the aggregates Y they use."""
@@ -395,7 +442,7 @@ class BilevelADMM:
         self.used: list[str] = [o for o, v in agg_vars.items() if v.id in ids]
         self.agg_vars = {o: agg_vars[o] for o in self.used}
 
-    def _make_blocks(self, w_costs: list[dict[int, float]], u_terms: list[list[tuple[int, int, float]]]) -> None:
+    def _make_blocks(self, costs: BilinearCosts) -> None:
         """One relaxation block per follower, with the output columns the leader's cost uses."""
         game = self.game
         self.senders = {o: game.senders(o) for o in self.used}
@@ -411,8 +458,9 @@ class BilevelADMM:
                     off += c.size
             y_cols = np.concatenate(cols) if cols else np.zeros(0, dtype=int)
             with _as_strategy_error():
-                relaxation = FollowerRelaxation(f.name, f.program, game.signal_index[i], w_costs[i], u_terms[i],
-                                                signal_box=self.limits, signal_labels=_signal_labels(f.program))
+                relaxation = FollowerRelaxation(f.name, f.program, game.signal_index[i], costs.w[i], costs.u[i],
+                                                signal_box=self.limits, signal_labels=_signal_labels(f.program),
+                                                sigma_cost=costs.sigma[i])
             self.blocks.append(RelaxationBlock(relaxation, y_cols))
             self.y_slices.append(slices)
         # finite initial bounds on every product factor (KKT-set MIPs where the conic bounds are infinite)
@@ -442,10 +490,19 @@ class BilevelADMM:
 
     def _value(self, sigma: np.ndarray, responses: Sequence[Response]) -> float:
         """The leader's first objective (min form) at given responses; +inf when a follower has no
-        optimal response or the leader's constraints fail there by more than :data:`_LEADER_TOL`."""
+        optimal response or the leader's constraints fail there by more than :data:`_LEADER_TOL`.
+
+        With leader-only signal entries (its own decisions) the value is that of its best own
+        decisions at these responses (:func:`gamecore.optimistic.leader_recourse`; +inf when
+        none meets its constraints)."""
         if not all(r.ok for r in responses):
             return float("inf")
         game = self.game
+        if game.has_leader_only:
+            recourse = leader_recourse(game, sigma, responses)
+            if recourse.value is None or recourse.signals is None:
+                return float("inf")
+            sigma = recourse.signals
         if game.has_leader_constraints and game.leader_violation(sigma, responses) > _LEADER_TOL:
             return float("inf")
         return float(game.leader_objectives(game.layout.unpack(sigma), responses)[0])
@@ -467,29 +524,35 @@ class BilevelADMM:
         """True when some follower has no feasible point at σ (its response is ``infeasible``)."""
         return any(r.status == "infeasible" for r in self._responses(sigma))
 
-    def _evaluate_at(self, sigma: np.ndarray) -> tuple[float, list[Response] | None]:
-        """True leader objective at σ and the responses achieving it.
+    def _evaluate_at(self, sigma: np.ndarray) -> tuple[float, list[Response] | None, np.ndarray]:
+        """True leader objective at σ, the responses achieving it and the signals it is at.
 
         With :attr:`optimistic` the leader-best selection from the followers' optimal sets
         (:func:`gamecore.optimistic.optimistic_selection`, leader constraints included; +inf
-        when no selection meets them), else the plain best responses.
+        when no selection meets them), else the plain best responses. The signals are σ
+        with the leader-only entries at their best (:func:`gamecore.optimistic.leader_recourse`
+        or the selection's), σ itself on a game without such entries.
         """
         sigma = self.ctx.project(sigma)
         best = self._responses(sigma, keep_x=True)
-        plain = self._value(sigma, best)
+        plain, at = self._value(sigma, best), sigma
+        if self.game.has_leader_only and np.isfinite(plain):
+            recourse = leader_recourse(self.game, sigma, best)
+            at = self.ctx.project(recourse.signals) if recourse.signals is not None else sigma
         if not all(r.ok for r in best):
-            return plain, None
+            return plain, None, at
         if self.optimistic:
             selection = optimistic_selection(self.game, sigma, best)
-            if selection.value is not None and selection.responses is not None:
-                value = self._value(sigma, selection.responses)
+            if selection.value is not None and selection.responses is not None and selection.signals is not None:
+                chosen = self.ctx.project(selection.signals)
+                value = self._value(chosen, selection.responses)
                 # the selection's tolerance lets a follower with a unique response move by ~1e-7 in
                 # the leader's favour: keep the exact best responses unless the selection matters
                 if not np.isfinite(plain) or value < plain - _SELECTION_GAIN * max(1.0, abs(plain)):
-                    return value, selection.responses
+                    return value, selection.responses, chosen
             elif selection.status == "infeasible" and self.game.has_leader_constraints:
-                return float("inf"), None
-        return plain, (best if np.isfinite(plain) else None)
+                return float("inf"), None, at
+        return plain, (best if np.isfinite(plain) else None), at
 
     def _restore(self, sigma: np.ndarray) -> np.ndarray | None:
         """The nearest σ' (box-normalised distance, declared box) at which every follower is feasible.
@@ -751,34 +814,172 @@ class BilevelADMM:
         value = self.relaxation_value()
         if self.first_value is None:
             self.first_value = value
-        F, _ = self._evaluate_at(self.sigma)
+            self._root_scores = self._gap_scores()     # where the declared box's relaxation is loosest
+        F, _, at = self._evaluate_at(self.sigma)
         self.F_round = F
+        F_before = self.F_inc
         self.accepted = F < self.F_inc
         if self.accepted:
-            self.incumbent, self.F_inc = self.sigma.copy(), F
+            self.incumbent, self.F_inc = at.copy(), F
         elif not np.isfinite(F) and self._followers_infeasible(self.sigma):
             # the consensus lies (to the relaxation's tolerance) outside the followers' domain:
             # its nearest feasible signals are a candidate
             restored = self._restore(self.sigma)
             if restored is not None:
-                F_restored, _ = self._evaluate_at(restored)
+                F_restored, _, at = self._evaluate_at(restored)
                 if F_restored < self.F_inc:
-                    self.incumbent, self.F_inc = restored, F_restored
+                    self.incumbent, self.F_inc = at, F_restored
                     self.restored += 1
-        self.moving = self._moving_entries()
+        phase = self.phase
         probed = False
-        stop = self.gap <= opts.relax_tol and not self.moving.any()
-        if stop:
-            # about to stop: check box-local optimality on the true objective
-            probed = True
-            improving, moved = self._face_probe(F)
-            if improving.any() or moved:
-                self.moving, self.accepted, stop = improving, True, False
-        summary = _Round(self.round, self.iter_in_round, value, self.gap, float(np.max(self.hi - self.lo)), F,
-                         self.obbt_failures, bool(self.accepted), int(self.moving.sum()), probed, inexact)
+        if phase == "branch":
+            # a node of the branch and bound: prune or split it, go on locally from a better incumbent
+            self.moving = np.zeros_like(self.lo, dtype=bool)
+            stop = self._end_node(value, F_before)
+        else:
+            self.moving = self._moving_entries()
+            stop = self.gap <= opts.relax_tol and not self.moving.any()
+            if stop:
+                # about to stop: check box-local optimality on the true objective
+                probed = True
+                improving, moved = self._face_probe(F)
+                if improving.any() or moved:
+                    self.moving, self.accepted, stop = improving, True, False
+            if stop:
+                self.settled_F = self.F_inc     # the trust region's rule holds at the incumbent
+                self.settled_gap = self.gap
+                if 0 < int((self.count > 0).sum()) <= opts.branch_signals:
+                    stop = self._branch()
+        summary = _Round(self.round, self.iter_in_round, value, self.gap, self._held_width(), F,
+                         self.obbt_failures, bool(self.accepted), int(self.moving.sum()), probed, inexact, phase,
+                         len(self.open_boxes))
         self.rounds.append(summary)
         self.done = bool(stop)
         return summary
+
+    # -- branch and bound ------------------------------------------------------------------------
+    def _held_width(self) -> float:
+        """Widest current box entry among the signals the followers see (the leader's own entries
+        keep their declared box)."""
+        held = self.count > 0
+        widths = (self.hi - self.lo)[held] if held.any() else self.hi - self.lo
+        return float(widths.max()) if widths.size else 0.0
+
+    def _tolerance(self) -> float:
+        """The branch and bound's pruning margin: ``branch_tol · max(1, |F_inc|)`` (objective units)."""
+        return self.ctx.options.branch_tol * max(1.0, abs(self.F_inc)) if np.isfinite(self.F_inc) else 0.0
+
+    def _gap_scores(self) -> np.ndarray:
+        """Per game signal entry: the largest relaxation gap |π − σ·f| of the products it enters at the
+        last round's iterates, relative to ``max(1, max |σ·f|)`` (zeros before any round)."""
+        scores = np.zeros(self.game.layout.size)
+        scale = 1.0
+        for blk, xi in zip(self.blocks, self.xi):
+            relaxed, exact = blk.rel.products(xi, self.sigma)
+            if relaxed.size:
+                scale = max(scale, float(np.abs(exact).max()))
+                np.maximum.at(scores, blk.rel.local[blk.rel.product_signals()], np.abs(relaxed - exact))
+        return scores / scale
+
+    def _split(self, lo: np.ndarray, hi: np.ndarray, bound: float, scores: np.ndarray) -> list[_Box]:
+        """The two halves of a box among the signals the followers see, along the entry with the largest
+        relaxation gap ``scores`` times its width relative to the declared box (the widest such entry
+        when every gap is 0); none when every entry is narrower than 1e-6 of its declared width."""
+        declared = self.limits[1] - self.limits[0]
+        held = (self.count > 0) & (declared > 0)
+        rel = np.where(held, (hi - lo) / np.where(declared > 0, declared, 1.0), 0.0)
+        if rel.max(initial=0.0) <= 1e-6:
+            return []
+        weighted = np.where(rel > 1e-6, scores * rel, 0.0)
+        j = int(np.argmax(weighted)) if weighted.max(initial=0.0) > 0 else int(np.argmax(rel))
+        mid = 0.5 * (lo[j] + hi[j])
+        left_hi, right_lo = hi.copy(), lo.copy()
+        left_hi[j], right_lo[j] = mid, mid
+        return [_Box(lo.copy(), left_hi, bound), _Box(right_lo, hi.copy(), bound)]
+
+    def _branch(self) -> bool:
+        """The trust region has stopped: True (stop) when no open box's bound is better than the
+        incumbent by more than the tolerance; else the best-bound open box is the next round's."""
+        if not np.isfinite(self.F_inc):
+            return True
+        if not self.branched:
+            self.branched = True
+            root = self.first_value if self.first_value is not None else -np.inf
+            lo = np.where(np.isfinite(self.limits[0]), self.limits[0], self.lo)
+            hi = np.where(np.isfinite(self.limits[1]), self.limits[1], self.hi)
+            self.open_boxes = (self._split(lo, hi, root, self._root_scores) if root < self.F_inc - self._tolerance()
+                               else [])
+        margin = self.F_inc - self._tolerance()
+        self._close([b.bound for b in self.open_boxes if b.bound >= margin])
+        self.open_boxes = sorted((b for b in self.open_boxes if b.bound < margin), key=lambda b: b.bound)
+        while self.open_boxes and self.nodes < self.ctx.options.branch_nodes:
+            node = self.open_boxes.pop(0)
+            if self._leader_feasible(node.lo, node.hi):
+                self._node = node
+                self._next_box = (node.lo, node.hi)
+                self.phase = "branch"
+                return False
+            self.nodes += 1         # no signals in the box meet the leader's constraints: pruned
+        return True
+
+    def _leader_feasible(self, lo: np.ndarray, hi: np.ndarray) -> bool:
+        """Whether some signals in the box (the leader's own entries in their declared box) meet the
+        leader's constraints: the leader block solved once on it (aggregates free)."""
+        if not self.leader_constraints:
+            return True
+        own = self.game.leader_only
+        self.p_lo.value = np.where(own, self.limits[0], lo)
+        self.p_hi.value = np.where(own, self.limits[1], hi)
+        try:
+            self.leader.solve(solver=cp.CLARABEL)
+        except cp.SolverError:
+            return True             # undecided: let the round find out
+        return self.leader.status not in ("infeasible", "infeasible_inaccurate")
+
+    def _end_node(self, value: float, F_before: float) -> bool:
+        """Close a node round: its relaxation value bounds its box (never below the parent's); split
+        the box when that bound is better than the incumbent; a better incumbent restarts the trust
+        region from it, else the next open box follows. Returns True to stop."""
+        node = self._node
+        assert node is not None
+        self.nodes += 1
+        bound = max(node.bound, value)
+        tol = self._tolerance()
+        if bound < self.F_inc - tol:
+            children = self._split(node.lo, node.hi, bound, self._gap_scores())
+            self.open_boxes += children
+            if not children:            # too narrow to split: its bound stands for it
+                self._close([bound])
+        else:
+            self._close([bound])
+        self._node = None
+        if self.F_inc < F_before - tol:
+            self.phase, self._next_box = "local", None      # trust region around the new incumbent
+            return False
+        return self._branch()
+
+    def _close(self, bounds: Sequence[float]) -> None:
+        """Boxes leave the branch and bound with these bounds: keep the smallest (the bound of the
+        closed part of the signal box)."""
+        if bounds:
+            self.closed_bound = min(self.closed_bound, min(bounds))
+
+    @property
+    def settled(self) -> bool:
+        """The answer is a point at which the trust region's rule held: the branch and bound, if it
+        ran, found nothing better (an early stop in it then leaves that local solution)."""
+        return self.settled_F is not None and self.F_inc >= self.settled_F
+
+    @property
+    def branch_bound(self) -> float | None:
+        """The smallest bound of every box the branch and bound opened (closed or still open; the
+        answer's value when that is lower); None before branching. A lower bound on the leader's
+        optimum over the declared box to ADMM accuracy (not a proven bound: ADMM solves each
+        relaxation to its tolerance only)."""
+        if not self.branched:
+            return None
+        bounds = [b.bound for b in self.open_boxes] + [self.closed_bound]
+        return float(min(bounds + [self.F_inc]))
 
     def _face_probe(self, F: float) -> tuple[np.ndarray, bool]:
         """True leader objective around the consensus σ in the box (two batched pool calls).
@@ -862,8 +1063,15 @@ class BilevelADMM:
     def next_round(self) -> None:
         """Set up the next round: the box around the incumbent, OBBT, scales, blocks."""
         opts = self.ctx.options
-        scale = np.where(self.moving & self.accepted, opts.expand, opts.factor)
-        self.lo, self.hi = resize_box(self.lo, self.hi, self.incumbent, scale, self.limits)
+        if self._next_box is not None:      # a branch-and-bound node
+            self.lo, self.hi = self._next_box[0].copy(), self._next_box[1].copy()
+            self._next_box = None
+            self.sigma = np.clip(self.incumbent, self.lo, self.hi)
+        else:
+            scale = np.where(self.moving & self.accepted, opts.expand, opts.factor)
+            self.lo, self.hi = resize_box(self.lo, self.hi, self.incumbent, scale, self.limits)
+        own = self.game.leader_only     # the leader's own decisions keep their declared box (exact in its block)
+        self.lo[own], self.hi[own] = self.limits[0][own], self.limits[1][own]
         self.sigma = np.clip(self.sigma, self.lo, self.hi)
         self.obbt_failures = self._tighten()
         self._set_scales()
@@ -884,24 +1092,30 @@ class BilevelADMM:
         self._count_solver_time()
         last = self.rounds[-1] if self.rounds else None
         gap = last.gap if last else self.relaxation_gap() if self.xi else float("nan")
+        if self.branched and self.settled:
+            gap = self.settled_gap      # the round the answer comes from, not the last node's
         # the answer: the last consensus, or the incumbent when its true objective is better
         # (both re-evaluated here, optimistic selection included; the responses are reported)
         answer = self.ctx.project(self.sigma)
-        F, responses = self._evaluate_at(answer)
+        F, responses, at = self._evaluate_at(answer)
         use_incumbent = False
         if not np.array_equal(self.ctx.project(self.incumbent), answer) and np.isfinite(self.F_inc):
-            F_inc, resp_inc = self._evaluate_at(self.incumbent)
+            F_inc, resp_inc, at_inc = self._evaluate_at(self.incumbent)
             if F_inc < F:
                 use_incumbent = True
-                answer, F, responses = self.ctx.project(self.incumbent), F_inc, resp_inc
+                F, responses, at = F_inc, resp_inc, at_inc
+        answer = at
         first = self.first_value
         extra = {
             "rounds": len(self.rounds),
             "first_relaxation_value": first,
-            "final_box_width": float(np.max(self.hi - self.lo)),
+            "final_box_width": self._held_width(),
             "relaxation_gap": gap,
             "leader_objective": F,
             "bound_gap": (F - first) / max(1.0, abs(first)) if first is not None and last else None,
+            "branch_nodes": self.nodes,
+            "open_boxes": len(self.open_boxes),
+            "branch_bound": self.branch_bound,
             "answer": "incumbent" if use_incumbent else "consensus",
             "rho": self.rho,
             "rho_changes": self.rho_changes,
@@ -921,6 +1135,14 @@ class BilevelADMM:
             msg += f"; {self.inexact_rounds} round(s) ended at round_iter={self.ctx.options.round_iter}"
         if use_incumbent:
             msg += "; answer = incumbent (better true leader objective than the last consensus)"
+        if self.branched:
+            bound = self.branch_bound
+            closed = not self.open_boxes
+            extra["global"] = closed
+            msg += (f"; branch and bound: {self.nodes} node(s), relaxation bound {bound:.10g}, "
+                    + ("every box within branch_tol (global to ADMM accuracy)" if closed else
+                       f"{len(self.open_boxes)} box(es) still open (branch_nodes={self.ctx.options.branch_nodes} "
+                       "used up: a local solution, not proven global)"))
         if stopped:
             msg = f"{stopped}; " + msg
         if not np.isfinite(F):

@@ -1,9 +1,14 @@
 """``nsga-qp`` — a genetic algorithm over the leader's signals, followers solved as QPs (seed 004).
 
 Decision variables are the leader's flat signal vector (``game.layout``), boxed by the
-signals' bounds (every bound must be finite). Every individual is evaluated by asking the
-follower pool for all responses to it — a whole population per pool call — and then the
-leader's objectives (minimisation form) and constraints at those responses.
+signals' bounds (every bound must be finite), except the leader's own decisions (entries no
+follower sees, ``game.leader_only``): the GA and the polish search only the entries the
+followers see, and every individual's own entries are set to their best for its responses
+(:func:`gamecore.optimistic.leader_recourse`, the first objective; an individual whose
+responses leave no feasible own decision is infeasible, ranked by the leader violation at the
+box-midpoint decisions). Pareto points and the answer report the completed signals. Every
+individual is evaluated by asking the follower pool for all responses to it — a whole
+population per pool call — and then the leader's objectives (minimisation form) and constraints at those responses.
 
 * **Integer signals** (``Signal(integer=True)``, binaries): every individual is rounded on its
   integer entries by a pymoo repair after sampling, crossover and mutation (so the population
@@ -118,7 +123,7 @@ from gamecore.driver import LoopRun, MaxIter, Rule
 from gamecore.errors import ResourceLimitError, StrategyError
 from gamecore.game import Game
 from gamecore.limits import check_memory
-from gamecore.optimistic import LeaderModel, optimistic_selection, outputs_unique
+from gamecore.optimistic import LeaderModel, leader_recourse, optimistic_selection, outputs_unique
 from gamecore.options import option, time_limit_option
 from gamecore.result import Status
 from gamecore.strategy import Outcome, SolveContext, Strategy, refuse_market_couplings
@@ -209,11 +214,32 @@ class _Evaluator:
         self.n_obj = len(self.game.leader.objectives)
         self.models = [LeaderModel(self.game, k) for k in range(self.n_obj)]
         self.tied = [i for i, f in enumerate(self.game.followers) if not outputs_unique(f.program)]
+        #: the entries the GA searches: those the followers see (the leader's own entries,
+        #: ``game.leader_only``, are chosen by recourse at each individual's responses)
+        self.searched = ~self.game.leader_only
+        lower, upper = self.game.layout.lower(), self.game.layout.upper()
+        self._base = np.clip(0.5 * (lower + upper), lower, upper)
         #: outputs of the best feasible individual so far (the tie-break models' reference point)
         self.reference: list[dict[str, np.ndarray]] | None = None
         self._best = np.inf
         #: every GA evaluation: signal vectors, first objective, leader violation (inf: a follower failed)
         self.archive: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def embed(self, X: np.ndarray) -> np.ndarray:
+        """Full signal vectors (n, layout.size) from the GA's (n, searched entries); the leader's own
+        entries at their box midpoint (recourse replaces them when evaluated)."""
+        X = np.atleast_2d(X)
+        full = np.tile(self._base, (X.shape[0], 1))
+        full[:, self.searched] = X
+        return full
+
+    def complete(self, vector: np.ndarray, responses: list[Response]) -> np.ndarray:
+        """``vector`` with the leader's own entries at their best for ``responses`` (unchanged when
+        the game has none, or when no own decisions meet the leader's constraints there)."""
+        if not self.game.has_leader_only:
+            return vector
+        recourse = leader_recourse(self.game, vector, responses)
+        return self.ctx.project(recourse.signals) if recourse.signals is not None else vector
 
     def __call__(self, X: np.ndarray, polish: bool = False) -> _Batch:
         ctx, game, c = self.ctx, self.game, self.counters
@@ -241,6 +267,16 @@ class _Evaluator:
                     fname = game.followers[i].name
                     c.failures_by_follower[fname] = c.failures_by_follower.get(fname, 0) + 1
                 continue
+            if game.has_leader_only:
+                # the leader's own entries at their best for these responses (first objective)
+                recourse = leader_recourse(game, vector, row)
+                if recourse.signals is None:
+                    # no own decisions meet the leader's constraints: infeasible, ranked by the
+                    # violation at the box-midpoint decisions
+                    F[b] = [m.value(vector, row) for m in self.models]
+                    viol[b] = max(self.models[0].violation(vector, row), 10 * LEADER_TOL)
+                    continue
+                vector = vectors[b] = ctx.project(recourse.signals)
             F[b] = [m.value(vector, row) for m in self.models]
             viol[b] = self.models[0].violation(vector, row)
             if viol[b] <= LEADER_TOL and F[b, 0] < self._best:
@@ -250,19 +286,25 @@ class _Evaluator:
             self.archive.append((np.array(vectors), F[:, 0].copy(), viol.copy()))
         return _Batch(F, fails, viol)
 
-    def responses(self, vector: np.ndarray) -> tuple[list[Response] | None, str]:
+    def responses(self, vector: np.ndarray) -> tuple[list[Response] | None, str, np.ndarray]:
         """The responses reported at the final signals (None: the best responses, which the driver
-        computes) and how they were selected."""
+        computes), how they were selected, and the signals (the leader's own entries at their
+        best for those responses)."""
         ctx = self.ctx
         if not self.tied:
-            return None, "best responses (every follower's outputs are unique)"
+            if not self.game.has_leader_only:
+                return None, "best responses (every follower's outputs are unique)", vector
+            best = ctx.respond(vector)
+            return best, "best responses (every follower's outputs are unique)", self.complete(vector, best)
         best = ctx.respond(vector)
         selection = optimistic_selection(self.game, vector, best)
-        if selection.responses is not None:
-            return selection.responses, "optimistic selection (exact, leader constraints included)"
+        if selection.responses is not None and selection.signals is not None:
+            return (selection.responses, "optimistic selection (exact, leader constraints included)",
+                    ctx.project(selection.signals))
         ties = self.models[0].tie_breaks(vector, self.tied, self.reference)
         rows = ctx.pool.respond_many_tied([ctx.project(vector)], [ties], keep_x=True)
-        return rows[0], f"tie-broken responses (optimistic selection not available: {selection.status})"
+        return (rows[0], f"tie-broken responses (optimistic selection not available: {selection.status})",
+                self.complete(vector, rows[0]))
 
 
 class _SignalProblem(Problem):
@@ -275,7 +317,7 @@ class _SignalProblem(Problem):
         self.evaluator = evaluator
 
     def _evaluate(self, X: np.ndarray, out: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-        batch = self.evaluator(X)
+        batch = self.evaluator(self.evaluator.embed(X))
         out["F"] = batch.F
         G = [batch.fails.astype(float)]
         if self.constrained:
@@ -376,6 +418,7 @@ class NSGAQP(Strategy[NSGAQPOptions]):
             return Outcome("failed", f"no generation ran: {run.ended.reason}", 0,
                            np.full(ctx.game.layout.size, np.nan), extra=extra0)
         X, F, _ = _front(run.algorithm)
+        X = evaluator.embed(X)
         extra: dict[str, Any] = {"algorithm": "NSGA-II" if evaluator.n_obj == 1 else "NSGA-III",
                                  "pop_size": run.pop_size, "generations": run.generations, "polish_iterations": 0,
                                  "tie_broken_followers": [ctx.game.followers[i].name for i in evaluator.tied],
@@ -396,9 +439,9 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         if evaluator.n_obj == 1:
             vector, ok, message = self._single(ctx, evaluator, run, X, F, extra)
         else:
-            vector, ok, message = self._multi(ctx, X, F, extra)
+            vector, ok, message = self._multi(ctx, evaluator, X, F, extra)
         vector = ctx.game.layout.round_integers(ctx.project(vector))
-        responses, how = evaluator.responses(vector)
+        responses, how, vector = evaluator.responses(vector)
         extra["response_selection"] = how
         extra.update(_counters_dict(counters))
         status: Status = "converged" if run.stalled and ok else "max_iter"
@@ -418,7 +461,7 @@ class NSGAQP(Strategy[NSGAQPOptions]):
             return Outcome("failed", "every signal is fixed by its bounds and that point is infeasible "
                            f"({int(batch.fails[0])} failing followers, leader violation {batch.viol[0]:.3g})", 0,
                            vector, extra=extra)
-        responses, how = evaluator.responses(vector)
+        responses, how, vector = evaluator.responses(vector)
         extra["response_selection"] = how
         return Outcome("converged", f"every signal is fixed by its bounds; objective {batch.F[0, 0]:.10g}", 0,
                        vector, responses=responses, extra=extra)
@@ -428,10 +471,11 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         ``"generations"``: until the stall rule, no new distinct individual, ``max_iter``, or the
         solve's time limit / the user's callback (then ``run.stalled`` is False)."""
         opts: NSGAQPOptions = ctx.options
-        lower, upper = ctx.game.layout.lower(), ctx.game.layout.upper()
+        searched = evaluator.searched
+        lower, upper = ctx.game.layout.lower()[searched], ctx.game.layout.upper()[searched]
         pop_size, ref_dirs = _sizes(opts, evaluator.n_obj, lower.size)
         seed = int(ctx.rng.integers(0, 2**31 - 1))
-        integer = ctx.game.layout.integer_mask()
+        integer = ctx.game.layout.integer_mask()[searched]
         sample = _initial_sample(ctx.rng, lower, upper, pop_size)
         sample[:, integer] = np.round(sample[:, integer])
         algorithm = _algorithm(opts, pop_size, ref_dirs, sample, integer)
@@ -458,7 +502,8 @@ class NSGAQP(Strategy[NSGAQPOptions]):
                 # no new distinct individual (a tiny box) leaves nothing to try
                 run.pending = algorithm.ask()
                 run.exhausted = run.pending is None or len(run.pending) == 0
-            return _ga_row(generation, best, algorithm, front, X, chosen, lower, upper, evaluator.counters)
+            full = evaluator.embed(X) if len(X) else np.zeros((0, evaluator.searched.size))
+            return _ga_row(generation, best, algorithm, front, full, chosen, lower, upper, evaluator.counters)
 
         loop = ctx.driver.run("generations", step, until=[
             Rule(lambda _: run.stall_held, f"best objective improved by < tol={opts.tol:g} (relative) over "
@@ -480,7 +525,7 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         if not opts.polish:
             return vector, True, f"best objective {value:.10g} (no polish)"
         starts = _starts(evaluator.archive, ctx.game, opts.polish_starts)
-        step = opts.polish_step or _auto_step(run.algorithm, ctx.game)
+        step = opts.polish_step or _auto_step(run.algorithm, ctx.game, evaluator.searched)
         search = _PatternSearch(ctx, evaluator, starts, step, opts)
         polished, pvalue, ok, message = search.run()
         # numbered after the generations, so that the history's iteration column keeps increasing
@@ -493,9 +538,17 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         return vector, ok, f"best objective {value:.10g}; {message}"
 
     @staticmethod
-    def _multi(ctx: SolveContext, X: np.ndarray, F: np.ndarray, extra: dict[str, Any]) -> tuple[np.ndarray, bool, str]:
-        """Pareto set into ``extra`` and the chosen point (closest to the normalised ideal point)."""
+    def _multi(ctx: SolveContext, evaluator: _Evaluator, X: np.ndarray, F: np.ndarray,
+               extra: dict[str, Any]) -> tuple[np.ndarray, bool, str]:
+        """Pareto set into ``extra`` and the chosen point (closest to the normalised ideal point).
+
+        With leader-only entries each point's signals are completed by the recourse of the first
+        objective at its responses (one pool call)."""
         k = _choose(F)
+        if ctx.game.has_leader_only:
+            rows = ctx.pool.respond_many([ctx.project(x) for x in X], keep_x=False, raise_on_failure=False)
+            X = np.array([evaluator.complete(ctx.project(x), list(r)) if all(q.ok for q in r) else x
+                          for x, r in zip(X, rows)])
         extra["pareto"] = [{"signals": x.tolist(), "objectives": f.tolist()} for x, f in zip(X, F)]
         extra["chosen_index"] = k
         extra["choice_rule"] = "closest to the ideal point after normalising each objective by its range on the front"
@@ -616,7 +669,7 @@ def _ga_row(generation: int, best: np.ndarray, algorithm: Algorithm, front: int,
                            "best_objective": float(best[0]) if best.size == 1 else best.copy(),
                            "front_size": front, "diversity": float(np.mean(np.std(U, axis=0))),
                            "evaluations": c.evaluations, "failed_evaluations": c.failed_evaluations}
-    row["signals"] = X[chosen].copy() if chosen is not None else np.full(lower.size, np.nan)
+    row["signals"] = X[chosen].copy() if chosen is not None else np.full(X.shape[1], np.nan)
     return row
 
 
@@ -670,9 +723,10 @@ def _starts(archive: list[tuple[np.ndarray, np.ndarray, np.ndarray]], game: Game
     return [(X[j].copy(), float(F[j]), float(V[j])) for j in chosen]
 
 
-def _auto_step(algorithm: Algorithm, game: Game) -> float:
-    """Twice the final population's spread (mean std of normalised signals), within [1e-3, 0.25]."""
-    lower, upper = game.layout.lower(), game.layout.upper()
+def _auto_step(algorithm: Algorithm, game: Game, searched: np.ndarray) -> float:
+    """Twice the final population's spread (mean std of normalised signals), within [1e-3, 0.25];
+    ``searched`` marks the entries the GA's individuals hold."""
+    lower, upper = game.layout.lower()[searched], game.layout.upper()[searched]
     span = np.where(upper - lower > 0, upper - lower, 1.0)
     U = (algorithm.pop.get("X") - lower) / span
     return float(np.clip(2.0 * np.mean(np.std(U, axis=0)), 1e-3, 0.25))
@@ -714,7 +768,7 @@ class _PatternSearch:
         self.ctx, self.evaluate, self.opts = ctx, evaluate, opts
         lower, upper = ctx.game.layout.lower(), ctx.game.layout.upper()
         self.lower, self.span = lower, upper - lower
-        self.free = self.span > 0
+        self.free = (self.span > 0) & evaluate.searched     # the leader's own entries: recourse
         self.k = int(self.free.sum())
         self.rng = np.random.default_rng(int(ctx.rng.integers(0, 2**31 - 1)))
         # the leader's linear constraints on the signals, in normalised coordinates: N u ≤ rhs

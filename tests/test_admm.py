@@ -71,7 +71,9 @@ def _profit(case: gamecore.Case, prices: np.ndarray) -> float:
 @pytest.mark.parametrize("agents", [10, pytest.param(100, marks=pytest.mark.slow)])   # 100 followers: ≈ 28 s
 def test_stackelberg_leader_regret_against_closed_form(agents: int) -> None:
     case = gamecore.make_case("analytic-stackelberg", agents=agents, periods=4, seed=0)
-    res = gamecore.solve(case, "admm")
+    # the trust region alone: it reaches the closed form, and the branch and bound cannot close this
+    # game's 5 % McCormick gap within its node budget (25 s for nothing at 10 followers, measured)
+    res = gamecore.solve(case, "admm", branch_signals=0)
     assert res.status == "converged", res.message
     assert res.equilibrium == "stackelberg"
     assert ADMM.equilibrium == "both"
@@ -117,7 +119,7 @@ def _priced_differently_game() -> tuple[Game, Reference]:
 
 def test_stackelberg_with_separate_product_envelopes() -> None:
     game, ref = _priced_differently_game()
-    res = gamecore.solve(game, "admm", reference=ref)
+    res = gamecore.solve(game, "admm", reference=ref, branch_signals=0)
     assert res.status == "converged", res.message
     assert res.certificate.leader_regret <= 1e-3
 

@@ -28,7 +28,8 @@ A_UTIL, B_UTIL, COST = np.array([10.0, 12.0, 9.0]), np.array([1.0, 2.0, 0.5]), 2
 
 def relaxation_of(game: Game, i: int = 0) -> FollowerRelaxation:
     f = game.followers[i]
-    w_costs, u_terms = leader_bilinear_costs(game, game.leader.objectives[0])
+    costs = leader_bilinear_costs(game, game.leader.objectives[0])
+    w_costs, u_terms = costs.w, costs.u
     return FollowerRelaxation(f.name, f.program, game.signal_index[i], w_costs[i], u_terms[i],
                               signal_box=(game.layout.lower(), game.layout.upper()))
 

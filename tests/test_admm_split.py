@@ -59,7 +59,7 @@ def test_registry_lists_the_two_algorithms_and_the_alias() -> None:
 def test_each_algorithm_has_only_its_own_options() -> None:
     assert _names(ExchangeOptions) == set(SHARED)
     assert _names(McCormickOptions) == set(SHARED) | set(MCCORMICK_ONLY)
-    assert len(MCCORMICK_ONLY) == 8
+    assert len(MCCORMICK_ONLY) == 11
     assert _names(ADMMOptions) == _names(McCormickOptions)      # the alias: the union
     with pytest.raises(StrategyError, match=r"admm-exchange.*unknown option.*relax_tol"):
         ADMMExchange(relax_tol=1e-3)

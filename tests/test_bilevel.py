@@ -229,7 +229,9 @@ def test_leader_terms_reuse_w_only_when_priced_quantity_is_the_output() -> None:
     leader = Leader([Signal("price", (T,), 0.0, 10.0)],
                     objectives=[LeaderObjective("revenue", bilinear=(Bilinear("price", "demand", 2.0),), sense="max")])
     game = Game(leader, [consumer(1.0, "c0"), consumer(1.1, "c1")], "reuse")
-    w_costs, u_terms = leader_bilinear_costs(game, leader.objectives[0])
+    costs = leader_bilinear_costs(game, leader.objectives[0])
+    w_costs, u_terms = costs.w, costs.u
+    assert costs.sigma == [{}, {}]
     assert w_costs[0] == {j: -2.0 for j in range(T)} and u_terms[0] == []
     cols, _ = game.followers[1].program.outputs["demand"]
     assert w_costs[1] == {} and u_terms[1] == [(t, int(cols[t]), -2.0) for t in range(T)]

@@ -76,7 +76,11 @@ STACKELBERG_RUNS = [pytest.param(strategy, agents, periods, id=f"{strategy}-{age
 @pytest.mark.parametrize("strategy,agents,periods", STACKELBERG_RUNS)
 def test_stackelberg_strategy_reaches_optimal_price(strategy: str, agents: int, periods: int) -> None:
     case = gamecore.make_case("analytic-stackelberg", agents=agents, periods=periods, seed=3)
-    result = gamecore.solve(case, strategy, progress=False)
+    # admm: the trust region alone reaches the closed form here; its branch and bound (on by default
+    # for games whose followers see <= 16 signal entries) cannot tighten this game's McCormick gap and
+    # runs to its budget (measured: 150 s at 100 x 4, 50 s at 10 x 8), which this test does not check
+    options = {"branch_signals": 0} if strategy == "admm-mccormick" else {}
+    result = gamecore.solve(case, strategy, progress=False, **options)
     assert result.status == "converged", result.message
     assert result.certificate.leader_regret <= 1e-3
     assert result.gap_to_reference <= 1e-3

@@ -1,4 +1,4 @@
-"""Command-line interface: ``gamecore strategies | cases | solve | rolling | reconfigure | demo | bench``.
+"""Command-line interface: ``gamecore strategies | cases | solve | rolling | reconfigure | ries | demo | bench``.
 
 Exit codes: 0 success; 1 the strategy failed (status ``failed``) or crashed, or an ``--out``
 file could not be written; 2 usage errors (unknown case or strategy, bad option, strategy not
@@ -12,7 +12,8 @@ Tables are plain text (no rich dependency, :mod:`gamecore.tables`); typer format
 and usage errors with rich only when rich is installed. JSON output is strict
 (:mod:`gamecore.jsonable`: NaN/inf -> null).
 
-One module per command (``strategies``, ``cases``, ``solve``, ``rolling``, ``reconfigure``, ``demo``, ``bench``), shared
+One module per command (``strategies``, ``cases``, ``solve``, ``rolling``, ``reconfigure``, ``ries``, ``demo``,
+``bench``), shared
 helpers in ``common``, the dask client/cluster code in ``dask``. ``make_case``,
 ``get_strategy`` and ``available_strategies`` are looked up on this package when a command runs,
 so patching ``gamecore.cli.<name>`` reaches every command.
@@ -77,6 +78,7 @@ from gamecore.cli.reconfigure import (
     format_reconfiguration,
     reconfigure_command,
 )
+from gamecore.cli.ries import ries_command
 from gamecore.cli.rolling import format_rolling, rolling_command
 from gamecore.cli.solve import (
     build_solve,
@@ -109,6 +111,7 @@ app.command("cases")(cases_command)
 app.command("solve")(solve_command)
 app.command("rolling")(rolling_command)
 app.command("reconfigure")(reconfigure_command)
+app.command("ries")(ries_command)
 app.command("demo")(demo_command)
 app.command("bench")(bench_command)
 
@@ -157,6 +160,7 @@ __all__ = [
     "parse_value",
     "prepare_out_dir",
     "reconfigure_command",
+    "ries_command",
     "rolling_command",
     "report_solve",
     "result_payload",
