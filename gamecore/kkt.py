@@ -74,6 +74,26 @@ _SCIP_STATUS = {"optimal": "optimal", "gaplimit": "optimal", "timelimit": "time_
                 "restartlimit": "node_limit"}
 
 
+#: Ipopt options of SCIP's NLP heuristics in every model: MUMPS with the AMD ordering instead of
+#: METIS. With METIS the whole process aborted ("munmap_chunk(): invalid pointer", a heap
+#: corruption inside SCIP's optimize) on ries with 10 LAs x 24 periods (quadratic coal cost),
+#: reproducibly after a few minutes; the same mitigation as scipopt/scip#211 (PySCIPOpt#1234).
+IPOPT_OPTIONS = "mumps_pivot_order 0\n"
+
+
+def _avoid_metis(model: Any) -> None:
+    """Point the model's Ipopt at :data:`IPOPT_OPTIONS` (a temporary file removed with the model)."""
+    import os
+    import tempfile
+    import weakref
+
+    handle, path = tempfile.mkstemp(prefix="gamecore-ipopt-", suffix=".opt")
+    with os.fdopen(handle, "w") as f:
+        f.write(IPOPT_OPTIONS)
+    model.setParam("nlpi/ipopt/optfile", path)
+    weakref.finalize(model, os.remove, path)
+
+
 def _presolve_off(model: Any) -> None:
     from pyscipopt import SCIP_PARAMSETTING
 
@@ -263,6 +283,7 @@ class KKTModel:
         game, layout = self.game, self.game.layout
         model = Model("kkt")
         model.hideOutput()
+        _avoid_metis(model)
         model.setParam("limits/time", float(time_limit))
         model.setParam("limits/gap", float(mip_gap))
         model.setParam("numerics/feastol", float(feastol))

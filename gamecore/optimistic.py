@@ -34,7 +34,7 @@ from gamecore.assembly import AssembledProgram, ConicProgram
 from gamecore.canonical import CanonicalProgram, Response, cone_violation, symmetric
 from gamecore.errors import GameDefinitionError
 from gamecore.game import Game
-from gamecore.upper_level import leader_arguments
+from gamecore.upper_level import cost_outputs, leader_arguments
 
 #: relative tolerance of the optimality rows (absorbs the follower solver's error)
 FACE_TOL = 1e-7
@@ -454,6 +454,7 @@ class LeaderModel:
             idx = [np.arange(self.agg_slices[o].start, self.agg_slices[o].stop) for o in f.program.outputs]
             self._agg_index.append(np.concatenate(idx).astype(int) if idx else np.zeros(0, dtype=int))
         self._param: tuple[cp.Parameter, dict[str, cp.Parameter], cp.Expression] | None = None
+        self._cost_entries: np.ndarray | None = None      # aggregate entries the cost depends on
         self.reason = ""
         self.exact = False
         try:
@@ -617,7 +618,11 @@ class LeaderModel:
 
         s_p.value = sigma
         grad = np.zeros(self.n_agg)
-        for j in range(self.n_agg):
+        if self._cost_entries is None:      # only the outputs the cost uses can move it
+            used = cost_outputs(self._obj, self.game.layout, self.game.output_shapes, self.game.leader.name)
+            self._cost_entries = np.concatenate(
+                [np.arange(self.agg_slices[o].start, self.agg_slices[o].stop) for o in used] or [np.zeros(0, int)])
+        for j in map(int, self._cost_entries):
             h = 1e-6 * max(1.0, abs(a[j]))
             up, down = a.copy(), a.copy()
             up[j] += h

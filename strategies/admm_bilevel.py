@@ -391,6 +391,7 @@ class BilevelADMM:
         self.rounds: list[_Round] = []
         self.first_value: float | None = None
         self.r_norm = self.s_norm = np.inf
+        self.r_sig = self.r_y = np.inf
         self.eps_pri = self.eps_dual = 0.0
         self.rho_changes = 0
         self.last_balance = 0
@@ -728,7 +729,7 @@ class BilevelADMM:
                      old_yhat: list[np.ndarray]) -> None:
         """Scaled dual updates; Boyd's residuals and ε's on the box-normalised consensus."""
         opts = self.ctx.options
-        r2 = s2 = x2 = z2 = d2 = 0.0
+        r2_sig = r2_y = s2 = x2 = z2 = d2 = 0.0
         count = 0
         for i, blk in enumerate(self.blocks):
             local = blk.rel.local
@@ -736,7 +737,8 @@ class BilevelADMM:
             ry_i = y_loc[i] - self.yhat[i]
             self.u[i] += rs_i
             self.t[i] += ry_i
-            r2 += float(rs_i @ rs_i) / self.w_sig ** 2 + float(ry_i @ ry_i) / self.w_y ** 2
+            r2_sig += float(rs_i @ rs_i) / self.w_sig ** 2
+            r2_y += float(ry_i @ ry_i) / self.w_y ** 2
             ds = self.sigma[local] - old_sigma[local]
             dy = self.yhat[i] - old_yhat[i]
             s2 += float(ds @ ds) / self.w_sig ** 2 + float(dy @ dy) / self.w_y ** 2
@@ -747,7 +749,9 @@ class BilevelADMM:
             z2 += float(zs @ zs) / self.w_sig ** 2 + float(zy @ zy) / self.w_y ** 2
             d2 += float(self.u[i] @ self.u[i]) / self.w_sig ** 2 + float(self.t[i] @ self.t[i]) / self.w_y ** 2
             count += blk.rel.S + self.yhat[i].size
-        self.r_norm = float(np.sqrt(r2))
+        self.r_norm = float(np.sqrt(r2_sig + r2_y))
+        # its two parts: the followers' copies of the signals (prices) and their outputs (power)
+        self.r_sig, self.r_y = float(np.sqrt(r2_sig)), float(np.sqrt(r2_y))
         self.s_norm = self.rho * float(np.sqrt(s2))
         root = np.sqrt(max(count, 1))
         eps_abs, eps_rel = opts.tolerances()
@@ -1082,7 +1086,8 @@ class BilevelADMM:
 
     # -- reporting ----------------------------------------------------------------------------------------
     def record(self) -> dict[str, Any]:
-        return {"round": self.round, "primal_residual": self.r_norm, "dual_residual": self.s_norm,
+        return {"round": self.round, "primal_residual": self.r_norm, "price_residual": self.r_sig,
+                "power_residual": self.r_y, "dual_residual": self.s_norm,
                 "eps_pri": self.eps_pri, "eps_dual": self.eps_dual, "rho": self.rho,
                 "box_width": float(np.max(self.hi - self.lo)), "signals": self.sigma.copy()}
 

@@ -21,8 +21,8 @@ from gamecore.strategy import SolveContext
 from strategies.admm import ADMMMcCormick
 
 #: the per-iteration history keys of admm-mccormick (unchanged by the driver)
-HISTORY_KEYS = {"iteration", "round", "primal_residual", "dual_residual", "eps_pri", "eps_dual", "rho", "box_width",
-                "signals"}
+HISTORY_KEYS = {"iteration", "round", "primal_residual", "price_residual", "power_residual", "dual_residual", "eps_pri",
+                "eps_dual", "rho", "box_width", "signals"}
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +174,13 @@ def test_block_failure_stops_every_loop(case: gamecore.Case, monkeypatch: pytest
     assert [loop["loop"] for loop in result.loops] == ["rounds/round 1", "rounds/round 2", "rounds"]
     assert round_loops(result)[-1]["reason"] == "a block's solver failed"
     check_history(result)
+
+
+def test_primal_residual_splits_into_price_and_power_parts(case: gamecore.Case) -> None:
+    """The primal residual is the norm of its two parts: the followers' signal copies (the price
+    residual) and their outputs (the power residual), as seed 001's stopping rule reports them."""
+    result = gamecore.solve(case, "admm-mccormick", progress=False, seed=1, branch_signals=0)
+    for row in result.history:
+        assert row["primal_residual"] == pytest.approx(np.hypot(row["price_residual"], row["power_residual"]),
+                                                       rel=1e-12)
+    assert any(row["price_residual"] > 0 for row in result.history)

@@ -117,3 +117,21 @@ def test_priced_output_with_a_constant_part_keeps_it() -> None:
         assert result.certificate.within(), (strategy, result.certificate.failures())
     kkt = gamecore.solve(game, "kkt", progress=False)
     assert kkt.extra["kkt_objective"] == pytest.approx(kkt.objective, rel=1e-7)
+
+
+def test_recourse_with_a_bilinear_term_on_an_own_signal() -> None:
+    """An own signal ``bonus ∈ [0, 2]`` that prices the consumer's demand (revenue ``bonus·d``) is linear
+    once the responses are fixed: the recourse sets it to 2 when the consumer buys (d(6) = 4 → 8 more)."""
+    consumer = quadratic_consumer("consumer", np.full(1, A), B, 20.0)
+    revenue = LeaderObjective("revenue", bilinear=(Bilinear("price", "demand"), Bilinear("bonus", "demand")),
+                              sense="max")
+    game = Game(Leader([Signal("price", (1,), 0.0, A), Signal("bonus", (1,), 0.0, 2.0)], objectives=[revenue]),
+                [consumer], name="bonus")
+    sigma = np.array([6.0, 0.0])
+    out = leader_recourse(game, sigma, [game.followers[0].program.solve(sigma[:1])])
+    assert out.signals is not None
+    np.testing.assert_allclose(out.signals, [6.0, 2.0], atol=1e-6)
+    assert out.value == pytest.approx(-(6.0 + 2.0) * 4.0, rel=1e-6)
+    # jointly with the followers' tie-breaking it is bilinear: the selection says it cannot
+    assert optimistic_selection(game, sigma, [game.followers[0].program.solve(sigma[:1])]).status.startswith(
+        "unsupported")

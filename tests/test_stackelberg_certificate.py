@@ -235,3 +235,24 @@ def test_bound_options_choose_where_the_certificate_looks() -> None:
     none = gamecore.solve(game, "nsga-qp", progress=False,
                           bound=gamecore.BoundOptions(kkt_max_pairs=0, mccormick=False))
     assert "leader_regret" in none.certificate.unchecked and none.status != "converged"
+
+
+def test_scip_models_avoid_metis_in_ipopt() -> None:
+    """Every kkt SCIP model points Ipopt (its NLP heuristics) at an options file selecting MUMPS's AMD
+    ordering: with METIS the process aborted inside SCIP (ries, 10 LAs x 24 periods); the file goes
+    with the model."""
+    import gc
+    import os
+
+    from pyscipopt import Model
+
+    from gamecore.kkt import IPOPT_OPTIONS, _avoid_metis
+
+    model = Model()
+    _avoid_metis(model)
+    path = model.getParam("nlpi/ipopt/optfile")
+    with open(path) as f:
+        assert f.read() == IPOPT_OPTIONS == "mumps_pivot_order 0\n"
+    del model
+    gc.collect()
+    assert not os.path.exists(path)

@@ -200,8 +200,9 @@ def plot_solution(case: Case, result: Result, path: str | Path) -> Path:
     ax.set(title=f"RIES emissions per period (total {emissions.sum():,.0f} kg)", xlabel="hour", ylabel="kg")
     if residuals:
         ax = axes[2, 0]
-        ax.semilogy([r["primal_residual"] for r in residuals], label="primal (price and power consensus)")
-        ax.semilogy([r["dual_residual"] for r in residuals], label="dual")
+        ax.semilogy([r["price_residual"] for r in residuals], label="price residual (signal consensus)")
+        ax.semilogy([r["power_residual"] for r in residuals], label="power residual (purchase consensus)")
+        ax.semilogy([r["dual_residual"] for r in residuals], label="dual residual")
         ax.set(title="ADMM residuals (all rounds)", xlabel="iteration")
         ax.legend(fontsize=7)
         axes[2, 1].axis("off")
