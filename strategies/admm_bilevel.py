@@ -415,6 +415,7 @@ class BilevelADMM:
         #: the incumbent's objective when the trust region's rule last held (None: never)
         self.settled_F: float | None = None
         self.settled_gap = float("nan")
+        self.settled_sigma: np.ndarray | None = None
         self.closed_bound = float("inf")     # smallest bound of the boxes the branch and bound closed
 
     def _leader_cost(self, objective: LeaderObjective) -> None:
@@ -711,7 +712,13 @@ class BilevelADMM:
             y_loc.append(blk.y(xi))
         # leader block
         old_sigma, old_yhat = self.sigma.copy(), [y.copy() for y in self.yhat]
-        self._leader_update(sig_loc, y_loc)
+        try:
+            self._leader_update(sig_loc, y_loc)
+        except GameError as err:
+            # the leader block fails on this box (e.g. Clarabel's iteration limit on a thin
+            # branch-and-bound node): stop with the best point so far, as for a follower block
+            self.block_error = str(err)
+            return
         self._dual_update(sig_loc, y_loc, old_sigma, old_yhat)
         if self.boyd_converged or self.iter_in_round >= opts.round_iter:
             return       # the round ends here (no rebalancing on its last iteration)
@@ -852,6 +859,7 @@ class BilevelADMM:
             if stop:
                 self.settled_F = self.F_inc     # the trust region's rule holds at the incumbent
                 self.settled_gap = self.gap
+                self.settled_sigma = self.incumbent.copy()
                 if 0 < int((self.count > 0).sum()) <= opts.branch_signals:
                     stop = self._branch()
         summary = _Round(self.round, self.iter_in_round, value, self.gap, self._held_width(), F,
@@ -1104,11 +1112,31 @@ class BilevelADMM:
         answer = self.ctx.project(self.sigma)
         F, responses, at = self._evaluate_at(answer)
         use_incumbent = False
-        if not np.array_equal(self.ctx.project(self.incumbent), answer) and np.isfinite(self.F_inc):
-            F_inc, resp_inc, at_inc = self._evaluate_at(self.incumbent)
+        # the incumbent, and the point the trust region settled on (a branch and bound may have
+        # moved the incumbent since), compete with the last consensus on their re-evaluated values
+        candidates = [self.incumbent] if np.isfinite(self.F_inc) else []
+        if self.settled_sigma is not None:
+            candidates.append(self.settled_sigma)
+        for point in candidates:
+            if np.array_equal(self.ctx.project(point), answer):
+                continue
+            F_inc, resp_inc, at_inc = self._evaluate_at(point)
             if F_inc < F:
                 use_incumbent = True
                 F, responses, at = F_inc, resp_inc, at_inc
+        settled_note = ""
+        if not np.isfinite(F) and self.settled_sigma is not None:
+            # the point the trust region settled on re-evaluates with the leader's constraints
+            # violated by more than _LEADER_TOL (a degenerate follower's re-solved vertex can
+            # differ from the one seen then): report it with its best responses, the
+            # certificate judges its violation with its own tolerance
+            point = self.ctx.project(self.settled_sigma)
+            best = self._responses(point, keep_x=True)
+            if all(r.ok for r in best):
+                use_incumbent, responses, at = True, best, point
+                F = float(self.game.leader_objectives(self.game.layout.unpack(point), best)[0])
+                settled_note = (f"; the settled point's leader constraints re-evaluate violated by "
+                                f"{self.game.leader_violation(point, best):.3g} (> {_LEADER_TOL:g})")
         answer = at
         first = self.first_value
         extra = {
@@ -1139,7 +1167,7 @@ class BilevelADMM:
         if self.inexact_rounds:
             msg += f"; {self.inexact_rounds} round(s) ended at round_iter={self.ctx.options.round_iter}"
         if use_incumbent:
-            msg += "; answer = incumbent (better true leader objective than the last consensus)"
+            msg += "; answer = incumbent (better true leader objective than the last consensus)" + settled_note
         if self.branched:
             bound = self.branch_bound
             closed = not self.open_boxes
