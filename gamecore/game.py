@@ -347,7 +347,7 @@ class Game:
 
         The same value as :meth:`~gamecore.leader.LeaderObjective.minimized`; the objectives'
         ``cost`` expressions are built once per game over cvxpy Parameters and re-evaluated
-        (:meth:`_cost_value`) instead of being rebuilt from constants at every point.
+        (:meth:`cost_value`) instead of being rebuilt from constants at every point.
         """
         aggregates = self.aggregates(responses)
         per_follower = {f.name: responses[i].outputs for i, f in enumerate(self.followers)}
@@ -355,11 +355,11 @@ class Game:
         for k, obj in enumerate(self.leader.objectives):
             value = replace(obj, cost=None).value(signals, aggregates, per_follower) if obj.bilinear else 0.0
             if obj.cost is not None:
-                value += self._cost_value(k, signals, aggregates)
+                value += self.cost_value(k, signals, aggregates)
             out.append(value if obj.sense == "min" else -value)
         return np.array(out)
 
-    def _cost_value(self, k: int, signals: Mapping[str, np.ndarray], aggregates: Mapping[str, np.ndarray]) -> float:
+    def cost_value(self, k: int, signals: Mapping[str, np.ndarray], aggregates: Mapping[str, np.ndarray]) -> float:
         """``cost(signals, aggregates)`` of objective ``k`` (declared sense), from its expression built once
         over Parameters; NaN/inf inputs are evaluated the slow way (Parameters must be finite)."""
         obj = self.leader.objectives[k]

@@ -34,7 +34,7 @@ from gamecore.assembly import AssembledProgram, ConicProgram
 from gamecore.canonical import CanonicalProgram, Response, cone_violation, symmetric
 from gamecore.errors import GameDefinitionError
 from gamecore.game import Game
-from gamecore.upper_level import cost_outputs, leader_arguments
+from gamecore.upper_level import cost_outputs
 
 #: relative tolerance of the optimality rows (absorbs the follower solver's error)
 FACE_TOL = 1e-7
@@ -453,7 +453,6 @@ class LeaderModel:
         for f in game.followers:
             idx = [np.arange(self.agg_slices[o].start, self.agg_slices[o].stop) for o in f.program.outputs]
             self._agg_index.append(np.concatenate(idx).astype(int) if idx else np.zeros(0, dtype=int))
-        self._param: tuple[cp.Parameter, dict[str, cp.Parameter], cp.Expression] | None = None
         self._cost_entries: np.ndarray | None = None      # aggregate entries the cost depends on
         self.reason = ""
         self.exact = False
@@ -602,21 +601,13 @@ class LeaderModel:
             return (self.Q[self.n_sigma:] @ z) + self.r[self.n_sigma:]
         if self._obj.cost is None:
             return np.zeros(self.n_agg)
-        if self._param is None:
-            s_p = cp.Parameter(self.n_sigma)
-            a_p = {o: cp.Parameter(self.agg_slices[o].stop - self.agg_slices[o].start) for o in self.outputs}
-            signals, agg = leader_arguments(self.game.layout, s_p, a_p, self.game.output_shapes)
-            self._param = (s_p, a_p, self.sign * cp.sum(cp.Expression.cast_to_const(self._obj.cost(signals, agg))))
-        s_p, a_p, expr = self._param
+        game = self.game
+        signals = game.layout.unpack(sigma)
 
-        def at(vec: np.ndarray) -> float:
-            for o, p in a_p.items():
-                p.value = vec[self.agg_slices[o]]
-            value = expr.value
-            assert value is not None  # every parameter of expr has its value now
-            return float(value)
+        def at(vec: np.ndarray) -> float:      # the cost (min form) from the game's expression built once
+            aggregates = {o: vec[self.agg_slices[o]].reshape(game.output_shapes[o]) for o in self.outputs}
+            return self.sign * game.cost_value(self.objective, signals, aggregates)
 
-        s_p.value = sigma
         grad = np.zeros(self.n_agg)
         if self._cost_entries is None:      # only the outputs the cost uses can move it
             used = cost_outputs(self._obj, self.game.layout, self.game.output_shapes, self.game.leader.name)

@@ -491,23 +491,28 @@ class BilevelADMM:
         return self.ctx.pool.respond_many([self.ctx.project(sigma)], keep_x=keep_x, raise_on_failure=False)[0]
 
     def _value(self, sigma: np.ndarray, responses: Sequence[Response]) -> float:
-        """The leader's first objective (min form) at given responses; +inf when a follower has no
-        optimal response or the leader's constraints fail there by more than :data:`_LEADER_TOL`.
+        """The leader's first objective (min form) at given responses (:meth:`_value_at`)."""
+        return self._value_at(sigma, responses)[0]
+
+    def _value_at(self, sigma: np.ndarray, responses: Sequence[Response]) -> tuple[float, np.ndarray]:
+        """The leader's first objective (min form) at given responses and the signals it is at; +inf
+        when a follower has no optimal response or the leader's constraints fail there by more than
+        :data:`_LEADER_TOL`.
 
         With leader-only signal entries (its own decisions) the value is that of its best own
-        decisions at these responses (:func:`gamecore.optimistic.leader_recourse`; +inf when
-        none meets its constraints)."""
+        decisions at these responses and the signals have them
+        (:func:`gamecore.optimistic.leader_recourse`; +inf when none meets its constraints)."""
         if not all(r.ok for r in responses):
-            return float("inf")
+            return float("inf"), sigma
         game = self.game
         if game.has_leader_only:
             recourse = leader_recourse(game, sigma, responses)
             if recourse.value is None or recourse.signals is None:
-                return float("inf")
+                return float("inf"), sigma
             sigma = recourse.signals
         if game.has_leader_constraints and game.leader_violation(sigma, responses) > _LEADER_TOL:
-            return float("inf")
-        return float(game.leader_objectives(game.layout.unpack(sigma), responses)[0])
+            return float("inf"), sigma
+        return float(game.leader_objectives(game.layout.unpack(sigma), responses)[0]), sigma
 
     def _evaluate(self, points: Sequence[np.ndarray], keep: bool = False) -> np.ndarray:
         """True leader objective at each point, followers at (plain) best response (one batched pool call).
@@ -537,10 +542,8 @@ class BilevelADMM:
         """
         sigma = self.ctx.project(sigma)
         best = self._responses(sigma, keep_x=True)
-        plain, at = self._value(sigma, best), sigma
-        if self.game.has_leader_only and np.isfinite(plain):
-            recourse = leader_recourse(self.game, sigma, best)
-            at = self.ctx.project(recourse.signals) if recourse.signals is not None else sigma
+        plain, completed = self._value_at(sigma, best)
+        at = self.ctx.project(completed) if self.game.has_leader_only and np.isfinite(plain) else sigma
         if not all(r.ok for r in best):
             return plain, None, at
         if self.optimistic:
@@ -644,10 +647,8 @@ class BilevelADMM:
         The actual penalties ρσ = ρ/wσ², ρy = ρ/wy² are kept (warm start), so the normalised
         ρ is rescaled with the box.
         """
-        held = self.count > 0
-        widths = (self.hi - self.lo)[held] if held.any() else self.hi - self.lo
-        new = float(widths.max()) if widths.size and widths.max() > 0 else self.w_sig
-        new = max(new, 1e-12 * self.w_sig0)
+        new = self._held_width()
+        new = max(new if new > 0 else self.w_sig, 1e-12 * self.w_sig0)
         self.rho *= (new / self.w_sig) ** 2
         self.w_sig = new
         self.w_y = self.w_y0 * new / self.w_sig0
@@ -957,12 +958,9 @@ class BilevelADMM:
         self.nodes += 1
         bound = max(node.bound, value)
         tol = self._tolerance()
-        if bound < self.F_inc - tol:
-            children = self._split(node.lo, node.hi, bound, self._gap_scores())
-            self.open_boxes += children
-            if not children:            # too narrow to split: its bound stands for it
-                self._close([bound])
-        else:
+        children = self._split(node.lo, node.hi, bound, self._gap_scores()) if bound < self.F_inc - tol else []
+        self.open_boxes += children
+        if not children:                # pruned, or too narrow to split: its bound stands for it
             self._close([bound])
         self._node = None
         if self.F_inc < F_before - tol:

@@ -61,6 +61,7 @@ class EGOTerms:
     elec_supply: cp.Expression
     heat_supply: cp.Expression
     gas: cp.Expression            # (T,) MWh of purchased gas per period
+    flue_gas: cp.Expression       # (T,) t/h of CO₂ from the coal unit and the GT (what capture can treat)
     emissions: cp.Expression      # (T,) t, net of capture
     quota: cp.Expression          # (T,) t
     ess_energy: cp.Expression     # (T,) MWh at the end of each period
@@ -89,8 +90,8 @@ def ego_terms(data: RIESData, signals: Mapping[str, cp.Expression]) -> EGOTerms:
     gas_burnt = s["gt"] / gt["eta_e"]                                         # MW of gas into the GT
     methane = ego.p2g.eta_el * ego.p2g.eta_mr * s["p2g"]                      # MW of CH4 from P2G
     gas = dt * (gas_burnt - methane)
-    emissions = dt * (ego.coal.emission_intensity * s["coal"] + ego.gt.emission_factor * gas_burnt
-                      + ego.grid_emission * s["buy"] - s["ccs"])
+    flue_gas = ego.coal.emission_intensity * s["coal"] + ego.gt.emission_factor * gas_burnt
+    emissions = dt * (flue_gas + ego.grid_emission * s["buy"] - s["ccs"])
     elec_supply = dt * (s["coal"] + s["gt"] + s["pv"] + s["buy"] - s["sell"] - s["p2g"]
                         - ego.ccs.energy_per_kg * s["ccs"] + s["ess_dis"] - s["ess_ch"])
     heat_supply = dt * (s["gt_heat"] + s["tes_dis"] - s["tes_ch"])
@@ -102,7 +103,7 @@ def ego_terms(data: RIESData, signals: Mapping[str, cp.Expression]) -> EGOTerms:
     else:
         carbon = ego.carbon.base_price * excess
     return EGOTerms(
-        elec_supply=elec_supply, heat_supply=heat_supply, gas=gas, emissions=emissions, quota=quota,
+        elec_supply=elec_supply, heat_supply=heat_supply, gas=gas, flue_gas=flue_gas, emissions=emissions, quota=quota,
         ess_energy=_energy(ego.ess, s["ess_ch"], s["ess_dis"], dt),
         tes_energy=_energy(ego.tes, s["tes_ch"], s["tes_dis"], dt),
         coal_cost=ego.coal.cost.expr(s["coal"], dt),
@@ -120,13 +121,12 @@ def ego_constraints(data: RIESData, signals: Mapping[str, cp.Expression],
     terms = ego_terms(data, s)
     gt = gas_turbine_numbers(ego.gt)
     kappa = ego.p2g.co2_per_kwh_el
-    gross = ego.coal.emission_intensity * s["coal"] + ego.gt.emission_factor * s["gt"] / gt["eta_e"]
     cons: list[cp.Constraint] = [
         terms.elec_supply == agg["elec"],
         terms.heat_supply == agg["heat"],
         s["gt_heat"] <= gt["recovery"] / gt["eta_e"] * s["gt"],
         terms.gas >= 0,
-        s["ccs"] <= ego.ccs.capture_rate_max * gross,
+        s["ccs"] <= ego.ccs.capture_rate_max * terms.flue_gas,
         s["ccs"] >= kappa * s["p2g"],
         s["ccs"] <= kappa * s["p2g"] + ego.sequestration_max,
         cp.sum(s["price_e"]) <= ego.mean_price_e * data.periods,
