@@ -152,7 +152,8 @@ class BilinearCosts:
     Per follower ``i`` (game order):
 
     * ``w[i]``: program signal position j -> weight on w_j = σ_j·v_j (v = Qsᵀx), for terms whose
-      priced quantity equals v up to a constant on the follower's feasible set;
+      priced quantity equals ±v up to a constant on the follower's feasible set (+v: the
+      follower pays σ·y; −v: it is paid σ·y, a seller — the weight then carries the sign);
     * ``sigma[i]``: program signal position j -> weight on σ_j itself: that constant times the
       term's weight. A priced output with a constant part (``y = dt·(base − cut)``: cvxpy moves
       σ·dt·base into the objective's σ-only term ``ds``) gives σ_j·y_j = w_j + σ_j·c_j, and the
@@ -179,9 +180,10 @@ def leader_bilinear_costs(game: Game, objective: LeaderObjective) -> BilinearCos
     return costs
 
 
-def _output_offsets(prog: CanonicalProgram, positions: np.ndarray, out_cols: np.ndarray) -> np.ndarray | None:
-    """``c = y − v`` (per entry) on the follower's feasible set, where y = x[out_cols] and
-    v = Qs[:, positions]ᵀx differ by a constant there (their difference lies in the row space of
+def _output_offsets(prog: CanonicalProgram, positions: np.ndarray, out_cols: np.ndarray,
+                    orientation: float = 1.0) -> np.ndarray | None:
+    """``c = y − s·v`` (per entry, ``s = orientation`` ±1) on the follower's feasible set, where
+    y = x[out_cols] and s·v = s·Qs[:, positions]ᵀx differ by a constant there (their difference lies in the row space of
     the equality rows, :func:`same_on_feasible_set`); None when that constant depends on the
     signals (equality right-hand sides that move with σ) or cannot be computed accurately.
 
@@ -195,7 +197,7 @@ def _output_offsets(prog: CanonicalProgram, positions: np.ndarray, out_cols: np.
         x = lsqr(a_eq, b_eq, atol=1e-14, btol=1e-14, iter_lim=20 * prog.n + 100)[0]
         if np.abs(a_eq @ x - b_eq).max(initial=0.0) > 1e-9 * max(1.0, np.abs(b_eq).max(initial=0.0)):
             return None
-        return x[out_cols] - np.asarray(Qs.T @ x).ravel()
+        return x[out_cols] - orientation * np.asarray(Qs.T @ x).ravel()
 
     b0 = prog.b0[:zero]
     c0 = at(b0)
@@ -225,15 +227,19 @@ def _add_term(prog: CanonicalProgram, signal: str, output: str, sl: slice, coef:
         positions = np.arange(offset, offset + size)
         rng = np.random.default_rng(2024)
         r = rng.standard_normal(size)
-        direction = np.asarray(sp.csc_matrix(prog.Qs)[:, positions] @ r).ravel()
-        direction[out_cols] -= r
         colnorm = np.asarray(abs(sp.csc_matrix(prog.Qs)[:, positions]).sum(axis=0)).ravel()
-        if np.all(colnorm > 0) and same_on_feasible_set(prog, direction):
-            constants = _output_offsets(prog, positions, out_cols)
+        # the follower pays σ·y (orientation +1: v = y + c) or is paid it (a seller, −1: v = −y + c)
+        for orientation in (1.0, -1.0):
+            direction = orientation * np.asarray(sp.csc_matrix(prog.Qs)[:, positions] @ r).ravel()
+            direction[out_cols] -= r
+            if not (np.all(colnorm > 0) and same_on_feasible_set(prog, direction)):
+                continue
+            constants = _output_offsets(prog, positions, out_cols, orientation)
             if constants is not None:
+                noise = 1e-12 * max(1.0, float(np.abs(constants).max(initial=0.0)))
                 for j, c in zip(positions, constants):
-                    w_cost[int(j)] = w_cost.get(int(j), 0.0) + coef
-                    if c != 0.0:
+                    w_cost[int(j)] = w_cost.get(int(j), 0.0) + orientation * coef
+                    if abs(c) > noise:
                         sigma_cost[int(j)] = sigma_cost.get(int(j), 0.0) + coef * float(c)
                 return
     for e in range(size):

@@ -14,6 +14,15 @@ In order of preference:
 
 Without any, the leader regret is unchecked and the answer is not certified.
 
+Several objectives: an answer is one point of a Pareto set, so its first objective is bounded
+on the ε-constraint problem with the other objectives held at the answer's values
+(:func:`gamecore.scalarise.epsilon_constraint`, a relative slack of :data:`PARETO_SLACK`):
+``min f_1 s.t. f_k ≤ f_k(answer)``. The regret is then the *Pareto regret* — how much ``f_1``
+could improve without worsening any other objective; 0 on the Pareto front. Sources 3 and 4
+apply to that problem (a closed form or a strategy's single-objective bound does not bound
+it); objectives 2.. with bilinear terms cannot be held by convex constraints, and the regret
+is then unchecked.
+
 Integer and binary signals: the ``kkt`` bounds (2 and 3) keep integrality (the signals are
 integer variables of the SCIP model), so they bound the mixed-integer optimum and are the
 tighter ones; the McCormick bound (4) relaxes integrality to the signal box, which only
@@ -36,6 +45,9 @@ from gamecore.options import check_values, option
 KKT_BOUND_MAX_PAIRS = 2000
 #: time limit (s) of the certificate's ``kkt`` run
 KKT_BOUND_TIME_S = 60.0
+#: relative slack on the held objectives of the ε-constraint bound of a multi-objective answer
+#: (keeps the answer itself strictly feasible there)
+PARETO_SLACK = 1e-7
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ class BoundOptions:
 
 
 def leader_bound(game: Game, reference: Any, extra: Mapping[str, Any] | None = None,
-                 options: BoundOptions | None = None) -> LeaderBound | None:
+                 options: BoundOptions | None = None, objectives: np.ndarray | None = None) -> LeaderBound | None:
     """The best available lower bound on the leader's first objective (minimisation form), or None.
 
     With integer signals the ``kkt`` bounds are bounds of the mixed-integer problem (integrality
@@ -69,8 +81,12 @@ def leader_bound(game: Game, reference: Any, extra: Mapping[str, Any] | None = N
         extra: the strategy's ``Outcome.extra``; a ``"leader_bound"`` entry (``{"value",
             "source"}``) there is a bound the strategy proved.
         options: size and time limits of the certificate's own ``kkt`` run, McCormick fallback.
+        objectives: the answer's objectives (minimisation form), needed with several objectives
+            (the ε-constraint bound of the module docstring; None there: no bound).
     """
     options = options or BoundOptions()
+    if len(game.leader.objectives) > 1:
+        return _pareto_bound(game, objectives, options)
     if reference is not None and getattr(reference, "kind", None) == "stackelberg":
         return LeaderBound(float(reference.objective), f"reference ({reference.source})")
     proven = (extra or {}).get("leader_bound")
@@ -86,6 +102,26 @@ def leader_bound(game: Game, reference: Any, extra: Mapping[str, Any] | None = N
                 how = "proven optimal" if solution.status == "optimal" else f"{solution.status}: dual bound"
                 return LeaderBound(float(solution.bound), f"kkt ({how}, certificate run)")
     return mccormick_bound(game, options.kkt_time_limit) if options.mccormick else None
+
+
+def _pareto_bound(game: Game, objectives: np.ndarray | None, options: BoundOptions) -> LeaderBound | None:
+    """Bound on ``min f_1 s.t. f_k ≤ f_k(answer)(1 + slack)``, k ≥ 2 (module docstring), or None."""
+    from gamecore.errors import GameDefinitionError
+    from gamecore.scalarise import epsilon_constraint
+
+    if objectives is None or not np.all(np.isfinite(objectives)):
+        return None
+    held = [None] + [float(f + PARETO_SLACK * max(1.0, abs(f))) for f in np.asarray(objectives)[1:]]
+    try:
+        held_game = epsilon_constraint(game, held)
+    except GameDefinitionError:
+        return None
+    bound = leader_bound(held_game, None, None, options)
+    if bound is None:
+        return None
+    names = ", ".join(o.name for o in game.leader.objectives[1:])
+    return LeaderBound(bound.value, f"Pareto regret: {bound.source} on min {game.leader.objectives[0].name} with "
+                                    f"{names} held at the answer's values")
 
 
 def mccormick_bound(game: Game, time_limit: float = KKT_BOUND_TIME_S) -> LeaderBound | None:

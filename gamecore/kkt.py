@@ -528,27 +528,49 @@ class KKTModel:
                                                                                bool] | None:
         """Re-solve the piece of SCIP's complementarity pattern as one convex program (Clarabel).
 
-        With the pattern fixed (``active[i][j]``: row j of follower i tight, its dual free
-        ≥ 0; else its dual 0 and its slack ≥ 0) the model is convex when every bilinear term
-        was linearised with a weight that keeps the objective convex. The optimum of that
-        piece is the global optimum (SCIP's point lies in it) to Clarabel's accuracy,
-        which a flat objective needs: SCIP's gap tolerance leaves the signals ~√tol off.
-        Integer signal entries are fixed at the incumbent's (integral) values: the piece with
-        them fixed is convex and still contains SCIP's point, so its optimum is the global one.
-        Returns ``(σ, xs, objective, True)``, or None when the piece is not convex or its
-        solve does not match SCIP's objective within 1e-6 relative.
+        The optimum of that piece (:meth:`piece_optimum`) is the global optimum (SCIP's point
+        lies in it) to Clarabel's accuracy, which a flat objective needs: SCIP's gap tolerance
+        leaves the signals ~√tol off. Integer signal entries are fixed at the incumbent's
+        (integral) values: the piece with them fixed is convex and still contains SCIP's point,
+        so its optimum is the global one. Returns ``(σ, xs, objective, True)``, or None when the
+        piece is not convex or its solve does not match SCIP's objective within 1e-6 relative.
+        """
+        if solution.objective is None or (self.game.layout.integer_mask().any() and solution.signal_vector is None):
+            return None
+        found = self.piece_optimum(active, solution.signal_vector)
+        if found is None:
+            return None
+        sigma, xs, objective, _ = found
+        if abs(objective - solution.objective) > 1e-6 * max(1.0, abs(solution.objective)):
+            return None
+        return sigma, xs, objective, True
+
+    def piece_convex(self) -> bool:
+        """Whether every complementarity piece is a convex program: every bilinear term linearised
+        by strong duality with a weight that keeps the objective convex."""
+        weights = [self._strong_duality_weight(i) for i in range(self.game.n_followers)]
+        for i, f in enumerate(self.game.followers):
+            if self.u_terms[i] or (self.w_costs[i] and weights[i] is None):
+                return False
+            weight = weights[i]
+            if weight is not None and weight > 0 and f.program.is_quadratic:
+                return False
+        return True
+
+    def piece_optimum(self, active: list[np.ndarray], signal_vector: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, list[np.ndarray], float, list[np.ndarray]] | None:
+        """The leader's optimum over one complementarity piece, a convex program (Clarabel).
+
+        With the pattern fixed (``active[i][j]``: inequality row j of follower i tight, its dual
+        free ≥ 0; else its dual 0 and its slack ≥ 0) the model is convex when
+        :meth:`piece_convex`. Integer signal entries are fixed at ``signal_vector``'s (rounded).
+        Returns ``(σ, xs, objective, zs)`` (objective in minimisation form; ``zs[i]`` follower i's
+        duals, one per row), or None when the piece is not convex, is empty, or its solve fails.
         """
         game = self.game
-        weights = [self._strong_duality_weight(i) for i in range(game.n_followers)]
-        for i, f in enumerate(game.followers):
-            prog = f.program
-            if self.u_terms[i] or (self.w_costs[i] and weights[i] is None):
-                return None
-            weight = weights[i]
-            if weight is not None and weight > 0 and prog.is_quadratic:
-                return None
-        if solution.objective is None:
+        if not self.piece_convex():
             return None
+        weights = [self._strong_duality_weight(i) for i in range(game.n_followers)]
         layout = game.layout
         problem = ConicProgram()
         sig = problem.variables(layout.size)
@@ -559,16 +581,17 @@ class KKTModel:
             problem.add_rows([(sig[finite_lo], -sp.eye(int(finite_lo.sum())))], -layout.lower()[finite_lo], "nonneg")
         integer = layout.integer_mask()
         if integer.any():
-            if solution.signal_vector is None:
+            if signal_vector is None:
                 return None
-            fixed = np.rint(np.asarray(solution.signal_vector, dtype=float)[integer])
+            fixed = np.rint(np.asarray(signal_vector, dtype=float)[integer])
             problem.add_rows([(sig[integer], sp.eye(int(integer.sum())))], fixed, "zero")
-        xs = []
+        xs, zs = [], []
         for i, f in enumerate(game.followers):
             prog = f.program
             d, m = prog.dims, prog.A.shape[0]
             x, z = problem.variables(prog.n), problem.variables(m)
             xs.append(x)
+            zs.append(z)
             own = sig[game.signal_index[i]]
             A, Bs = sp.csr_matrix(prog.A), sp.csr_matrix(prog.Bs)
             P = symmetric(prog.P)
@@ -597,9 +620,8 @@ class KKTModel:
         found = problem.solve(tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
         if found.x is None or found.objective is None:
             return None
-        if abs(found.objective - solution.objective) > 1e-6 * max(1.0, abs(solution.objective)):
-            return None
-        return layout.round_integers(found.x[sig]), [found.x[x] for x in xs], found.objective, True
+        return (layout.round_integers(found.x[sig]), [found.x[x] for x in xs], found.objective,
+                [found.x[z] for z in zs])
 
     def _product_columns(self, i: int) -> np.ndarray:
         """Columns of follower i's x that enter a bilinear product σ·x of the model."""

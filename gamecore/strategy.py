@@ -318,7 +318,9 @@ class Strategy(ABC, Generic[Opts]):
         reported = outcome.responses if outcome.responses is not None else best
         bound = centralized_bound(game) if game.is_market and duality == "centralized" else None
         ref_leader = reference.objective if reference is not None and reference.kind == "stackelberg" else None
-        lb = leader_bound(game, reference, outcome.extra, bound_options) if notion == "stackelberg" else None
+        lb = (leader_bound(game, reference, outcome.extra, bound_options,
+                           objectives=game.leader_objectives(game.layout.unpack(vector), reported))
+              if notion == "stackelberg" else None)
         cert = certify(game, vector, reported, best, outcome.supplies, bound, notion=notion, leader_bound=lb,
                        clearing_bound=duality == "clearing")
         signals = game.layout.unpack(vector)

@@ -543,6 +543,13 @@ class BilevelADMM:
         sigma = self.ctx.project(sigma)
         best = self._responses(sigma, keep_x=True)
         plain, completed = self._value_at(sigma, best)
+        if not np.isfinite(plain) and all(r.ok for r in best) and self._signal_constraints_only:
+            # the leader's constraints bind the signals alone and the consensus misses them by the
+            # ADMM tolerance: evaluate the nearest signals that meet them
+            restored = self._restore(sigma)
+            if restored is not None:
+                sigma, best = restored, self._responses(restored, keep_x=True)
+                plain, completed = self._value_at(sigma, best)
         at = self.ctx.project(completed) if self.game.has_leader_only and np.isfinite(plain) else sigma
         if not all(r.ok for r in best):
             return plain, None, at
@@ -558,6 +565,12 @@ class BilevelADMM:
             elif selection.status == "infeasible" and self.game.has_leader_constraints:
                 return float("inf"), None, at
         return plain, (best if np.isfinite(plain) else None), at
+
+    @property
+    def _signal_constraints_only(self) -> bool:
+        """True when the leader has constraints and none of them involves a follower output."""
+        cons = self.game.leader_constraints
+        return self.game.has_leader_constraints and cons is not None and not cons.outputs
 
     def _restore(self, sigma: np.ndarray) -> np.ndarray | None:
         """The nearest σ' (box-normalised distance, declared box) at which every follower is feasible.

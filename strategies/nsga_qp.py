@@ -49,7 +49,7 @@ population per pool call — and then the leader's objectives (minimisation form
   (``ctx.driver``, :mod:`gamecore.driver`): the solve's ``time_limit`` and the user's callback
   can stop either; stopped generations still hand their best individual to the polish (which
   runs no iteration once the deadline has passed), and the result says why it stopped.
-* **Polish** (``polish=True``, single objective only): a derivative-free local search for
+* **Polish** (``polish=True``; several objectives: below): a derivative-free local search for
   piecewise-smooth objectives with kinks and jumps (the leader's objective through the
   followers' responses is one): a batched pattern search in normalised coordinates
   ``u = (x − lower) / (upper − lower)``, run together from ``polish_starts`` starts — the best
@@ -75,13 +75,21 @@ population per pool call — and then the leader's objectives (minimisation form
   polished point replaces the GA's only if it is better.
 * **Several objectives**: the Pareto set (non-dominated feasible individuals of the final
   population) is returned in ``extra["pareto"]`` as ``{"signals", "objectives"}`` entries.
-  The chosen point is the front member closest (Euclidean) to the ideal point after each
-  objective is normalised by its range over the front (``(f − min) / (max − min)``, a zero
-  range counting as 1); ties go to the first. It is not polished (a polish of a scalarisation
-  would move it off the returned front). Tie-breaking uses the first objective.
+  With ``polish``, the GA's front is normalised by its ranges (``f̂ = (f − min)/(max − min)``,
+  a zero range counting as 1) and ``m + 1`` weighted sums are polished together (one batched
+  pattern search, each sum from its ``polish_starts`` best front points): every single
+  objective (the front's ends) and the compromise ``Σ_k f̂_k``. A weighted-sum minimiser is
+  Pareto optimal, so each polished point joins the set (non-dominated filtering again) and
+  moves it onto the true front where the GA stopped short of it; ``extra["scalarised"]``
+  lists them with their weights on the raw objectives (``λ_k / range_k``), so that an exact
+  method can be run on the same sums (:func:`gamecore.scalarise.weighted_sum`). The chosen
+  point is the polished compromise (without ``polish``: the front member with the least
+  ``Σ_k f̂_k``; ties to the first). Tie-breaking uses the first objective. The certificate
+  bounds the chosen point's first objective with the others held (its Pareto regret,
+  :mod:`gamecore.bounds`).
 
-Status: ``converged`` when the stall rule held and the polish (if any) ended by its own
-stopping rules rather than ``polish_max_iter`` (read from the two loops' ``LoopRun.status``);
+Status: ``converged`` when the stall rule held and the polish (if any; several objectives
+too) ended by its own stopping rules rather than ``polish_max_iter`` (read from the two loops' ``LoopRun.status``);
 ``max_iter`` otherwise (also when the time limit or the callback stopped a loop; the message
 gives the driver's reason); ``failed`` when no individual had every follower feasible and the
 leader's constraints met, or when the time limit had passed before the first generation. When every signal
@@ -125,7 +133,9 @@ from gamecore.game import Game
 from gamecore.limits import check_memory
 from gamecore.optimistic import LeaderModel, leader_recourse, optimistic_selection, outputs_unique
 from gamecore.options import option, time_limit_option
+from gamecore.piece_descent import descent_applicable, piece_descent
 from gamecore.result import Status
+from gamecore.scalarise import weighted_sum
 from gamecore.strategy import Outcome, SolveContext, Strategy, refuse_market_couplings
 
 #: leader-constraint violation (relative) below which an individual counts as feasible
@@ -163,7 +173,12 @@ class NSGAQPOptions:
     crossover_eta: float = option(15.0, doc="SBX crossover distribution index", gt=0)
     crossover_prob: float = option(0.9, doc="SBX crossover probability", ge=0, le=1)
     mutation_eta: float = option(20.0, doc="polynomial mutation distribution index", gt=0)
-    polish: bool = option(True, doc="refine the best individuals by the batched pattern search (single objective)")
+    polish: bool = option(True, doc="refine the best individuals by the batched pattern search (several "
+                                    "objectives: the single objectives and the compromise weighted sum)")
+    polish_pieces: bool = option(True, doc="after the pattern search, descend over the followers' complementarity "
+                                           "pieces (gamecore.piece_descent; LP/QP followers)")
+    descent_starts: int = option(20, doc="distinct GA points (besides the pattern search's) the piece descent starts "
+                                         "from", ge=0)
     polish_max_iter: int = option(300, doc="polish iterations (one pool call each) at most", ge=1)
     polish_starts: int = option(3, doc="distinct best individuals the polish starts from", ge=1)
     polish_step: float = option(0.0, doc="first pattern step (fraction of each signal's range); 0 = automatic",
@@ -439,7 +454,7 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         if evaluator.n_obj == 1:
             vector, ok, message = self._single(ctx, evaluator, run, X, F, extra)
         else:
-            vector, ok, message = self._multi(ctx, evaluator, X, F, extra)
+            vector, ok, message = self._multi(ctx, evaluator, run, X, F, extra)
         vector = ctx.game.layout.round_integers(ctx.project(vector))
         responses, how, vector = evaluator.responses(vector)
         extra["response_selection"] = how
@@ -535,26 +550,100 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         extra["polished_objective"] = pvalue
         if pvalue < value:
             vector, value = polished, pvalue
+        if opts.polish_pieces and np.isfinite(value):
+            more = [x for x, _, _ in _starts(evaluator.archive, ctx.game, opts.descent_starts)]
+            refined, rvalue, why = _piece_polish(ctx, evaluator, run, search.incumbents(0) + more,
+                                                 np.eye(evaluator.n_obj)[0], extra)
+            message += f"; {why}"
+            if rvalue < value:
+                vector, value = refined, rvalue
         return vector, ok, f"best objective {value:.10g}; {message}"
 
     @staticmethod
-    def _multi(ctx: SolveContext, evaluator: _Evaluator, X: np.ndarray, F: np.ndarray,
+    def _multi(ctx: SolveContext, evaluator: _Evaluator, run: _Run, X: np.ndarray, F: np.ndarray,
                extra: dict[str, Any]) -> tuple[np.ndarray, bool, str]:
-        """Pareto set into ``extra`` and the chosen point (closest to the normalised ideal point).
+        """Pareto set into ``extra`` and the chosen point (module docstring): with ``polish``, the
+        weighted-sum polish of every single objective and of the compromise, whose points join the
+        set; the chosen point is the polished compromise (else the front's compromise).
 
         With leader-only entries each point's signals are completed by the recourse of the first
         objective at its responses (one pool call)."""
-        k = _choose(F)
+        opts: NSGAQPOptions = ctx.options
+        m = F.shape[1]
+        lo, hi = F.min(axis=0), F.max(axis=0)
+        span = np.where(hi - lo > 0, hi - lo, 1.0)
+        lambdas = [np.eye(m)[k] for k in range(m)] + [np.full(m, 1.0 / m)]
+        weights = [lam / span for lam in lambdas]          # on the raw objectives
+        ok, polish_msg, compromise = True, "not polished", None
+        if opts.polish:
+            starts: list[tuple[np.ndarray, float, float]] = []
+            groups: list[int] = []
+            for g, w in enumerate(weights):
+                for j in np.argsort(_scalar(F, w), kind="stable")[:opts.polish_starts]:
+                    starts.append((X[j], float(_scalar(F[j], w)), 0.0))
+                    groups.append(g)
+            step = opts.polish_step or _auto_step(run.algorithm, ctx.game, evaluator.searched)
+            search = _PatternSearch(ctx, evaluator, starts, step, opts, [weights[g] for g in groups], groups)
+            _, _, ok, _ = search.run()
+            polish_msg = (f"weighted-sum polish of {len(weights)} scalarisations: {len(search.rows)} pattern-search "
+                          f"iterations ({'every start ended by its own rule' if ok else 'stopped early'})")
+            run.history.extend({**row, "iteration": run.generations + row["polish_iteration"]} for row in search.rows)
+            extra["polish_iterations"] = len(search.rows)
+            points = np.array([search.best_of(g)[0] for g in range(len(weights))])
+            if opts.polish_pieces:
+                whys = []
+                for g, w in enumerate(weights):
+                    more = [X[j] for j in np.argsort(_scalar(F, w), kind="stable")[:opts.descent_starts]]
+                    points[g], _, why = _piece_polish(ctx, evaluator, run, search.incumbents(g) + more, w, extra)
+                    whys.append(why)
+                polish_msg += "; " + "; ".join(sorted(set(whys)))
+            batch = evaluator(points, polish=True)
+            extra["scalarised"] = [
+                {"normalised_weights": lam.tolist(), "weights": w.tolist(), "signals": x.tolist(),
+                 "objectives": f.tolist(), "value": float(_scalar(f, w)), "feasible": bool(feasible)}
+                for lam, w, x, f, feasible in zip(lambdas, weights, points, batch.F, batch.feasible)]
+            keep = batch.feasible
+            X, F = _non_dominated(np.vstack([X, points[keep]]), np.vstack([F, batch.F[keep]]))
+            if keep[-1]:
+                compromise = int(np.argmin(np.max(np.abs(X - points[-1]), axis=1)))
+        k = compromise if compromise is not None else _choose(F)
         if ctx.game.has_leader_only:
             rows = ctx.pool.respond_many([ctx.project(x) for x in X], keep_x=False, raise_on_failure=False)
             X = np.array([evaluator.complete(ctx.project(x), list(r)) if all(q.ok for q in r) else x
                           for x, r in zip(X, rows)])
         extra["pareto"] = [{"signals": x.tolist(), "objectives": f.tolist()} for x, f in zip(X, F)]
         extra["chosen_index"] = k
-        extra["choice_rule"] = "closest to the ideal point after normalising each objective by its range on the front"
+        extra["choice_rule"] = ("minimum of the sum of the objectives normalised by their ranges on the GA's front"
+                                + (" (the compromise weighted sum), polished" if compromise is not None else ""))
         extra["objective_names"] = [o.name for o in ctx.game.leader.objectives]
-        return X[k].copy(), True, (f"Pareto set of {len(F)} points, chosen #{k} with objectives "
-                                   f"{np.array2string(F[k], precision=6)} (not polished: several objectives)")
+        return X[k].copy(), ok, (f"Pareto set of {len(F)} points, chosen #{k} with objectives "
+                                 f"{np.array2string(F[k], precision=6)}; {polish_msg}")
+
+
+def _piece_polish(ctx: SolveContext, evaluator: _Evaluator, run: _Run, starts: list[np.ndarray], weights: np.ndarray,
+                  extra: dict[str, Any]) -> tuple[np.ndarray, float, str]:
+    """The descent over complementarity pieces (:func:`gamecore.piece_descent.piece_descent`) on the
+    weighted sum ``weights`` of the objectives from each of ``starts`` (the pattern search's final
+    points, best first): (best point, its value, what happened). Its rows join the history
+    (phase ``"piece-descent"``), its pool calls the polish counters."""
+    game = ctx.game if evaluator.n_obj == 1 else weighted_sum(ctx.game, weights.tolist())
+    reason = descent_applicable(game)
+    if reason is not None:
+        return starts[0], np.inf, f"piece descent skipped: {reason}"
+
+    def evaluate(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        batch = evaluator(X, polish=True)
+        return _scalar(batch.F, weights), batch.feasible
+
+    before = evaluator.counters.pool_calls
+    point, value, why, rows = piece_descent(ctx, game, starts, evaluate, max_iter=ctx.options.polish_max_iter)
+    first = run.history[-1]["iteration"] if run.history else run.generations
+    run.history.extend({**row, "iteration": first + row["iteration"]} for row in rows)
+    evaluator.counters.pool_calls += sum(row["pool_calls"] for row in rows)
+    extra["piece_descent_iterations"] = extra.get("piece_descent_iterations", 0) + len(rows)
+    extra["piece_descent_pool_calls"] = (extra.get("piece_descent_pool_calls", 0)
+                                         + evaluator.counters.pool_calls - before)
+    return point, value, f"piece descent from {len(starts)} start(s): {len(rows)} pieces ({why})"
 
 
 def _counters_dict(c: _Counters) -> dict[str, Any]:
@@ -642,23 +731,28 @@ def _front(algorithm: Algorithm) -> tuple[np.ndarray, np.ndarray, int]:
     pop = algorithm.pop
     X, F, CV = pop.get("X"), pop.get("F"), pop.get("CV").ravel()
     feasible = (CV <= 0) & np.all(np.isfinite(F), axis=1)
-    X, F = X[feasible], F[feasible]
+    X, F = _non_dominated(X[feasible], F[feasible])
+    return X, F, len(F)
+
+
+def _non_dominated(X: np.ndarray, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct non-dominated rows of ``(X, F)``, sorted by the objectives (lexicographic)."""
     if len(F) == 0:
-        return X, F, 0
+        return X, F
     nd = NonDominatedSorting().do(F, only_non_dominated_front=True)
     X, F = X[nd], F[nd]
     _, unique = np.unique(np.round(X, 12), axis=0, return_index=True)
     unique = np.sort(unique)
     X, F = X[unique], F[unique]
     order = np.lexsort(F.T[::-1])
-    return X[order], F[order], len(order)
+    return X[order], F[order]
 
 
 def _choose(F: np.ndarray) -> int:
-    """Index of the front point closest to the ideal point after range normalisation."""
+    """Index of the front point with the least sum of range-normalised objectives (the compromise)."""
     lo, hi = F.min(axis=0), F.max(axis=0)
     span = np.where(hi - lo > 0, hi - lo, 1.0)
-    return int(np.argmin(np.linalg.norm((F - lo) / span, axis=1)))
+    return int(np.argmin(np.sum((F - lo) / span, axis=1)))
 
 
 def _ga_row(generation: int, best: np.ndarray, algorithm: Algorithm, front: int, X: np.ndarray,
@@ -749,6 +843,17 @@ class _Start:
     model_ok: bool = False                    # the last Newton point evaluated met its prediction
     failed: bool = False                      # the last iteration did not improve
     trace: list[float] = field(default_factory=list)   # objective after each iteration (stall rule)
+    weights: np.ndarray | None = None         # the objectives' weights it minimises (None: the first)
+    group: int = 0                            # starts of one scalarisation share a group
+
+
+def _scalar(F: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """``F @ weights`` over the objectives with a positive weight (the last axis of ``F``; an
+    objective weighted 0 never enters, so its inf cannot make NaN); the first objective for None."""
+    if weights is None:
+        return F[..., 0]
+    on = weights > 0
+    return F[..., on] @ weights[on]
 
 
 def _better(f_new: float, v_new: float, f: float, v: float) -> bool:
@@ -764,7 +869,11 @@ class _PatternSearch:
     """The batched pattern search of the module docstring (all starts share each pool call)."""
 
     def __init__(self, ctx: SolveContext, evaluate: _Evaluator, starts: list[tuple[np.ndarray, float, float]],
-                 step: float, opts: NSGAQPOptions) -> None:
+                 step: float, opts: NSGAQPOptions, weights: list[np.ndarray] | None = None,
+                 groups: list[int] | None = None) -> None:
+        """``starts``: ``(x, value, violation)``; with several objectives, ``weights[j]`` is the
+        weighted sum start ``j`` minimises (its ``value`` is that sum) and ``groups[j]`` its
+        scalarisation (starts merge only within one; :meth:`best_of` reads each one's result)."""
         self.ctx, self.evaluate, self.opts = ctx, evaluate, opts
         lower, upper = ctx.game.layout.lower(), ctx.game.layout.upper()
         self.lower, self.span = lower, upper - lower
@@ -775,7 +884,9 @@ class _PatternSearch:
         C, d, self.equality = evaluate.models[0].signal_constraints()
         self.normals = C[:, self.free] * self.span[self.free]
         self.rhs = d - C[:, ~self.free] @ lower[~self.free] - C[:, self.free] @ lower[self.free]
-        self.starts = [_Start(self._to_u(x), f, max(0.0, cv), step) for x, f, cv in starts]
+        self.starts = [_Start(self._to_u(x), f, max(0.0, cv), step,
+                              weights=None if weights is None else weights[j], group=0 if groups is None else groups[j])
+                       for j, (x, f, cv) in enumerate(starts)]
         self.rows: list[dict[str, Any]] = []
         self.start_value = min((s.f for s in self.starts if s.v <= LEADER_TOL), default=np.inf)
 
@@ -829,6 +940,16 @@ class _PatternSearch:
     def _best(self) -> _Start:
         return min(self.starts, key=self._key)
 
+    def best_of(self, group: int) -> tuple[np.ndarray, float]:
+        """The best point of one scalarisation and its value (inf when infeasible)."""
+        best = min((s for s in self.starts if s.group == group), key=self._key)
+        return self._to_x(best.u), (best.f if best.v <= LEADER_TOL else np.inf)
+
+    def incumbents(self, group: int) -> list[np.ndarray]:
+        """The feasible final points of one scalarisation's starts, best first."""
+        mine = sorted((s for s in self.starts if s.group == group and s.v <= LEADER_TOL), key=self._key)
+        return [self._to_x(s.u) for s in mine]
+
     def run(self) -> tuple[np.ndarray, float, bool, str]:
         """Returns the best point, its objective, whether every start ended by its own rule, a message."""
         opts = self.opts
@@ -862,13 +983,14 @@ class _PatternSearch:
                 if j in newton_at and s.predicted > 1e-9 * max(1.0, abs(s.base)):
                     # did the diagonal model predict the decrease at its point (when it predicts one)?
                     p = newton_at[j]
-                    gained = s.base - float(batch.F[p, 0]) if batch.feasible[p] else -np.inf
+                    gained = s.base - float(_scalar(batch.F[p], s.weights)) if batch.feasible[p] else -np.inf
                     s.model_ok = 0.5 <= gained / s.predicted <= 2.0
                 newton, predicted, scale = self._newton(s, batch, first)
                 base = s.f
+                values = _scalar(batch.F, s.weights)
                 pick = min(mine, key=lambda p: (not batch.feasible[p],
-                                                batch.F[p, 0] if batch.feasible[p] else batch.viol[p]))
-                f_new, v_new = float(batch.F[pick, 0]), float(batch.viol[pick])
+                                                values[p] if batch.feasible[p] else batch.viol[p]))
+                f_new, v_new = float(values[pick]), float(batch.viol[pick])
                 if batch.fails[pick] == 0 and _better(f_new, v_new, s.f, s.v):
                     moved = float(np.max(np.abs(points[pick] - s.u)))
                     polled = pick < first + n_poll[j]
@@ -923,7 +1045,8 @@ class _PatternSearch:
         does not move; coordinates without positive curvature move by the step against the slope,
         and then ``move`` (the max-norm move of a convex model) is None."""
         k = self.k
-        plus, minus = batch.F[first:first + k, 0], batch.F[first + k:first + 2 * k, 0]
+        values = _scalar(batch.F, s.weights)
+        plus, minus = values[first:first + k], values[first + k:first + 2 * k]
         ok = batch.feasible[first:first + 2 * k]
         if not (ok.all() and np.isfinite(s.f) and s.v <= LEADER_TOL):
             return None, 0.0, None
@@ -944,6 +1067,7 @@ class _PatternSearch:
             if not a.active:
                 continue
             for b in self.starts:
-                if b is not a and self._key(b) < self._key(a) and np.max(np.abs(a.u - b.u)) <= max(a.step, b.step):
+                if (b is not a and b.group == a.group and self._key(b) < self._key(a)
+                        and np.max(np.abs(a.u - b.u)) <= max(a.step, b.step)):
                     a.active = False
                     break

@@ -70,8 +70,10 @@ def test_analytic_stackelberg_10_followers_24_periods_matches_closed_form() -> N
     best = [h["best_objective"] for h in ga_rows]
     assert all(b2 <= b1 + 1e-9 for b1, b2 in zip(best, best[1:]))   # elitist: never worse
     assert all(h["signals"].shape == (24,) and h["front_size"] >= 1 and h["diversity"] >= 0 for h in ga_rows)
-    # one pool call per generation plus one per polish iteration (every start's poll and search points)
-    assert result.extra["pool_calls"] == result.iterations + result.extra["polish_iterations"]
+    # one pool call per generation plus one per polish iteration (every start's poll and search points),
+    # plus the piece descent's
+    assert result.extra["pool_calls"] == (result.iterations + result.extra["polish_iterations"]
+                                          + result.extra.get("piece_descent_pool_calls", 0))
     assert result.extra["failed_evaluations"] == 0
 
 
@@ -136,7 +138,7 @@ def test_two_objective_leader_returns_a_pareto_set_and_a_point_on_it() -> None:
     dev_at_pstar = float(np.sum((_interior_demand(data, p_star) - _interior_demand(data, p_target)) ** 2))
     assert F[:, 1].min() <= 0.05 * dev_at_pstar     # the GA alone (no polish for several objectives)
     # history rows carry both objectives and the front size
-    last = result.history[-1]
+    last = [h for h in result.history if h["phase"] == "ga"][-1]
     assert np.shape(last["best_objective"]) == (2,) and last["front_size"] >= 1
 
 
@@ -326,7 +328,8 @@ def test_polish_descends_where_the_ga_stops_short() -> None:
     polish = [h["best_objective"] for h in result.history if h["phase"] == "polish"]
     assert all(b2 <= b1 for b1, b2 in zip(polish, polish[1:]))          # never worse
     assert sum(b2 < b1 for b1, b2 in zip(polish, polish[1:])) > 3      # descends more than once
-    assert result.extra["pool_calls"] == result.iterations + result.extra["polish_iterations"]
+    assert result.extra["pool_calls"] == (result.iterations + result.extra["polish_iterations"]
+                                          + result.extra.get("piece_descent_pool_calls", 0))
 
 
 @pytest.mark.parametrize("name", ["Bard1991Ex2", "b_1991_01v", "DempeFranke2011Ex41", "MershaDempe2006Ex2",
@@ -374,22 +377,24 @@ def test_callback_stopping_the_generations_returns_the_best_so_far_polished_and_
         return info.loop == "generations" and info.iteration >= 3
 
     result = gamecore.solve(case, "nsga-qp", seed=0, progress=False, callback=stop_after_three)
-    assert [loop["loop"] for loop in result.loops] == ["generations", "polish"]
+    assert [loop["loop"] for loop in result.loops] == ["generations", "polish", "piece-descent"]
     assert result.loops[0]["iterations"] == 3 and result.loops[0]["status"] == "max_iter"
     assert "callback" in result.loops[0]["reason"]
     assert result.iterations == result.extra["generations"] == 3
     assert result.status == "max_iter"
     assert "callback" in result.message and "GA stopped after 3 generations" in result.message, result.message
-    # the polish still ran (the callback only stopped the generations), and history = GA rows, then polish rows
-    assert result.extra["polish_iterations"] == result.loops[1]["iterations"] >= 1
-    assert [h["phase"] for h in result.history] == ["ga"] * 3 + ["polish"] * result.extra["polish_iterations"]
+    # the polish still ran (the callback only stopped the generations), and history = GA rows, then polish
+    # rows, then the piece descent's
+    polished, pieces = result.extra["polish_iterations"], result.extra["piece_descent_iterations"]
+    assert polished == result.loops[1]["iterations"] >= 1 and pieces == result.loops[2]["iterations"] >= 1
+    assert [h["phase"] for h in result.history] == ["ga"] * 3 + ["polish"] * polished + ["piece-descent"] * pieces
     assert [h["iteration"] for h in result.history] == list(range(1, len(result.history) + 1))
-    assert [h["polish_iteration"] for h in result.history[3:]] == list(range(1, result.extra["polish_iterations"] + 1))
+    assert [h["polish_iteration"] for h in result.history[3:3 + polished]] == list(range(1, polished + 1))
     assert ("generations", 3) in seen and ("generations", 4) not in seen and ("polish", 1) in seen
     cert = result.certificate
     assert cert is not None and cert.required and not cert.unchecked
     assert np.isfinite(result.objective) and np.all(np.isfinite(result.signals["price"]))
-    assert result.extra["pool_calls"] == result.iterations + result.extra["polish_iterations"]
+    assert result.extra["pool_calls"] == result.iterations + polished + result.extra["piece_descent_pool_calls"]
 
 
 def test_time_limit_stops_the_generations_and_names_the_limit() -> None:

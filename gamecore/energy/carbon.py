@@ -293,6 +293,25 @@ class StageFeedbackCarbon:
         value = np.where(x < 0, self.price * x, self.cost(np.maximum(x, 0.0)))
         return float(value) if value.ndim == 0 else value
 
+    def conservative_pieces(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(slopes, intercepts)`` of the affine pieces whose maximum is :meth:`conservative_cost`:
+        ``p·x`` and, per buy stage k = 0..buy_stages−1, ``p(1+(k+1)δa)·(x − k·s) + (paid below stage k)``.
+        Exact (equal to :meth:`cost`) for ``x ≥ −s``."""
+        s = self.interval
+        slopes, intercepts, paid = [self.price], [0.0], 0.0
+        for k, pr in enumerate(self.buy_prices()):
+            slopes.append(float(pr))
+            intercepts.append(paid - float(pr) * k * s)
+            paid += float(pr) * s
+        return np.asarray(slopes), np.asarray(intercepts)
+
+    def conservative_expr(self, excess: cp.Expression) -> cp.Expression:
+        """:meth:`conservative_cost` of an affine (or convex) scalar excess as a convex cvxpy expression
+        (the maximum of :meth:`conservative_pieces`; no auxiliary variables, so it can sit inside
+        an objective or a cost builder)."""
+        slopes, intercepts = self.conservative_pieces()
+        return cp.max(cp.hstack([float(a) * excess + float(b) for a, b in zip(slopes, intercepts)]))
+
 
 def stage_feedback_cost(model: StageFeedbackCarbon, emissions: cp.Expression | ArrayLike,
                         quota_kg: cp.Expression | ArrayLike, *, mode: str = "conservative",
@@ -317,12 +336,8 @@ def stage_feedback_cost(model: StageFeedbackCarbon, emissions: cp.Expression | A
     s = model.interval
     if mode == "conservative":
         c = cp.Variable(name=f"{prefix}_carbon_cost")
-        buy = model.buy_prices()
-        cons: list[cp.Constraint] = [c >= model.price * excess]
-        paid = 0.0
-        for k, pr in enumerate(buy):
-            cons.append(c >= float(pr) * (excess - k * s) + paid)
-            paid += float(pr) * s
+        slopes, intercepts = model.conservative_pieces()
+        cons: list[cp.Constraint] = [c >= float(a) * excess + float(b) for a, b in zip(slopes, intercepts)]
         return CarbonCostModel(c, excess, {"cost": c}, cons)
     if mode != "mixed-integer":
         raise ValueError(f"{where('StageFeedbackCarbon', model.name)}: mode must be 'conservative' or "

@@ -82,6 +82,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from gamecore.cases.daily import CLOCK, HOURS, check_day_periods, daily_bump, period_means
 from gamecore.energy import (
     SEED001_CARBON,
     CarbonCapture,
@@ -95,27 +96,16 @@ from gamecore.energy import (
     seed001_tou,
 )
 
-HOURS = 24
-#: clock hour of each hourly period (its start)
-_CLOCK = np.arange(HOURS, dtype=float)
-
-
-def _bump(center: float, width: float) -> np.ndarray:
-    """A smooth daily bump (hourly, periodic in 24 h) peaking at ``center`` o'clock."""
-    d = (_CLOCK + 0.5 - center + 12.0) % 24.0 - 12.0
-    return np.exp(-0.5 * (d / width) ** 2)
-
-
 #: hourly electric load shapes (fraction of peak) of the three building stocks (*ours*)
 LOAD_SHAPES = {
-    "residential": 0.45 + 0.25 * _bump(8.0, 1.5) + 0.55 * _bump(20.0, 2.2),
-    "commercial": 0.30 + 0.70 * np.clip((_bump(13.0, 3.2) * 1.15), 0.0, 1.0),
-    "mixed": 0.65 + 0.20 * _bump(11.0, 4.0) + 0.15 * _bump(19.0, 2.0),
+    "residential": 0.45 + 0.25 * daily_bump(8.0, 1.5) + 0.55 * daily_bump(20.0, 2.2),
+    "commercial": 0.30 + 0.70 * np.clip((daily_bump(13.0, 3.2) * 1.15), 0.0, 1.0),
+    "mixed": 0.65 + 0.20 * daily_bump(11.0, 4.0) + 0.15 * daily_bump(19.0, 2.0),
 }
 #: PV availability (fraction of capacity), clear winter day, sunrise 07:00, sunset 17:00 (*ours*)
-PV_SHAPE = np.clip(np.sin(np.pi * (_CLOCK + 0.5 - 7.0) / 10.0), 0.0, None) ** 1.3
+PV_SHAPE = np.clip(np.sin(np.pi * (CLOCK + 0.5 - 7.0) / 10.0), 0.0, None) ** 1.3
 #: outdoor temperature (°C): −8 °C at 02:00, +2 °C at 14:00 (*ours*)
-OUTDOOR = -3.0 - 5.0 * np.cos(2.0 * np.pi * (_CLOCK + 0.5 - 2.0) / 24.0)
+OUTDOOR = -3.0 - 5.0 * np.cos(2.0 * np.pi * (CLOCK + 0.5 - 2.0) / 24.0)
 
 
 @dataclass(frozen=True)
@@ -268,12 +258,6 @@ class RIESData:
     scenario: Scenario = field(default_factory=lambda: SCENARIOS[1])
 
 
-def period_means(hourly: np.ndarray, periods: int) -> np.ndarray:
-    """Mean of an hourly ``(24,)`` (or ``(N, 24)``) profile over each of ``periods`` equal periods."""
-    arr = np.asarray(hourly, dtype=float)
-    return arr.reshape(*arr.shape[:-1], periods, HOURS // periods).mean(axis=-1)
-
-
 def make_las(agents: int, seed: int) -> tuple[LAData, ...]:
     """``agents`` load aggregators (module docstring): LA1–LA3 then seeded variations, scaled so the
     total demand is the three-LA case's (with ``N ≥ 3`` per stock: the LAs of a stock share its
@@ -309,8 +293,7 @@ def make_data(agents: int, periods: int, seed: int, scenario: Scenario) -> RIESD
     Raises:
         ValueError: ``periods`` does not divide 24 (the day is split into equal periods).
     """
-    if HOURS % periods:
-        raise ValueError(f"case 'ries': periods must divide 24 (equal periods of a day), got {periods}")
+    check_day_periods("ries", periods)
     las = make_las(agents, seed)
     elec = np.array([la.elec_peak * LOAD_SHAPES[la.stock] for la in las])
     ego = EGOData()
