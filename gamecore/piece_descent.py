@@ -76,7 +76,7 @@ def tight_rows(game: Game, signal_vector: np.ndarray, xs: list[np.ndarray]) -> l
 
 def piece_descent(ctx: SolveContext, game: Game, starts: list[np.ndarray],
                   evaluate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], *, name: str = "piece-descent",
-                  max_iter: int = 300) -> tuple[np.ndarray, float, str, list[dict[str, Any]]]:
+                  max_iter: int = 300) -> tuple[np.ndarray, float, str, list[dict[str, Any]], bool]:
     """Descend over pieces from each of ``starts`` in turn on ``game``'s first objective (module docstring).
 
     A candidate is accepted only when the exact optimistic selection at it
@@ -94,9 +94,10 @@ def piece_descent(ctx: SolveContext, game: Game, starts: list[np.ndarray],
         max_iter: iterations (pieces) at most, over all starts: one loop ``name`` of the driver.
 
     Returns:
-        ``(best signals, best value, why the last start stopped, history rows)``; the value is
-        inf when no start was feasible. Each row's ``pool_calls`` counts the pool calls the step
-        made itself (those of ``evaluate`` are the caller's to count).
+        ``(best signals, best value, why the last start stopped, history rows, whether every start
+        ended by the descent's own rule)``; the value is inf when no start was feasible. Each
+        row's ``pool_calls`` counts the pool calls the step made itself (those of ``evaluate`` are
+        the caller's to count).
     """
     from gamecore.optimistic import optimistic_selection
 
@@ -104,7 +105,9 @@ def piece_descent(ctx: SolveContext, game: Game, starts: list[np.ndarray],
     state: dict[str, Any] = {"queue": [np.asarray(x, dtype=float).copy() for x in starts], "x": None, "value": np.inf,
                              "duals": None, "best_x": np.asarray(starts[0], dtype=float).copy(), "best": np.inf,
                              "why": "no feasible start", "done": False}
-    tried: set[bytes] = set()
+    #: every piece solved so far: its optimum (signals, exact value, duals), None when it has none
+    #: usable (unsolvable, infeasible, or no optimistic selection there); shared by the starts
+    pieces: dict[bytes, tuple[np.ndarray, float, list[np.ndarray]] | None] = {}
 
     def key(pattern: list[np.ndarray]) -> bytes:
         return b"".join(np.packbits(m).tobytes() for m in pattern)
@@ -137,31 +140,31 @@ def piece_descent(ctx: SolveContext, game: Game, starts: list[np.ndarray],
         patterns = [tight] + ([_degenerate_released(tight, game, state["duals"])] if state["duals"] is not None else [])
         moved, solved = False, 0
         for pattern in patterns:
-            if key(pattern) in tried:
-                continue
-            tried.add(key(pattern))
-            found = model.piece_optimum(pattern, x)
-            solved += 1
-            if found is None:
-                continue
-            cand = ctx.project(found[0])
-            v, feasible = evaluate(cand[None, :])
-            if not (feasible[0] and float(v[0]) < state["value"] - 1e-12 * max(1.0, abs(state["value"]))):
-                continue
-            calls += 1
-            if optimistic_selection(game, cand, ctx.pool.respond(cand, keep_x=True)).value is None:
-                continue
-            state["x"], state["value"], state["duals"], moved = cand, float(v[0]), found[3], True
-            break
+            if key(pattern) not in pieces:
+                solved += 1
+                pieces[key(pattern)] = None
+                found = model.piece_optimum(pattern, x)
+                if found is not None:
+                    cand = ctx.project(found[0])
+                    v, feasible = evaluate(cand[None, :])
+                    if feasible[0]:
+                        calls += 1
+                        if optimistic_selection(game, cand, ctx.pool.respond(cand, keep_x=True)).value is not None:
+                            pieces[key(pattern)] = (cand, float(v[0]), found[3])
+            best_here = pieces[key(pattern)]
+            if best_here is not None and best_here[1] < state["value"] - 1e-12 * max(1.0, abs(state["value"])):
+                state["x"], state["value"], state["duals"] = best_here
+                moved = True
+                break
         if not moved:
-            finish_start("no piece at the incumbent holds a better point" if solved else
-                         "every piece at the incumbent was solved before")
+            finish_start("no piece at the incumbent holds a better point")
+        here = state["x"] if state["x"] is not None else state["best_x"]
         return {"phase": name, "best_objective": min(state["best"], state["value"]), "moved": moved,
-                "pieces_solved": solved, "pool_calls": calls, "signals": (state["x"] if state["x"] is not None else state["best_x"]).copy()}
+                "pieces_solved": solved, "pool_calls": calls, "signals": here.copy()}
 
     loop = ctx.driver.run(name, step, until=[Rule(lambda _: bool(state["done"]), "every start descended"),
                                              MaxIter(max_iter)])
     if not state["done"] and state["x"] is not None and state["value"] < state["best"]:
         state["best_x"], state["best"] = state["x"], state["value"]
     why = state["why"] if state["done"] else loop.reason
-    return state["best_x"], float(state["best"]), why, list(loop.history)
+    return state["best_x"], float(state["best"]), why, list(loop.history), bool(state["done"])

@@ -179,6 +179,8 @@ class NSGAQPOptions:
                                            "pieces (gamecore.piece_descent; LP/QP followers)")
     descent_starts: int = option(20, doc="distinct GA points (besides the pattern search's) the piece descent starts "
                                          "from", ge=0)
+    anchors: bool = option(True, doc="several objectives with polish: before polishing, a single-objective GA per "
+                                     "objective (its evaluations seed the polish of the front's ends)")
     polish_max_iter: int = option(300, doc="polish iterations (one pool call each) at most", ge=1)
     polish_starts: int = option(3, doc="distinct best individuals the polish starts from", ge=1)
     polish_step: float = option(0.0, doc="first pattern step (fraction of each signal's range); 0 = automatic",
@@ -237,7 +239,7 @@ class _Evaluator:
         #: outputs of the best feasible individual so far (the tie-break models' reference point)
         self.reference: list[dict[str, np.ndarray]] | None = None
         self._best = np.inf
-        #: every GA evaluation: signal vectors, first objective, leader violation (inf: a follower failed)
+        #: every GA evaluation: signal vectors, objectives (n, m), leader violation (inf: a follower failed)
         self.archive: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def embed(self, X: np.ndarray) -> np.ndarray:
@@ -298,7 +300,7 @@ class _Evaluator:
                 self._best = float(F[b, 0])
                 self.reference = [r.outputs for r in row]
         if not polish:
-            self.archive.append((np.array(vectors), F[:, 0].copy(), viol.copy()))
+            self.archive.append((np.array(vectors), F.copy(), viol.copy()))
         return _Batch(F, fails, viol)
 
     def responses(self, vector: np.ndarray) -> tuple[list[Response] | None, str, np.ndarray]:
@@ -325,15 +327,17 @@ class _Evaluator:
 class _SignalProblem(Problem):
     """pymoo problem over the signal box; ``G₁ = failing followers``, ``G₂ = leader violation − tol``."""
 
-    def __init__(self, evaluator: _Evaluator, lower: np.ndarray, upper: np.ndarray) -> None:
+    def __init__(self, evaluator: _Evaluator, lower: np.ndarray, upper: np.ndarray,
+                 weights: np.ndarray | None = None) -> None:
         self.constrained = evaluator.game.has_leader_constraints
-        super().__init__(n_var=lower.size, n_obj=evaluator.n_obj, n_ieq_constr=1 + int(self.constrained),
-                         xl=lower, xu=upper)
+        super().__init__(n_var=lower.size, n_obj=evaluator.n_obj if weights is None else 1,
+                         n_ieq_constr=1 + int(self.constrained), xl=lower, xu=upper)
         self.evaluator = evaluator
+        self.weights = weights          # a weighted sum of the objectives as the one objective
 
     def _evaluate(self, X: np.ndarray, out: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         batch = self.evaluator(self.evaluator.embed(X))
-        out["F"] = batch.F
+        out["F"] = batch.F if self.weights is None else _scalar(batch.F, self.weights)[:, None]
         G = [batch.fails.astype(float)]
         if self.constrained:
             G.append(np.where(np.isfinite(batch.viol), batch.viol - LEADER_TOL, 1e12))
@@ -426,6 +430,15 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         if np.all(ctx.game.layout.upper() <= ctx.game.layout.lower()):
             return self._fixed(ctx, evaluator)
         run = self._evolve(ctx, evaluator)
+        if evaluator.n_obj > 1 and opts.polish and opts.anchors and run.generations:
+            for k, objective in enumerate(ctx.game.leader.objectives):
+                # the front's ends: NSGA-III spreads its population over the front and rarely finds
+                # them; a short single-objective GA per objective leaves its evaluations in the
+                # archive the ends' polish starts from
+                anchor = self._evolve(ctx, evaluator, np.eye(evaluator.n_obj)[k], name=f"anchor {objective.name}")
+                first = run.history[-1]["iteration"] if run.history else 0
+                run.history.extend({**row, "phase": "anchor", "iteration": first + row["iteration"]}
+                                   for row in anchor.history)
         if run.generations == 0:     # the solve's time limit had passed before the first generation
             extra0: dict[str, Any] = {"algorithm": "NSGA-II" if evaluator.n_obj == 1 else "NSGA-III",
                                       "pop_size": run.pop_size, "generations": 0, "polish_iterations": 0}
@@ -481,20 +494,23 @@ class NSGAQP(Strategy[NSGAQPOptions]):
         return Outcome("converged", f"every signal is fixed by its bounds; objective {batch.F[0, 0]:.10g}", 0,
                        vector, responses=responses, extra=extra)
 
-    def _evolve(self, ctx: SolveContext, evaluator: _Evaluator) -> _Run:
+    def _evolve(self, ctx: SolveContext, evaluator: _Evaluator, weights: np.ndarray | None = None,
+                name: str = "generations") -> _Run:
         """The ask / evaluate (one pool call) / tell loop, run by ``ctx.driver`` as the loop
-        ``"generations"``: until the stall rule, no new distinct individual, ``max_iter``, or the
-        solve's time limit / the user's callback (then ``run.stalled`` is False)."""
+        ``name``: until the stall rule, no new distinct individual, ``max_iter``, or the
+        solve's time limit / the user's callback (then ``run.stalled`` is False). ``weights``:
+        evolve one weighted sum of the objectives (NSGA-II) instead of all of them."""
         opts: NSGAQPOptions = ctx.options
         searched = evaluator.searched
         lower, upper = ctx.game.layout.lower()[searched], ctx.game.layout.upper()[searched]
-        pop_size, ref_dirs = _sizes(opts, evaluator.n_obj, lower.size)
+        n_obj = evaluator.n_obj if weights is None else 1
+        pop_size, ref_dirs = _sizes(opts, n_obj, lower.size)
         seed = int(ctx.rng.integers(0, 2**31 - 1))
         integer = ctx.game.layout.integer_mask()[searched]
         sample = _initial_sample(ctx.rng, lower, upper, pop_size)
         sample[:, integer] = np.round(sample[:, integer])
         algorithm = _algorithm(opts, pop_size, ref_dirs, sample, integer)
-        problem = _SignalProblem(evaluator, lower, upper)
+        problem = _SignalProblem(evaluator, lower, upper, weights)
         algorithm.setup(problem, termination=NoTermination(), seed=seed, verbose=False)
         run = _Run(algorithm, pop_size, 0 if ref_dirs is None else len(ref_dirs))
         bests: list[np.ndarray] = []
@@ -508,7 +524,7 @@ class NSGAQP(Strategy[NSGAQPOptions]):
             algorithm.tell(infills=pop)
             run.generations = generation
             X, F, front = _front(algorithm)
-            best = F.min(axis=0) if len(F) else np.full(evaluator.n_obj, np.inf)
+            best = F.min(axis=0) if len(F) else np.full(n_obj, np.inf)
             bests.append(best)
             chosen = _choose(F) if len(F) else None
             run.stall_held = _stalled(bests, opts.stall_window, opts.tol)
@@ -520,7 +536,7 @@ class NSGAQP(Strategy[NSGAQPOptions]):
             full = evaluator.embed(X) if len(X) else np.zeros((0, evaluator.searched.size))
             return _ga_row(generation, best, algorithm, front, full, chosen, lower, upper, evaluator.counters)
 
-        loop = ctx.driver.run("generations", step, until=[
+        loop = ctx.driver.run(name, step, until=[
             Rule(lambda _: run.stall_held, f"best objective improved by < tol={opts.tol:g} (relative) over "
                                            f"stall_window={opts.stall_window} generations"),
             Rule(lambda _: run.exhausted, "no new distinct individual left to evaluate"),
@@ -552,9 +568,10 @@ class NSGAQP(Strategy[NSGAQPOptions]):
             vector, value = polished, pvalue
         if opts.polish_pieces and np.isfinite(value):
             more = [x for x, _, _ in _starts(evaluator.archive, ctx.game, opts.descent_starts)]
-            refined, rvalue, why = _piece_polish(ctx, evaluator, run, search.incumbents(0) + more,
-                                                 np.eye(evaluator.n_obj)[0], extra)
+            refined, rvalue, why, done = _piece_polish(ctx, evaluator, run, search.incumbents(0) + more,
+                                                       np.eye(evaluator.n_obj)[0], extra)
             message += f"; {why}"
+            ok = ok or done         # a descent that ended by its rule: a local optimum over pieces
             if rvalue < value:
                 vector, value = refined, rvalue
         return vector, ok, f"best objective {value:.10g}; {message}"
@@ -591,11 +608,14 @@ class NSGAQP(Strategy[NSGAQPOptions]):
             extra["polish_iterations"] = len(search.rows)
             points = np.array([search.best_of(g)[0] for g in range(len(weights))])
             if opts.polish_pieces:
-                whys = []
+                whys, all_done = [], True
                 for g, w in enumerate(weights):
-                    more = [X[j] for j in np.argsort(_scalar(F, w), kind="stable")[:opts.descent_starts]]
-                    points[g], _, why = _piece_polish(ctx, evaluator, run, search.incumbents(g) + more, w, extra)
+                    more = [x for x, _, _ in _starts(evaluator.archive, ctx.game, opts.descent_starts, w)]
+                    points[g], _, why, done = _piece_polish(ctx, evaluator, run, search.incumbents(g) + more, w,
+                                                            extra)
                     whys.append(why)
+                    all_done = all_done and done
+                ok = ok or all_done
                 polish_msg += "; " + "; ".join(sorted(set(whys)))
             batch = evaluator(points, polish=True)
             extra["scalarised"] = [
@@ -621,29 +641,29 @@ class NSGAQP(Strategy[NSGAQPOptions]):
 
 
 def _piece_polish(ctx: SolveContext, evaluator: _Evaluator, run: _Run, starts: list[np.ndarray], weights: np.ndarray,
-                  extra: dict[str, Any]) -> tuple[np.ndarray, float, str]:
+                  extra: dict[str, Any]) -> tuple[np.ndarray, float, str, bool]:
     """The descent over complementarity pieces (:func:`gamecore.piece_descent.piece_descent`) on the
     weighted sum ``weights`` of the objectives from each of ``starts`` (the pattern search's final
-    points, best first): (best point, its value, what happened). Its rows join the history
-    (phase ``"piece-descent"``), its pool calls the polish counters."""
+    points, best first): (best point, its value, what happened, whether it ended by its own rule).
+    Its rows join the history (phase ``"piece-descent"``), its pool calls the polish counters."""
     game = ctx.game if evaluator.n_obj == 1 else weighted_sum(ctx.game, weights.tolist())
     reason = descent_applicable(game)
     if reason is not None:
-        return starts[0], np.inf, f"piece descent skipped: {reason}"
+        return starts[0], np.inf, f"piece descent skipped: {reason}", False
 
     def evaluate(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         batch = evaluator(X, polish=True)
         return _scalar(batch.F, weights), batch.feasible
 
     before = evaluator.counters.pool_calls
-    point, value, why, rows = piece_descent(ctx, game, starts, evaluate, max_iter=ctx.options.polish_max_iter)
+    point, value, why, rows, done = piece_descent(ctx, game, starts, evaluate, max_iter=ctx.options.polish_max_iter)
     first = run.history[-1]["iteration"] if run.history else run.generations
     run.history.extend({**row, "iteration": first + row["iteration"]} for row in rows)
     evaluator.counters.pool_calls += sum(row["pool_calls"] for row in rows)
     extra["piece_descent_iterations"] = extra.get("piece_descent_iterations", 0) + len(rows)
     extra["piece_descent_pool_calls"] = (extra.get("piece_descent_pool_calls", 0)
                                          + evaluator.counters.pool_calls - before)
-    return point, value, f"piece descent from {len(starts)} start(s): {len(rows)} pieces ({why})"
+    return point, value, f"piece descent from {len(starts)} start(s): {len(rows)} pieces ({why})", done
 
 
 def _counters_dict(c: _Counters) -> dict[str, Any]:
@@ -792,15 +812,16 @@ def _stalled(bests: list[np.ndarray], window: int, tol: float) -> bool:
 
 
 # ----------------------------------------------------------------------------- polish
-def _starts(archive: list[tuple[np.ndarray, np.ndarray, np.ndarray]], game: Game,
-            count: int) -> list[tuple[np.ndarray, float, float]]:
+def _starts(archive: list[tuple[np.ndarray, np.ndarray, np.ndarray]], game: Game, count: int,
+            weights: np.ndarray | None = None) -> list[tuple[np.ndarray, float, float]]:
     """Up to ``count`` distinct best points of every GA evaluation as ``(x, F, violation)``: the best
-    (feasible before infeasible, then objective, or violation among infeasible ones), then the
-    best point farther than 0.1 (normalised, max norm) from those chosen, and so on. Drawing from
-    every generation, not only the converged final population, gives the polish starts in other
-    basins the GA visited."""
+    (feasible before infeasible, then objective — the weighted sum ``weights`` of the objectives,
+    the first by default —, or violation among infeasible ones), then the best point farther
+    than 0.1 (normalised, max norm) from those chosen, and so on. Drawing from every generation,
+    not only the converged final population, gives the polish starts in other basins the GA
+    visited."""
     X = np.vstack([a[0] for a in archive])
-    F = np.concatenate([a[1] for a in archive])
+    F = _scalar(np.vstack([a[1] for a in archive]), weights)
     V = np.concatenate([a[2] for a in archive])
     ok = np.isfinite(F) & np.isfinite(V)
     X, F, V = X[ok], F[ok], V[ok]

@@ -141,15 +141,18 @@ def test_the_game_cannot_beat_the_centralized_welfare_of_its_own_carbon_mechanis
     acc = account(case, result)
     # the game's schedule is feasible for the centralized problem of scenario 3 (same mechanism)
     assert acc["welfare"] <= schedules[3]["welfare"] + 1e-6
-    # the leader with market power earns more than at competitive prices, the followers less
-    assert acc["es"] > schedules[3]["es"]
-    assert acc["cchp_total"] < schedules[3]["cchp_total"] and acc["la_total"] < schedules[3]["la_total"]
+    # the leader with market power earns more than at competitive prices and the operator it buys
+    # from less; the aggregators gain here: the mean-price cap holds electricity below its
+    # competitive price (one agent can gain, not all three: the welfare bound above)
+    assert acc["es"] > schedules[3]["es"] and acc["cchp_total"] < schedules[3]["cchp_total"]
+    assert acc["la_total"] > schedules[3]["la_total"]
     # the accounting re-derives the leader's objective from the reported quantities
     assert acc["es"] == pytest.approx(-result.objective * 1000, rel=1e-9)
     assert all(a["exact"] for a in acc["carbon"].values())
     rows = scenario_table(case, result)
     assert [r["scenario"] for r in rows] == [1, 2, 3, 4]
-    assert rows[3]["paper"] == PAPER_TABLE[4] and rows[0]["change"]["es"] == 0.0
+    assert rows[3]["paper"] == PAPER_TABLE[4] and rows[0]["change"]["emissions_t"] == 0.0
+    assert np.isnan(rows[0]["change"]["es"])      # the competitive ES earns ~0: no relative change
 
 
 # ----------------------------------------------------------------------- the front
@@ -190,7 +193,10 @@ def test_nsga_front_reaches_the_exact_weighted_sum_optima_with_best_responses_al
         assert entry["value"] == pytest.approx(ref.objective, rel=1e-3, abs=1e-6), entry["normalised_weights"]
         # and the Pareto set contains it (a weighted-sum optimum is not dominated)
         assert np.min(np.max(np.abs(F - np.array(entry["objectives"])), axis=1)) <= 1e-9
-    assert front_distance(F, np.array(exact)).max() <= 2e-3
+    # the exact points of sums that weigh every objective lie on the front (a zero-weight objective
+    # leaves the exact optimum free along it: only its value is compared, above)
+    weighted_all = [i for i, e in enumerate(result.extra["scalarised"]) if min(e["weights"]) > 0]
+    assert weighted_all and front_distance(F, np.array(exact)[weighted_all]).max() <= 2e-3
     # follower best-response gaps along the front, against an independent model and solver
     with FollowerPool(game) as pool:
         for p in pareto[:: max(1, len(pareto) // 5)]:

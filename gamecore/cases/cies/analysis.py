@@ -170,7 +170,8 @@ def scenario_table(game_case: Case, game_result: Result, agents: int | None = No
 
     Row keys: ``scenario``, ``scheduling``, ``carbon``, ``status``, ``es``, ``cchp``, ``la``,
     ``welfare`` (CNY), ``emissions_t``, ``paper`` (its four figures), ``change`` and
-    ``paper_change`` (relative to scenario 1, per column).
+    ``paper_change`` (relative to scenario 1, per column; NaN where scenario 1's value is ≈ 0,
+    :data:`FLOORS`).
     """
     from gamecore.cases.cies.data import make_data
 
@@ -191,14 +192,19 @@ def scenario_table(game_case: Case, game_result: Result, agents: int | None = No
     for row in rows:
         paper = PAPER_TABLE[row["scenario"]]
         row["paper"] = dict(paper)
-        row["change"] = {key: _relative(row[key], base[key]) for key in ("es", "cchp", "la", "emissions_t")}
-        row["paper_change"] = {key: _relative(paper[key], PAPER_TABLE[1][key]) for key in ("es", "cchp", "la",
-                                                                                            "emissions_t")}
+        row["change"] = {key: _relative(row[key], base[key], FLOORS[key]) for key in FLOORS}
+        row["paper_change"] = {key: _relative(paper[key], PAPER_TABLE[1][key], FLOORS[key]) for key in FLOORS}
     return rows
 
 
-def _relative(value: float | None, base: float | None) -> float:
-    if value is None or base is None or not np.isfinite(value) or not np.isfinite(base) or base == 0:
+#: the columns compared with scenario 1, and the base below which a relative change means nothing
+#: (1 CNY; 1 kg): the ES of a centralized schedule at competitive prices earns ≈ 0
+FLOORS = {"es": 1.0, "cchp": 1.0, "la": 1.0, "emissions_t": 1e-3}
+
+
+def _relative(value: float | None, base: float | None, floor: float) -> float:
+    """``(value − base)/|base|``; NaN when either is missing or ``|base| < floor``."""
+    if value is None or base is None or not np.isfinite(value) or not np.isfinite(base) or abs(base) < floor:
         return float("nan")
     return (value - base) / abs(base)
 
