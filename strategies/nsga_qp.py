@@ -73,11 +73,23 @@ population per pool call — and then the leader's objectives (minimisation form
   when every start has ended or after ``polish_max_iter`` iterations. The first Δ is
   ``polish_step`` (0: twice the final population's spread, within [1e-3, 0.25]). The best
   polished point replaces the GA's only if it is better.
+* **Piece descent** (``polish_pieces=True``, LP/QP followers where ``kkt`` applies): from the
+  pattern search's final points and ``descent_starts`` distinct GA points, a descent over the
+  followers' complementarity pieces (:mod:`gamecore.piece_descent`: the incumbent's tight rows
+  fix a piece on which the bilevel problem is one convex program; solve, move, repeat while
+  it improves; a point counts only where the optimistic selection meeting the leader's
+  constraints exists). Derivative-free steps stall on ridges — a kink such as a balance
+  penalty whose minimum runs along ``demand(σ) = supply(σ)``, aligned with no search
+  direction — which the piece's program handles exactly.
 * **Several objectives**: the Pareto set (non-dominated feasible individuals of the final
   population) is returned in ``extra["pareto"]`` as ``{"signals", "objectives"}`` entries.
   With ``polish``, the GA's front is normalised by its ranges (``f̂ = (f − min)/(max − min)``,
-  a zero range counting as 1) and ``m + 1`` weighted sums are polished together (one batched
-  pattern search, each sum from its ``polish_starts`` best front points): every single
+  a zero range counting as 1); first, with ``anchors``, a single-objective GA per objective
+  (NSGA-II on that objective alone, loop ``anchor <name>``, history phase ``"anchor"``) whose
+  evaluations join the archive — NSGA-III spreads its population over the front and rarely
+  reaches its ends; then ``m + 1`` weighted sums are polished together (one batched
+  pattern search, each sum from its ``polish_starts`` best front points, then the piece
+  descent from the archive's best points for that sum): every single
   objective (the front's ends) and the compromise ``Σ_k f̂_k``. A weighted-sum minimiser is
   Pareto optimal, so each polished point joins the set (non-dominated filtering again) and
   moves it onto the true front where the GA stopped short of it; ``extra["scalarised"]``
@@ -89,7 +101,8 @@ population per pool call — and then the leader's objectives (minimisation form
   :mod:`gamecore.bounds`).
 
 Status: ``converged`` when the stall rule held and the polish (if any; several objectives
-too) ended by its own stopping rules rather than ``polish_max_iter`` (read from the two loops' ``LoopRun.status``);
+too) ended by its own stopping rules rather than ``polish_max_iter`` — or the piece descent
+after it did (a local optimum over pieces) (read from the two loops' ``LoopRun.status``);
 ``max_iter`` otherwise (also when the time limit or the callback stopped a loop; the message
 gives the driver's reason); ``failed`` when no individual had every follower feasible and the
 leader's constraints met, or when the time limit had passed before the first generation. When every signal

@@ -145,7 +145,7 @@ PV_SHAPE = np.clip(np.sin(np.pi * (CLOCK + 0.5 - 7.0) / 10.0), 0.0, None) ** 1.3
 
 @dataclass(frozen=True)
 class CCHPData:
-    """One CCHP operator (MW, MWh, kCNY; module docstring). ``scale`` multiplies every size."""
+    """One CCHP operator (MW, MWh, kCNY; module docstring); :meth:`scaled` sizes a copy."""
 
     name: str = "CCHP1"
     wind_mw: float = 0.5
