@@ -498,12 +498,17 @@ class KKTModel:
         model.setObjective(_epigraph_objective(model, quicksum, objective_terms), "minimize")
         build = time.perf_counter() - start
         start = time.perf_counter()
-        model.optimize()
+        error = None
+        try:
+            model.optimize()
+        except Exception as err:       # SCIP stops on LP trouble it cannot resolve ("error in LP solver")
+            error = str(err)
         solve_s = time.perf_counter() - start
-        status = _SCIP_STATUS.get(model.getStatus(), model.getStatus())
+        status = _SCIP_STATUS.get(model.getStatus(), model.getStatus()) if error is None else f"error ({error})"
         nsols = model.getNSols()
         bound = float(model.getDualbound())
-        bound_ok = np.isfinite(bound) and abs(bound) < 1e19
+        # after an error the search tree is incomplete: its dual bound is not trusted
+        bound_ok = error is None and np.isfinite(bound) and abs(bound) < 1e19
         if nsols == 0:
             return KKTSolution(status, None, bound if bound_ok else None, None, [], int(model.getNNodes()),
                                solve_s, build, None, linearised)
