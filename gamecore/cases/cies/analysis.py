@@ -133,7 +133,7 @@ def centralized(data: CIESData) -> dict[str, Any]:
     agg_vars = {name: cp.Variable(T, name=name) for name in sums}
     balances = {name: agg_vars[name] == sums[name] for name in sums}
     agg: dict[str, cp.Expression] = dict(agg_vars)
-    agg["co2"] = sum(m.co2 for m in cchps)
+    agg["co2"] = cp.sum(cp.vstack([m.co2 for m in cchps]), axis=0)
     terms = seller_terms(data, agg)
     utility = sum(m.utility for m in las)
     own = sum(m.own_cost for m in cchps)
@@ -144,17 +144,18 @@ def centralized(data: CIESData) -> dict[str, Any]:
         return {"status": problem.status}
     prices = {BALANCE_PRICE[name]: sign * np.asarray(balances[name].dual_value, dtype=float) for name, sign in BALANCES}
     outputs: dict[str, dict[str, np.ndarray]] = {}
-    for op, m in zip(data.cchps, cchps):
-        outputs[op.name] = {"elec_supply": np.asarray(m.elec.value), "heat_supply": np.asarray(m.heat.value),
-                            "co2": np.asarray(m.co2.value)}
-    for la, m in zip(data.las, las):
-        outputs[la.name] = {"elec_demand": np.asarray(m.elec.value), "heat_demand": np.asarray(m.heat.value)}
+    for op, mc in zip(data.cchps, cchps):
+        outputs[op.name] = {"elec_supply": np.asarray(mc.elec.value), "heat_supply": np.asarray(mc.heat.value),
+                            "co2": np.asarray(mc.co2.value)}
+    for la, ml in zip(data.las, las):
+        outputs[la.name] = {"elec_demand": np.asarray(ml.elec.value), "heat_demand": np.asarray(ml.heat.value)}
     cchp_pay = {op.name: (float(prices["price_eb"] @ outputs[op.name]["elec_supply"]
                                 + prices["price_hb"] @ outputs[op.name]["heat_supply"])
-                          - float(m.own_cost.value)) * TO_CNY for op, m in zip(data.cchps, cchps)}
-    la_pay = {la.name: (float(m.utility.value) - float(prices["price_es"] @ outputs[la.name]["elec_demand"]
-                                                       + prices["price_hs"] @ outputs[la.name]["heat_demand"])) * TO_CNY
-              for la, m in zip(data.las, las)}
+                          - float(np.asarray(mc.own_cost.value))) * TO_CNY for op, mc in zip(data.cchps, cchps)}
+    la_pay = {la.name: (float(np.asarray(ml.utility.value))
+                        - float(prices["price_es"] @ outputs[la.name]["elec_demand"]
+                                + prices["price_hs"] @ outputs[la.name]["heat_demand"])) * TO_CNY
+              for la, ml in zip(data.las, las)}
     values = {name: np.asarray(v.value, dtype=float) for name, v in agg_vars.items()}
     values["co2"] = np.asarray(agg["co2"].value, dtype=float)
     columns = _columns(data, prices, values, cchp_pay, la_pay, outputs)
