@@ -119,21 +119,22 @@ def front(periods: int, result: Result, time_limit: float, out: Path) -> None:
         ref = _solve(weighted_sum(game, entry["weights"]), "kkt", time_limit=time_limit)
         point = _objectives_at(game, ref) if ref.signals else np.full(2, np.nan)
         exact.append(point)
+        gap = None if ref.objective is None else (entry["value"] - ref.objective) / max(1e-9, abs(ref.objective))
         rows.append({"kind": "weighted sum", "normalised_weights": entry["normalised_weights"],
                      "nsga_value": entry["value"], "kkt_value": ref.objective, "kkt_status": ref.status,
-                     "relative_gap": (entry["value"] - ref.objective) / max(1e-9, abs(ref.objective)),
+                     "kkt_message": ref.message, "relative_gap": gap,
                      "nsga_revenue_cny": -entry["objectives"][0] * 1000, "nsga_emissions_t": entry["objectives"][1],
                      "kkt_revenue_cny": -point[0] * 1000, "kkt_emissions_t": point[1]})
-    distances = front_distance(F, np.array(exact)) if exact and len(F) else np.array([])
-    for row, dist in zip(rows, distances):
-        row["front_distance"] = float(dist)
+    for row, point in zip(rows, exact):
+        row["front_distance"] = float(front_distance(F, point[None, :])[0]) if len(F) and np.isfinite(point).all() \
+            else None
     for p in pareto:
         rows.append({"kind": "pareto", "nsga_revenue_cny": -p["objectives"][0] * 1000,
                      "nsga_emissions_t": p["objectives"][1]})
     pd.DataFrame(rows).to_csv(out / "cies_front.csv", index=False)
     k = result.extra.get("chosen_index", 0)
     if len(F):
-        plot_front(F, F[k], exact, out / "cies_front.png",
+        plot_front(F, F[k], [p for p in exact if np.isfinite(p).all()], out / "cies_front.png",
                    title=f"cies {periods} periods: nsga-qp front vs exact weighted sums")
     print(pd.DataFrame([r for r in rows if r["kind"] == "weighted sum"]).to_string(), flush=True)
 
