@@ -51,8 +51,11 @@ and for the McCormick factors of ``admm`` (:func:`gamecore.bilevel.complete_boun
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,6 +142,20 @@ def kkt_applicable(game: Game, objective: int = 0) -> str | None:
             return (f"follower '{f.name}' has second-order/exponential/PSD/power cones; kkt needs LP or convex QP "
                     "followers with linear constraints")
     return None
+
+
+@contextlib.contextmanager
+def _python_sigint() -> Iterator[None]:
+    """Restore Python's SIGINT handler after the block: SCIP installs its own C-level handler while
+    it solves and, when the solve ends in an error, can leave it installed — Ctrl-C would then set
+    SCIP's flag instead of raising KeyboardInterrupt in the rest of the process."""
+    main = threading.current_thread() is threading.main_thread()
+    handler = signal.getsignal(signal.SIGINT) if main else None
+    try:
+        yield
+    finally:
+        if main and handler is not None:
+            signal.signal(signal.SIGINT, handler)
 
 
 @dataclass
@@ -499,10 +516,11 @@ class KKTModel:
         build = time.perf_counter() - start
         start = time.perf_counter()
         error = None
-        try:
-            model.optimize()
-        except Exception as err:       # SCIP stops on LP trouble it cannot resolve ("error in LP solver")
-            error = str(err)
+        with _python_sigint():
+            try:
+                model.optimize()
+            except Exception as err:       # SCIP stops on LP trouble it cannot resolve ("error in LP solver")
+                error = str(err)
         solve_s = time.perf_counter() - start
         status = _SCIP_STATUS.get(model.getStatus(), model.getStatus()) if error is None else f"error ({error})"
         nsols = model.getNSols()
