@@ -146,9 +146,9 @@ def kkt_applicable(game: Game, objective: int = 0) -> str | None:
 
 @contextlib.contextmanager
 def _python_sigint() -> Iterator[None]:
-    """Restore Python's SIGINT handler after the block: SCIP installs its own C-level handler while
-    it solves and, when the solve ends in an error, can leave it installed — Ctrl-C would then set
-    SCIP's flag instead of raising KeyboardInterrupt in the rest of the process."""
+    """Restore Python's SIGINT handler after the block (defensive): SCIP catches Ctrl-C itself while
+    it solves (``misc/catchctrlc``), and a solve that ends in an error might skip SCIP's own
+    restore — Ctrl-C would then set SCIP's flag instead of raising KeyboardInterrupt."""
     main = threading.current_thread() is threading.main_thread()
     handler = signal.getsignal(signal.SIGINT) if main else None
     try:
