@@ -30,9 +30,9 @@ import numpy as np
 
 from gamecore.case import Case
 from gamecore.cases.cies.aggregator import la_model
-from gamecore.cases.cies.cchp import cchp_model, exact_carbon_cost
+from gamecore.cases.cies.cchp import carbon_cost, cchp_model, exact_carbon_cost
 from gamecore.cases.cies.data import PAPER_TABLE, SCENARIOS, TO_CNY, CIESData
-from gamecore.cases.cies.seller import revenue_value, seller_numbers, seller_terms
+from gamecore.cases.cies.seller import seller_numbers, seller_terms, trade_values
 from gamecore.result import Result
 
 #: the four aggregate balances whose duals price the centralized schedule: (output, sign of the dual)
@@ -53,20 +53,19 @@ def stage_reached(data: CIESData, excess: float) -> int:
     return -int(min(carbon.sell_stages, np.floor(-excess / carbon.interval) + 1))
 
 
-def carbon_accounts(data: CIESData, aggregates: Mapping[str, np.ndarray],
+def carbon_accounts(data: CIESData, numbers: Mapping[str, Any],
                     per_cchp: Mapping[str, Mapping[str, np.ndarray]]) -> dict[str, dict[str, Any]]:
-    """Every trading agent's account: ``excess_t``, ``modelled_cny`` (the convex model the agents
-    optimise), ``exact_cny`` (the seed's stage-feedback cost), ``stage`` and ``exact`` (the two
-    agree: for stage feedback, the excess is at least −s)."""
+    """Every trading agent's account (``numbers``: the ES's :func:`seller_numbers`): ``excess_t``,
+    ``modelled_cny`` (the convex model the agents optimise), ``exact_cny`` (the seed's
+    stage-feedback cost), ``stage`` and ``exact`` (the two agree: for stage feedback, the excess
+    is at least −s)."""
     market = data.market
-    accounts: dict[str, tuple[float, float]] = {}
-    es_excess = float(seller_numbers(data, aggregates)["carbon_excess"])
-    accounts["ES"] = (es_excess, float(seller_numbers(data, aggregates)["carbon_cost"]))
+    accounts: dict[str, tuple[float, float]] = {"ES": (float(numbers["carbon_excess"]),
+                                                       float(numbers["carbon_cost"]))}
     for op in data.cchps:
         out = per_cchp[op.name]
         excess = float(np.sum(out["co2"]) - market.quota_heat * np.sum(out["heat_supply"]))
-        modelled = {"none": 0.0, "fixed": market.carbon.price * excess}.get(
-            data.scenario.carbon, float(market.carbon.conservative_cost(excess)))
+        modelled = float(np.asarray(carbon_cost(market, data.scenario.carbon, cp.Constant(excess)).value))
         accounts[op.name] = (excess, modelled)
     out_map = {}
     for name, (excess, modelled) in accounts.items():
@@ -104,9 +103,8 @@ def _columns(data: CIESData, prices: Mapping[str, np.ndarray], agg: Mapping[str,
              cchp: dict[str, float], la: dict[str, float], per_cchp: Mapping[str, Mapping[str, np.ndarray]]
              ) -> dict[str, Any]:
     numbers = seller_numbers(data, agg)
-    sales = float(prices["price_es"] @ agg["elec_demand"] + prices["price_hs"] @ agg["heat_demand"])
-    purchases = float(prices["price_eb"] @ agg["elec_supply"] + prices["price_hb"] @ agg["heat_supply"])
-    es = revenue_value(data, prices, agg) * TO_CNY
+    sales, purchases = trade_values(prices, agg)
+    es = (sales - purchases - float(numbers["cost"])) * TO_CNY
     return {
         "es": es, "sales": sales * TO_CNY, "purchases": purchases * TO_CNY,
         "grid_cost": float(numbers["grid_cost"]) * TO_CNY, "shortfall": float(numbers["shortfall"]) * TO_CNY,
@@ -114,7 +112,7 @@ def _columns(data: CIESData, prices: Mapping[str, np.ndarray], agg: Mapping[str,
         "cchp": cchp, "la": la, "cchp_total": float(sum(cchp.values())), "la_total": float(sum(la.values())),
         "welfare": es + float(sum(cchp.values())) + float(sum(la.values())),
         "emissions_t": float(numbers["emissions"]), "grid_import_mwh": float(np.sum(numbers["grid_import"])),
-        "carbon": carbon_accounts(data, agg, per_cchp),
+        "carbon": carbon_accounts(data, numbers, per_cchp),
     }
 
 
@@ -301,7 +299,7 @@ def plot_solution(case: Case, result: Result, directory: Path) -> list[Path]:
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
 
-    accounts = account(case, result)["carbon"]
+    accounts = carbon_accounts(data, numbers, {op.name: result.outputs[op.name] for op in data.cchps})
     fig, ax = plt.subplots(figsize=(6, 3.5))
     names = list(accounts)
     ax.bar(names, [accounts[n]["excess_t"] for n in names])

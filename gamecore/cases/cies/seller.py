@@ -112,10 +112,11 @@ def seller_leader(data: CIESData, objectives: str = "both") -> Leader:
                   constraints=lambda sig, agg: seller_constraints(data, sig))
 
 
-def revenue_value(data: CIESData, signals: Mapping[str, np.ndarray], agg: Mapping[str, np.ndarray]) -> float:
-    """The ES's revenue (kCNY) at price values and aggregated outputs (numbers)."""
-    trades = sum(w * float(np.asarray(signals[s]) @ np.asarray(agg[o])) for s, o, w in TRADES)
-    return trades - float(seller_numbers(data, agg)["cost"])
+def trade_values(signals: Mapping[str, np.ndarray], agg: Mapping[str, np.ndarray]) -> tuple[float, float]:
+    """``(sales, purchases)`` (kCNY) of :data:`TRADES` at price values and aggregated outputs: the
+    revenue is ``sales − purchases − cost`` (:func:`seller_numbers`)."""
+    values = [(w, float(np.asarray(signals[s]) @ np.asarray(agg[o]))) for s, o, w in TRADES]
+    return sum(v for w, v in values if w > 0), sum(v for w, v in values if w < 0)
 
 
 def seller_numbers(data: CIESData, agg: Mapping[str, np.ndarray]) -> dict[str, np.ndarray | float]:
