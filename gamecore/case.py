@@ -22,6 +22,7 @@ from gamecore.game import Game
 
 if TYPE_CHECKING:
     from gamecore.rolling import RollingHorizon
+    from gamecore.two_tier import UpperLevel
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Case:
     :class:`gamecore.rolling.RollingHorizon`, run by :func:`gamecore.rolling.solve_rolling` and
     ``gamecore rolling``); ``None`` for a single-shot case. ``game`` is then the case's
     single game (for ``ieh``: the day-ahead game).
+
+    ``upper``: the leader of a two-tier game (:class:`gamecore.two_tier.UpperLevel`, run by the
+    ``two-tier`` strategy): ``game`` is then the market it sets the data of.
     """
 
     name: str
@@ -58,6 +62,7 @@ class Case:
     description: str = ""
     params: dict[str, object] = field(default_factory=dict)
     rolling: RollingHorizon | None = None
+    upper: UpperLevel | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ class CaseSpec:
         default_agents: followers when the caller gives none.
         default_periods: periods when the caller gives none.
         params: the case-specific parameters, in display order.
+        default_strategy: the strategy ``gamecore solve CASE`` runs without ``--strategy``
+            (None: the option is required).
     """
 
     name: str
@@ -108,6 +115,7 @@ class CaseSpec:
     default_agents: int
     default_periods: int
     params: tuple[CaseParam, ...] = ()
+    default_strategy: str | None = None
 
     def _valid(self) -> str:
         return (f"valid parameters: {', '.join(p.name for p in self.params)}" if self.params

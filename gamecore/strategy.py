@@ -98,6 +98,9 @@ class SolveContext:
         self.progress = progress
         self.driver = driver if driver is not None else Driver(progress=progress)
         self.leader_solver_s = 0.0
+        #: the case being solved when :meth:`Strategy.solve` was given one (its ``upper`` level,
+        #: reference...), else None
+        self.case: Case | None = None
 
     def respond(self, signal_vector: np.ndarray, proxes: Sequence[Prox | None] | None = None) -> list[Response]:
         return self.pool.respond(self.project(signal_vector), proxes, keep_x=True)
@@ -246,6 +249,7 @@ class Strategy(ABC, Generic[Opts]):
         The option ``time_limit`` (seconds, when the strategy's ``Options`` has one and it is not
         None) bounds every loop of the strategy (:class:`~gamecore.driver.Driver`).
         """
+        case = game if isinstance(game, Case) else None
         if isinstance(game, Case):
             reference = reference or game.reference
             game = game.game
@@ -259,6 +263,7 @@ class Strategy(ABC, Generic[Opts]):
         time_limit = getattr(self.options, "time_limit", None)
         driver = Driver(progress=show, callback=callback, time_limit=time_limit)
         ctx = SolveContext(game, pool, self.options, seed, show, driver)
+        ctx.case = case
         before = pool.stats.snapshot()
         start = time.perf_counter()
         try:

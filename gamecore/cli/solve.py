@@ -38,7 +38,9 @@ from gamecore.tables import fmt
 
 def solve_command(
     case: str = typer.Argument(..., help="case name (see `gamecore cases`)"),
-    strategy: str = typer.Option(..., "--strategy", "-s", help="strategy name (see `gamecore strategies`)"),
+    strategy: str | None = typer.Option(None, "--strategy", "-s",
+                                        help="strategy name (see `gamecore strategies`); default: the case's "
+                                             "default strategy where it has one (`gamecore cases`)"),
     agents: int | None = typer.Option(None, "--agents", "-n", min=1, help="followers (default: the case's)"),
     periods: int | None = typer.Option(None, "--periods", "-t", min=1, help="periods (default: the case's)"),
     seed: int = typer.Option(0, "--seed", help="seeds the case data and the strategy's random choices"),
@@ -69,6 +71,7 @@ def solve_command(
     Ctrl-C stops the solve, shuts the dask cluster (if any) down quietly and exits 130.
     """
     check_solve_usage(case, n_jobs, backend, scheduler, connect_timeout)
+    strategy = strategy or default_strategy(case)
     if out is not None:
         prepare_out_dir(out)
     try:
@@ -84,6 +87,14 @@ def solve_command(
         silence_leftovers()
         fail("interrupted", code=130)
     report_solve(built, result, periods or case_spec(case).default_periods, as_json, out)
+
+
+def default_strategy(case: str) -> str:
+    """The case's default strategy; exit 2 when it has none (``--strategy`` is then required)."""
+    name = case_spec(case).default_strategy
+    if name is None:
+        fail(f"case '{case}' has no default strategy: give --strategy (see `gamecore strategies`)")
+    return name
 
 
 def check_solve_usage(case: str, n_jobs: int, backend: str, scheduler: str | None,
@@ -173,9 +184,13 @@ def prepare_out_dir(out: Path) -> None:
 
 def result_payload(case: Case, result: Result, periods: int | None = None) -> dict[str, Any]:
     """The JSON object of ``gamecore solve --json``: ``Result.to_dict()`` (without per-follower
-    outputs, which ``--out`` writes to result.json) plus the case, its size and the reference's source."""
+    outputs, which ``--out`` writes to result.json) plus the case, its size and the reference's source,
+    and the entries of ``result.extra["headline"]`` (a strategy's key figures, e.g. ``two-tier``'s
+    ``loss_kw``) at the top level where they do not clash with a key above."""
     payload: dict[str, Any] = {"case": case.name, "agents": len(case.game.followers), "periods": periods}
     payload.update(result.to_dict(include_outputs=False))
+    for key, value in result.extra.get("headline", {}).items():  # a strategy's key figures, at the top
+        payload.setdefault(key, value)
     payload["reference_source"] = _reference_source(case, result)
     return payload
 

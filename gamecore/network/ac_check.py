@@ -39,13 +39,24 @@ class AcResult:
     message: str = ""
 
 
-def ac_power_flow(feeder: Feeder, closed: np.ndarray, load_factor: float = 1.0) -> AcResult:
-    """AC power flow with lines ``closed`` ``(E,)`` bool in service and loads × ``load_factor``."""
+def ac_power_flow(feeder: Feeder, closed: np.ndarray, load_factor: float = 1.0,
+                  p_load: np.ndarray | None = None, q_load: np.ndarray | None = None) -> AcResult:
+    """AC power flow with lines ``closed`` ``(E,)`` bool in service and loads × ``load_factor``, or
+    with the explicit bus withdrawals ``p_load``, ``q_load`` ``(N,)`` pu (negative = injection):
+    the data's loads are then replaced by one load per bus carrying them."""
     pp = import_pandapower()
     net = feeder.pandapower_net()
     closed = np.asarray(closed, dtype=bool)
     net.line.loc[feeder.line_index, "in_service"] = closed
-    net.load["scaling"] = net.load["scaling"] * float(load_factor)
+    if p_load is None and q_load is None:
+        net.load["scaling"] = net.load["scaling"] * float(load_factor)
+    elif p_load is None or q_load is None:
+        raise ValueError("ac_power_flow: give both p_load and q_load or neither")
+    else:
+        net.load["in_service"] = False
+        buses = net.bus.index.to_numpy()
+        pp.create_loads(net, buses, p_mw=np.asarray(p_load, float) * feeder.s_base_mva,
+                        q_mvar=np.asarray(q_load, float) * feeder.s_base_mva)
     try:
         pp.runpp(net, algorithm="nr", init="flat", tolerance_mva=1e-9, max_iteration=50, numba=False)
     except Exception as err:  # pandapower raises LoadflowNotConverged and friends
@@ -86,10 +97,12 @@ class Comparison:
         return bool(self.loss_rel_diff <= TOLERANCE and self.voltage_rel_diff <= TOLERANCE)
 
 
-def compare(feeder: Feeder, closed: np.ndarray, load_factor: float = 1.0) -> Comparison:
-    """Solve the SOCP and the AC power flow on the same topology and compare losses and voltages."""
-    socp = solve_fixed_topology(feeder, closed, load_factor)
-    ac = ac_power_flow(feeder, closed, load_factor)
+def compare(feeder: Feeder, closed: np.ndarray, load_factor: float = 1.0,
+            p_load: np.ndarray | None = None, q_load: np.ndarray | None = None) -> Comparison:
+    """Solve the SOCP and the AC power flow on the same topology and loads (as in
+    :func:`ac_power_flow`) and compare losses and voltages."""
+    socp = solve_fixed_topology(feeder, closed, load_factor, p_load=p_load, q_load=q_load)
+    ac = ac_power_flow(feeder, closed, load_factor, p_load, q_load)
     loss_rel = abs(socp.loss_kw - ac.loss_kw) / ac.loss_kw if ac.converged else float("nan")
     v_rel = abs(socp.min_voltage_pu - ac.min_voltage_pu) / ac.min_voltage_pu if ac.converged else float("nan")
     v_abs = float(np.nanmax(np.abs(socp.v_pu - ac.v_pu))) if ac.converged else float("nan")

@@ -90,21 +90,68 @@ def bus_line_maps(feeder: Feeder) -> tuple[sp.csr_matrix, sp.csr_matrix]:
             sp.csr_matrix((ones, (feeder.to_bus, e)), shape=shape))
 
 
-def build_distflow(feeder: Feeder, z: cp.Expression | np.ndarray, load_factor: np.ndarray,
-                   cone: bool = True, loss_bound: float | None = None) -> DistFlowModel:
+@dataclass(frozen=True)
+class BusLoad:
+    """Explicit bus loads instead of the feeder's nominal loads × a factor (``N`` buses, ``T`` periods).
+
+    Attributes:
+        p, q: ``(N, T)`` active / reactive net withdrawal per bus, pu (negative = injection): arrays,
+            or cvxpy expressions when the loads are decisions (e.g. of a joint market + network model).
+        p_abs, q_abs: ``(T,)`` upper bounds on ``Σ_j |p_j|`` / ``Σ_j |q_j|`` per period, pu (the
+            big-M values of the flows; a line never carries more than every load plus every
+            injection). Computed from ``p, q`` when they are arrays.
+    """
+
+    p: np.ndarray | cp.Expression
+    q: np.ndarray | cp.Expression
+    p_abs: np.ndarray
+    q_abs: np.ndarray
+
+    @classmethod
+    def of(cls, p: np.ndarray, q: np.ndarray) -> BusLoad:
+        """Fixed loads ``p, q`` ``(N, T)`` pu, their bounds from the arrays."""
+        p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+        if p.ndim != 2 or p.shape != q.shape:
+            raise ValueError(f"bus loads p, q must be (N, T) arrays of one shape, got {p.shape} and {q.shape}")
+        return cls(p, q, np.abs(p).sum(axis=0), np.abs(q).sum(axis=0))
+
+    @classmethod
+    def nominal(cls, feeder: Feeder, load_factor: np.ndarray) -> BusLoad:
+        """The feeder's nominal loads scaled by ``load_factor`` ``(T,)``."""
+        lf = np.atleast_1d(np.asarray(load_factor, dtype=float))
+        return cls.of(np.outer(feeder.p_load_pu, lf), np.outer(feeder.q_load_pu, lf))
+
+    @property
+    def periods(self) -> int:
+        return int(self.p_abs.shape[0])
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(p, q)`` as arrays; ``ValueError`` when the loads are decisions (expressions)."""
+        if not (isinstance(self.p, np.ndarray) and isinstance(self.q, np.ndarray)):
+            raise ValueError("these bus loads are decisions (cvxpy expressions), not fixed arrays")
+        return self.p, self.q
+
+
+def build_distflow(feeder: Feeder, z: cp.Expression | np.ndarray, load_factor: np.ndarray | None,
+                   cone: bool = True, loss_bound: float | None = None, loads: BusLoad | None = None) -> DistFlowModel:
     """Build the switched DistFlow model.
 
     Args:
         feeder: the feeder.
         z: ``(E, T)`` line statuses (1 closed): a cvxpy expression of binaries, or a 0/1 array.
-        load_factor: ``(T,)`` load scaling per period (1 = nominal load).
+        load_factor: ``(T,)`` load scaling per period (1 = nominal load); ignored when ``loads`` is given.
         cone: add the SOC constraints (``False`` for a polyhedral outer approximation, the caller
             adding cuts on ``P, Q, w, l``).
         loss_bound: upper bound ``L̄`` on the total losses over all periods (pu) used for the
             big-M values and added as the constraint ``Σ_t loss_t ≤ L̄`` (None: no bound).
+        loads: explicit bus loads (:class:`BusLoad`), e.g. a feeder with prosumers' net
+            withdrawals; None: the nominal loads × ``load_factor``.
     """
-    load_factor = np.atleast_1d(np.asarray(load_factor, dtype=float))
-    n_t = len(load_factor)
+    if loads is None:
+        if load_factor is None:
+            raise ValueError("build_distflow needs load_factor or loads")
+        loads = BusLoad.nominal(feeder, np.asarray(load_factor, dtype=float))
+    n_t = loads.periods
     e, n = feeder.n_line, feeder.n_bus
     fixed = isinstance(z, np.ndarray)
     if fixed:
@@ -117,15 +164,14 @@ def build_distflow(feeder: Feeder, z: cp.Expression | np.ndarray, load_factor: n
     r = feeder.r_pu[:, None]
     x = feeder.x_pu[:, None]
     zz = (feeder.r_pu ** 2 + feeder.x_pu ** 2)[:, None]
-    p_load = np.outer(feeder.p_load_pu, load_factor)
-    q_load = np.outer(feeder.q_load_pu, load_factor)
+    p_load, q_load = loads.p, loads.q
     non_root = np.array([k for k in range(n) if k != feeder.root])
     v_from = a_from.T @ v
     v_to = a_to.T @ v
     vmin2, vmax2 = feeder.v_min_pu ** 2, feeder.v_max_pu ** 2
     m_v = float(vmax2.max() - vmin2.min())
-    p_tot = np.abs(feeder.p_load_pu).sum() * load_factor[None, :]
-    q_tot = np.abs(feeder.q_load_pu).sum() * load_factor[None, :]
+    p_tot = np.asarray(loads.p_abs, dtype=float)[None, :]
+    q_tot = np.asarray(loads.q_abs, dtype=float)[None, :]
     if loss_bound is None:
         m_p, m_q = FLOW_BIG_M_FACTOR * p_tot, FLOW_BIG_M_FACTOR * q_tot
     else:
@@ -184,6 +230,8 @@ class PowerFlowSolution:
         P_pu, Q_pu, l_pu: ``(E,)`` flows and squared currents, pu.
         cone_gap: ``max_e (v_i l − P² − Q²)`` over closed lines, pu² (0 = relaxation exact).
         solve_s: wall time of build + solve, s.
+        marginal_loss: ``(N,)`` marginal loss factors ``∂(losses)/∂(withdrawal at bus j)`` (pu/pu;
+            0 at the root), from the duals of the active-power balances (NaN unless solved).
     """
 
     status: str
@@ -194,6 +242,7 @@ class PowerFlowSolution:
     l_pu: np.ndarray
     cone_gap: float
     solve_s: float
+    marginal_loss: np.ndarray
 
     @property
     def min_voltage_pu(self) -> float:
@@ -202,15 +251,23 @@ class PowerFlowSolution:
 
 
 def solve_fixed_topology(feeder: Feeder, closed: np.ndarray, load_factor: float = 1.0,
-                         solver: str = "CLARABEL") -> PowerFlowSolution:
+                         solver: str = "CLARABEL", p_load: np.ndarray | None = None,
+                         q_load: np.ndarray | None = None) -> PowerFlowSolution:
     """Solve the SOCP (loss minimisation) of one period with the given closed lines ``(E,)`` bool.
 
-    A non-radial topology is solved as well (the SOCP is then a relaxation of a meshed AC
-    flow and need not be exact). An infeasible or failed solve returns NaNs and the status.
+    Loads: the nominal ones × ``load_factor``, or the explicit bus withdrawals ``p_load``,
+    ``q_load`` ``(N,)`` pu (both given; negative = injection). A non-radial topology is solved as
+    well (the SOCP is then a relaxation of a meshed AC flow and need not be exact). An
+    infeasible or failed solve returns NaNs and the status.
     """
     start = time.perf_counter()
     closed = np.asarray(closed, dtype=bool)
-    model = build_distflow(feeder, closed.astype(float)[:, None], np.array([load_factor]))
+    if (p_load is None) != (q_load is None):
+        raise ValueError("solve_fixed_topology: give both p_load and q_load or neither")
+    loads = None
+    if p_load is not None:
+        loads = BusLoad.of(np.asarray(p_load, float)[:, None], np.asarray(q_load, float)[:, None])
+    model = build_distflow(feeder, closed.astype(float)[:, None], np.array([load_factor]), loads=loads)
     prob = cp.Problem(cp.Minimize(cp.sum(model.loss)), model.constraints + model.cone)
     kwargs = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-9, "tol_feas": 1e-9} if solver == "CLARABEL" else {}
     try:
@@ -220,15 +277,18 @@ def solve_fixed_topology(feeder: Feeder, closed: np.ndarray, load_factor: float 
         status = f"solver_error: {err}"
     elapsed = time.perf_counter() - start
     if model.l.value is None or status not in OK_STATUSES:
-        nan_e = np.full(feeder.n_line, np.nan)
-        return PowerFlowSolution(status, float("nan"), np.full(feeder.n_bus, np.nan), nan_e, nan_e, nan_e,
-                                 float("nan"), elapsed)
+        nan_e, nan_n = np.full(feeder.n_line, np.nan), np.full(feeder.n_bus, np.nan)
+        return PowerFlowSolution(status, float("nan"), nan_n, nan_e, nan_e, nan_e, float("nan"), elapsed, nan_n)
     # a solved problem has a value for every variable and expression
     assert model.P.value is not None and model.Q.value is not None
     assert model.v_from.value is not None and model.v.value is not None
     P, Q, l = model.P.value[:, 0], model.Q.value[:, 0], model.l.value[:, 0]
     vf = model.v_from.value[:, 0]
     gap = float(np.max((vf * l - P ** 2 - Q ** 2)[closed])) if closed.any() else 0.0
+    marginal = np.zeros(feeder.n_bus)
+    balance = model.constraints[0].dual_value  # ∂(optimal losses)/∂(bus withdrawal) = −dual (cvxpy's sign)
+    if balance is not None:
+        marginal[[k for k in range(feeder.n_bus) if k != feeder.root]] = -np.asarray(balance, float).ravel()
     return PowerFlowSolution(status=status, loss_kw=float(prob.value) * feeder.s_base_mva * 1000.0,
                              v_pu=np.sqrt(np.maximum(model.v.value[:, 0], 0.0)), P_pu=P, Q_pu=Q, l_pu=l,
-                             cone_gap=gap, solve_s=elapsed)
+                             cone_gap=gap, solve_s=elapsed, marginal_loss=marginal)

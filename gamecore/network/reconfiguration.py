@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -60,8 +61,8 @@ import scipy.sparse as sp
 from gamecore.driver import IterationInfo
 from gamecore.network.ac_check import TOLERANCE, ac_power_flow
 from gamecore.network.data import Feeder, load_feeder, load_profile
-from gamecore.network.distflow import OK_STATUSES, DistFlowModel, build_distflow, solve_fixed_topology
-from gamecore.network.radiality import analyze, is_spanning_tree, radiality_constraints
+from gamecore.network.distflow import OK_STATUSES, BusLoad, DistFlowModel, build_distflow, solve_fixed_topology
+from gamecore.network.radiality import SwitchStructure, analyze, is_spanning_tree, radiality_constraints
 from gamecore.outer_approximation import CutSite, SubproblemResult, outer_approximation
 
 Method = Literal["highs", "ecos_bb"]
@@ -232,30 +233,42 @@ CUT_MAGNITUDES: tuple[float, ...] = tuple(2.0 ** -k for k in range(6, -1, -1))
 CUT_ANGLES: tuple[float, ...] = (0.0,)
 
 
-def _initial_cuts(feeder: Feeder, load_factor: np.ndarray, cuts: _Cuts) -> None:
-    """Cuts at ``w = 1``, ``l = s²`` for flows ``s`` of :data:`CUT_MAGNITUDES` × the total load,
-    at the angles :data:`CUT_ANGLES` around ± the total load's power factor."""
-    e, n_t = feeder.n_line, len(load_factor)
-    s_total = math.hypot(feeder.p_load_pu.sum(), feeder.q_load_pu.sum())
-    phi = math.atan2(feeder.q_load_pu.sum(), feeder.p_load_pu.sum())
+def _initial_cuts(feeder: Feeder, loads: BusLoad, cuts: _Cuts) -> None:
+    """Cuts at ``w = 1``, ``l = s²`` for flows ``s`` of :data:`CUT_MAGNITUDES` × each period's
+    total absolute load, at the angles :data:`CUT_ANGLES` around ± the total load's power factor."""
+    e, n_t = feeder.n_line, loads.periods
+    if isinstance(loads.p, np.ndarray) and isinstance(loads.q, np.ndarray):
+        p_sum, q_sum = loads.p.sum(axis=0), loads.q.sum(axis=0)
+    else:  # loads are decisions: the nominal power factor
+        p_sum, q_sum = np.full(n_t, feeder.p_load_pu.sum()), np.full(n_t, feeder.q_load_pu.sum())
+    s_total = np.repeat(np.hypot(loads.p_abs, loads.q_abs), e)
+    phi = np.repeat(np.arctan2(q_sum, np.where(p_sum == 0, 1e-12, p_sum)), e)
     flat = np.arange(e * n_t)
     for frac in CUT_MAGNITUDES:
         for sign in (1.0, -1.0):
             for dphi in CUT_ANGLES:
-                s = sign * frac * s_total * np.repeat(load_factor, e)
-                P, Q = s * math.cos(phi + dphi), s * math.sin(phi + dphi)
+                s = sign * frac * s_total
+                P, Q = s * np.cos(phi + dphi), s * np.sin(phi + dphi)
                 cuts.add(flat, P, Q, np.ones_like(P), P ** 2 + Q ** 2)
 
 
-def _solve_fixed(feeder: Feeder, closed: np.ndarray, load_factor: np.ndarray):
-    return [solve_fixed_topology(feeder, closed[:, t], float(load_factor[t])) for t in range(len(load_factor))]
+def _solve_fixed(feeder: Feeder, closed: np.ndarray, loads: BusLoad):
+    """The SOCP of each period on ``closed`` ``(E, T)`` with the fixed loads ``loads``."""
+    p, q = loads.arrays()
+    return [solve_fixed_topology(feeder, closed[:, t], p_load=p[:, t], q_load=q[:, t]) for t in range(loads.periods)]
+
+
+def _period(loads: BusLoad, t: int) -> BusLoad:
+    p, q = loads.arrays()
+    return BusLoad.of(p[:, t:t + 1], q[:, t:t + 1])
 
 
 # ------------------------------------------------------------------------------ main
 def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching: int | None = None,
                 method: str = "highs", gap: float = 1e-4, max_iter: int = 50, time_limit: float = 600.0,
                 ecos_bb_max_iters: int = 1000, ac_check: bool = True,
-                load_factor: np.ndarray | None = None, verbose: bool = False) -> ReconfigurationResult:
+                load_factor: np.ndarray | None = None, verbose: bool = False,
+                loads: BusLoad | None = None) -> ReconfigurationResult:
     """Minimise losses by choosing the open lines of each period.
 
     Args:
@@ -272,6 +285,10 @@ def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching
         ecos_bb_max_iters: ECOS_BB branch-and-bound iteration limit.
         ac_check: run pandapower's AC power flow on the base and the chosen configurations.
         load_factor: explicit ``(T,)`` load scaling (overrides ``periods``).
+        loads: explicit fixed bus loads ``(N, T)`` (:class:`~gamecore.network.distflow.BusLoad`,
+            e.g. with prosumers' injections; override ``periods`` and ``load_factor``; a
+            ``ValueError`` if they are expressions); the
+            result's ``load_factor`` is then each period's total load over the nominal one.
         verbose: print the OA bounds per iteration (``highs``).
 
     Raises:
@@ -284,13 +301,17 @@ def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching
         raise ValueError(f"max_switching must be >= 0, got {max_switching}")
     if isinstance(feeder, str):
         feeder = load_feeder(feeder)
-    lf = load_profile(periods) if load_factor is None else np.atleast_1d(np.asarray(load_factor, float))
-    n_t = len(lf)
+    if loads is None:
+        lf = load_profile(periods) if load_factor is None else np.atleast_1d(np.asarray(load_factor, float))
+        loads = BusLoad.nominal(feeder, lf)
+    else:
+        lf = loads.arrays()[0].sum(axis=0) / feeder.p_load_pu.sum()
+    n_t = loads.periods
     if max_switching is None and n_t > 1:  # independent periods: solve them one at a time
         parts = [reconfigure(feeder, max_switching=None, method=method, gap=gap, max_iter=max_iter,
                              time_limit=max(time_limit - (time.perf_counter() - start), 1.0),
-                             ecos_bb_max_iters=ecos_bb_max_iters, ac_check=ac_check, load_factor=lf[t:t + 1],
-                             verbose=verbose) for t in range(n_t)]
+                             ecos_bb_max_iters=ecos_bb_max_iters, ac_check=ac_check,
+                             verbose=verbose, loads=_period(loads, t)) for t in range(n_t)]
         return _merge(parts, feeder, time.perf_counter() - start)
     structure = analyze(feeder)
     result = ReconfigurationResult(feeder=feeder.name, method=method, status="failed", message="",
@@ -300,17 +321,14 @@ def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching
                                    switching_binaries=(structure.binaries_after * n_t
                                                        if max_switching is not None else 0))
     initial = feeder.initially_closed.astype(bool)
-    base = _solve_fixed(feeder, np.repeat(initial[:, None], n_t, axis=1), lf)
+    base = _solve_fixed(feeder, np.repeat(initial[:, None], n_t, axis=1), loads)
     result.base_loss_kw = [b.loss_kw for b in base]
 
     # -------------------------------------------------------------- common MIP model
-    s_mat, c_vec = structure.selection()
-    y = cp.Variable((structure.binaries_after, n_t), boolean=True, name="y")
-    z = c_vec[:, None] + s_mat @ y
-    y0 = initial[structure.decision_index].astype(float)
     non_root = np.arange(feeder.n_bus) != feeder.root
-    positive_loads = bool(np.all(np.outer(feeder.p_load_pu[non_root], lf) > 0))
-    mip_cons: list[cp.Constraint] = radiality_constraints(feeder, structure, z, commodity_flow=not positive_loads)
+    positive_loads = bool(np.all(np.asarray(loads.p)[non_root] > 0))
+    y, z, mip_cons = switch_model(feeder, structure, n_t, commodity_flow=not positive_loads)
+    y0 = initial[structure.decision_index].astype(float)
     # the initial configuration is feasible in every period (also under any switching limit), so an
     # optimum has no more losses: a valid bound that tightens the big-M values (see distflow)
     base_ok = all(b.status in OK_STATUSES for b in base)
@@ -327,17 +345,17 @@ def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching
 
     if method == "ecos_bb":
         closed, lb, iterations, solver_s, status, message = _run_ecos_bb(
-            feeder, z, y, mip_cons, lf, ecos_bb_max_iters, loss_bound)
+            feeder, z, y, mip_cons, loads, ecos_bb_max_iters, loss_bound)
     else:
         closed, lb, iterations, solver_s, status, message = _run_oa(
-            feeder, z, mip_cons, lf, gap, max_iter, time_limit - (time.perf_counter() - start), loss_bound, verbose)
+            feeder, z, mip_cons, loads, gap, max_iter, time_limit - (time.perf_counter() - start), loss_bound, verbose)
     result.iterations, result.solver_s = iterations, solver_s
     if closed is None:
         result.status, result.message = "failed", message
         result.wall_s = time.perf_counter() - start
         return result
 
-    sols = _solve_fixed(feeder, closed, lf)
+    sols = _solve_fixed(feeder, closed, loads)
     bad = [t for t, s in enumerate(sols) if s.status not in OK_STATUSES]
     radial = all(is_spanning_tree(feeder, closed[:, t]) for t in range(n_t))
     result.closed = closed
@@ -358,8 +376,9 @@ def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching
         result.message = f"switching operations {result.switching_operations} exceed the limit {max_switching}"
 
     if ac_check:
-        base_ac = [ac_power_flow(feeder, initial, float(f)) for f in lf]
-        acs = [ac_power_flow(feeder, closed[:, t], float(lf[t])) for t in range(n_t)]
+        p_bus, q_bus = loads.arrays()
+        base_ac = [ac_power_flow(feeder, initial, p_load=p_bus[:, t], q_load=q_bus[:, t]) for t in range(n_t)]
+        acs = [ac_power_flow(feeder, closed[:, t], p_load=p_bus[:, t], q_load=q_bus[:, t]) for t in range(n_t)]
         result.ac_check_base_loss_kw = [a.loss_kw for a in base_ac]
         result.ac_check_loss_kw = [a.loss_kw for a in acs]
         result.ac_check_min_voltage_pu = [a.min_voltage_pu for a in acs]
@@ -400,6 +419,18 @@ def _merge(parts: list[ReconfigurationResult], feeder: Feeder, wall_s: float) ->
     return out
 
 
+def switch_model(feeder: Feeder, structure: SwitchStructure, periods: int,
+                 commodity_flow: bool = True) -> tuple[cp.Variable, cp.Expression, list[cp.Constraint]]:
+    """``(y, z, constraints)``: the binary decisions ``y`` ``(D, T)`` of the reduced structure, the
+    line statuses ``z = c + S y`` ``(E, T)`` and the radiality constraints of every period
+    (:func:`gamecore.network.radiality.radiality_constraints`; ``commodity_flow`` as there: it may
+    be left out only when every non-root bus has a strictly positive active load)."""
+    s_mat, c_vec = structure.selection()
+    y = cp.Variable((structure.binaries_after, periods), boolean=True, name="y")
+    z = c_vec[:, None] + s_mat @ y
+    return y, z, radiality_constraints(feeder, structure, z, commodity_flow=commodity_flow)
+
+
 def _statuses(z: cp.Expression) -> np.ndarray:
     return np.asarray(z.value) > 0.5
 
@@ -415,10 +446,10 @@ class _ConeCuts:
     the violated cones, the OA stall test).
     """
 
-    def __init__(self, feeder: Feeder, model: DistFlowModel, load_factor: np.ndarray) -> None:
-        self.feeder, self.model, self.n_t = feeder, model, len(load_factor)
+    def __init__(self, feeder: Feeder, model: DistFlowModel, loads: BusLoad) -> None:
+        self.feeder, self.model, self.n_t = feeder, model, loads.periods
         self.cuts = _Cuts(feeder.n_line * self.n_t)
-        _initial_cuts(feeder, load_factor, self.cuts)
+        _initial_cuts(feeder, loads, self.cuts)
 
     def add(self, site: CutSite) -> int:
         e, n_t, feeder = self.feeder.n_line, self.n_t, self.feeder
@@ -447,20 +478,28 @@ class _ConeCuts:
         return len(self.cuts)
 
 
-def _run_oa(feeder: Feeder, z: cp.Expression, mip_cons: list[cp.Constraint], lf: np.ndarray,
-            gap: float, max_iter: int, time_budget: float, loss_bound: float | None, debug: bool = False):
+def _run_oa(feeder: Feeder, z: cp.Expression, mip_cons: list[cp.Constraint], loads: BusLoad,
+            gap: float, max_iter: int, time_budget: float, loss_bound: float | None, debug: bool = False,
+            objective: Callable[[DistFlowModel], cp.Expression] | None = None,
+            subproblem: Callable[[np.ndarray], SubproblemResult] | None = None):
     """Outer approximation (:func:`gamecore.outer_approximation.outer_approximation`) of the switched
     DistFlow MISOCP: master = the DistFlow MILP with cone cuts (:class:`_ConeCuts`), subproblem = the
     SOCPs on the master's topology (:func:`_solve_fixed`); ``time_budget`` s from now.
 
-    Returns ``(closed, lower_bound_pu, iterations, solver_s, status, message)``: ``closed`` the
-    ``(E, T)`` bool statuses of the best configuration (None if none), the bound None if none.
+    ``objective(model)`` replaces the master's objective (default: the losses, pu) and
+    ``subproblem(point)`` the fixed-topology SOCPs (its ``solution``: one object per period with
+    the attributes ``P_pu, Q_pu, v_pu, l_pu`` of a :class:`~gamecore.network.distflow.PowerFlowSolution`,
+    for the cone cuts) -- for problems whose loads are decisions (:class:`BusLoad` of expressions).
+
+    Returns ``(closed, lower_bound, iterations, solver_s, status, message)``: ``closed`` the
+    ``(E, T)`` bool statuses of the best configuration (None if none), the bound (in the
+    objective's units) None if none.
     """
-    model = build_distflow(feeder, z, lf, cone=False, loss_bound=loss_bound)
+    model = build_distflow(feeder, z, None, cone=False, loss_bound=loss_bound, loads=loads)
     pu_to_kw = feeder.s_base_mva * 1000.0
 
-    def subproblem(point: np.ndarray) -> SubproblemResult:
-        sols = _solve_fixed(feeder, point > 0.5, lf)
+    def losses(point: np.ndarray) -> SubproblemResult:
+        sols = _solve_fixed(feeder, point > 0.5, loads)
         if all(s.status in OK_STATUSES for s in sols):
             return SubproblemResult(True, sum(s.loss_kw for s in sols) / pu_to_kw, solution=sols)
         return SubproblemResult(False, solution=sols, message=f"SOCP status {[s.status for s in sols]}")
@@ -470,8 +509,9 @@ def _run_oa(feeder: Feeder, z: cp.Expression, mip_cons: list[cp.Constraint], lf:
         print(f"OA {info.iteration}: lower {r['lower']:.6g} upper {r['upper']:.6g} new cuts {r['violated_cuts']}",
               flush=True)
 
-    oa = outer_approximation(cp.sum(model.loss), model.constraints + mip_cons, z, subproblem,
-                             _ConeCuts(feeder, model, lf), gap=gap, max_iter=max_iter, time_limit=time_budget,
+    master_objective = cp.sum(model.loss) if objective is None else objective(model)
+    oa = outer_approximation(master_objective, model.constraints + mip_cons, z, subproblem or losses,
+                             _ConeCuts(feeder, model, loads), gap=gap, max_iter=max_iter, time_limit=time_budget,
                              callback=show if debug else None, mip_rel_gap=MIP_REL_GAP, mip_abs_gap=MIP_ABS_GAP,
                              name="reconfiguration OA")
     message = oa.message
@@ -483,9 +523,9 @@ def _run_oa(feeder: Feeder, z: cp.Expression, mip_cons: list[cp.Constraint], lf:
 
 
 def _run_ecos_bb(feeder: Feeder, z: cp.Expression, y: cp.Variable, mip_cons: list[cp.Constraint],
-                 lf: np.ndarray, max_iters: int, loss_bound: float | None):
+                 loads: BusLoad, max_iters: int, loss_bound: float | None):
     """MISOCP with ECOS_BB; returns ``(closed, lower_bound_pu, iterations, solver_s, status, message)``."""
-    model = build_distflow(feeder, z, lf, cone=True, loss_bound=loss_bound)
+    model = build_distflow(feeder, z, None, cone=True, loss_bound=loss_bound, loads=loads)
     prob = cp.Problem(cp.Minimize(cp.sum(model.loss)), model.constraints + model.cone + mip_cons)
     ts = time.perf_counter()
     try:
