@@ -3,6 +3,9 @@
 For a case with an upper level (:attr:`gamecore.case.Case.upper`, a
 :class:`gamecore.two_tier.UpperLevel`; ``p2p-dnr``'s DSO), one iteration:
 
+A game or case without an upper level is the degenerate two-tier game: one market clearing by
+``market`` (the message says so).
+
 1. the market clears at the followers' current data (charges) with the market strategy
    ``market`` (any registered market strategy: ``centralized`` — the welfare problem, prices =
    its duals — or ``admm`` — bilateral-trade exchange ADMM, distributed), run inside this loop
@@ -53,7 +56,12 @@ from gamecore.two_tier import Decision, UpperLevel, data_change
 
 @dataclass
 class TwoTierOptions:
-    """Options of ``two-tier`` (module docstring)."""
+    """Options of ``two-tier`` (module docstring).
+
+    ``tol``: the largest change of the upper level's data between two iterations (``p2p-dnr``: the
+    network charges, $/kWh) at which the iteration may stop (with the topology unchanged and the
+    market cleared); the market strategy keeps its own stopping rule.
+    """
 
     market: str = option("centralized", doc="market strategy clearing each iteration (centralized, admm, "
                                             "admm-exchange, subgradient, ...)")
@@ -94,12 +102,9 @@ class TwoTier(IterativeStrategy[TwoTierOptions]):
     Options = TwoTierOptions
 
     # ------------------------------------------------------------------ helpers
-    def _upper(self, ctx: SolveContext) -> UpperLevel:
-        upper = None if ctx.case is None else ctx.case.upper
-        if upper is None:
-            raise StrategyError(f"strategy '{self.name}' needs a case with an upper level (Case.upper, e.g. "
-                                f"p2p-dnr); game '{ctx.game.name}' has none")
-        return upper
+    @staticmethod
+    def _upper(ctx: SolveContext) -> UpperLevel | None:
+        return None if ctx.case is None else ctx.case.upper
 
     def _market(self, ctx: SolveContext) -> Outcome:
         opts = ctx.options
@@ -123,7 +128,8 @@ class TwoTier(IterativeStrategy[TwoTierOptions]):
 
     # ------------------------------------------------------------------ iteration
     def initialize(self, ctx: SolveContext) -> _State:
-        return _State(data=self._upper(ctx).initial_data())
+        upper = self._upper(ctx)
+        return _State(data={} if upper is None else upper.initial_data())
 
     def step(self, ctx: SolveContext, state: _State) -> _State:
         upper = self._upper(ctx)
@@ -135,6 +141,9 @@ class TwoTier(IterativeStrategy[TwoTierOptions]):
         old = self._outputs(game, state.responses) if state.responses else None
         state.market, state.responses = outcome, responses
         state.market_ok = outcome.status == "converged"
+        if upper is None:  # a market without an upper level: one clearing
+            state.charge_change = 0.0
+            return state
         outputs = self._outputs(game, responses)
         coupled = {c.output for c in game.leader.couplings}
         state.trade_change = math.inf if old is None else max(
@@ -148,18 +157,29 @@ class TwoTier(IterativeStrategy[TwoTierOptions]):
         state.charge_change = data_change(new, state.used)
         return state
 
+    @staticmethod
+    def _failed(state: _State) -> bool:
+        return (state.market is not None and state.market.status == "failed") or \
+            (state.decision is not None and state.decision.status == "failed")
+
     def _topology_changes(self, state: _State) -> int:
         if state.decision is None or state.previous is None:
             return -1
         return int(np.count_nonzero(np.asarray(state.decision.integer) != np.asarray(state.previous.integer)))
 
     def converged(self, ctx: SolveContext, state: _State) -> bool:
+        """The stopping rule (module docstring); also True to stop at once when the market
+        clearing or the leader's decision failed (:meth:`outcome` then reports the failure)."""
+        if self._upper(ctx) is None or self._failed(state):
+            return True
         return (state.market_ok and state.decision is not None and state.decision.status != "failed"
                 and state.charge_change <= ctx.options.tol and self._topology_changes(state) == 0)
 
     def record(self, ctx: SolveContext, state: _State) -> dict[str, Any]:
         decision = state.decision
-        assert decision is not None and state.market is not None
+        assert state.market is not None
+        if decision is None:
+            return {"market_status": state.market.status, "market_iterations": state.market.iterations}
         loss = decision.report.get("loss_kw", [])
         return {"charge_change": state.charge_change, "topology_changes": self._topology_changes(state),
                 "trade_change": state.trade_change, "loss_kw": float(np.mean(loss)) if loss else math.nan,
@@ -188,7 +208,11 @@ class TwoTier(IterativeStrategy[TwoTierOptions]):
     def outcome(self, ctx: SolveContext, state: _State) -> Outcome:
         upper, game = self._upper(ctx), ctx.game
         decision, market = state.decision, state.market
-        assert decision is not None and market is not None
+        assert market is not None
+        if upper is None or decision is None:
+            return Outcome(market.status, f"no upper level (Case.upper): the market clearing alone by "
+                           f"'{ctx.options.market}': {market.message}", 0, market.signal_vector, state.responses,
+                           market.supplies, extra={"market_strategy": ctx.options.market})
         _set_data(game, state.used)  # the certificate checks the clearing at the data it was made at
         outputs = self._outputs(game, state.responses)
         check = upper.check(decision, outputs)
@@ -218,7 +242,8 @@ class TwoTier(IterativeStrategy[TwoTierOptions]):
         }
         problems = []
         if not state.market_ok:
-            problems.append(f"market clearing {market.status}: {market.message}")
+            text = market.message if len(market.message) <= 400 else market.message[:400] + " ..."
+            problems.append(f"market clearing {market.status}: {text}")
         if decision.status == "failed":
             problems.append(f"leader decision failed: {decision.message}")
         if not check.passed:
@@ -226,7 +251,8 @@ class TwoTier(IterativeStrategy[TwoTierOptions]):
         message = (f"charges changed by {state.charge_change:.2e} (tol {ctx.options.tol:g}), topology changes "
                    f"{self._topology_changes(state)}; leader: {decision.message}")
         if problems:
-            return Outcome("failed" if decision.status == "failed" or not check.passed else "max_iter",
+            failed = decision.status == "failed" or not check.passed or market.status == "failed"
+            return Outcome("failed" if failed else "max_iter",
                            "; ".join(problems) + "; " + message, 0, market.signal_vector, state.responses,
                            market.supplies, extra=extra)
         return Outcome("converged", message, 0, market.signal_vector, state.responses, market.supplies, extra=extra)

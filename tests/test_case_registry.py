@@ -28,7 +28,7 @@ from gamecore.case import Case, CaseParam, CaseSpec, Reference
 from gamecore.errors import PluginWarning
 
 GROUP = "gamecore.cases"
-BUILTIN_CASES = {"analytic-market", "analytic-stackelberg", "cies", "county", "ieh", "ries"}
+BUILTIN_CASES = {"analytic-market", "analytic-stackelberg", "cies", "county", "ieh", "p2p-dnr", "ries"}
 
 PLUGIN = '''
 from gamecore.case import CaseParam, CaseSpec
@@ -111,9 +111,9 @@ def test_builtin_cases_are_entry_points_and_keep_their_order() -> None:
     declared = {ep.name for ep in entry_points(group=GROUP)}
     assert BUILTIN_CASES | {"bilevel"} <= declared
     names = list(gamecore.CASES)
-    assert names[:6] == ["analytic-market", "analytic-stackelberg", "cies", "county", "ieh", "ries"]
+    assert names[:7] == ["analytic-market", "analytic-stackelberg", "cies", "county", "ieh", "p2p-dnr", "ries"]
     bilevel = [n for n in names if n.startswith("bilevel/")]
-    assert len(bilevel) == len(gamecore.cases.bilevel.PROBLEMS) == 103 and names[6:] == bilevel
+    assert len(bilevel) == len(gamecore.cases.bilevel.PROBLEMS) == 103 and names[7:] == bilevel
     assert all(gamecore.CASES[n].kind == "stackelberg" for n in bilevel)
     assert list(gamecore.available_cases()) == names
 

@@ -14,7 +14,6 @@ from gamecore import make_case, solve
 from gamecore.cases.p2p_dnr.data import GRID, make_scenario
 from gamecore.cases.p2p_dnr.dso import DSO, cheapest_sequence, switching_operations
 from gamecore.cases.p2p_dnr.market import market_game, set_charges, trade_matrix
-from gamecore.errors import StrategyError
 from gamecore.network.ac_check import TOLERANCE
 from gamecore.network.radiality import is_spanning_tree
 
@@ -164,9 +163,12 @@ def test_without_resources_the_game_reduces_to_reconfiguration_at_peak():
     assert result.extra["check"]["ac_check_loss_kw"][peak] == pytest.approx(decision["loss_kw"][peak], rel=TOLERANCE)
 
 
-def test_two_tier_refuses_a_case_without_upper_level():
-    with pytest.raises(StrategyError, match="upper level"):
-        solve(make_case("analytic-market", agents=2, periods=2), "two-tier", progress=False)
+def test_two_tier_without_upper_level_is_one_market_clearing():
+    case = make_case("analytic-market", agents=2, periods=2)
+    result = solve(case, "two-tier", progress=False)
+    central = solve(case, "centralized", progress=False)
+    assert result.status == "converged" and "no upper level" in result.message and result.iterations == 1
+    assert result.objective == pytest.approx(central.objective, rel=1e-9)
 
 
 def test_solve_without_strategy_needs_a_default():

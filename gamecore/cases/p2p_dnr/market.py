@@ -11,7 +11,7 @@ Prosumer ``a`` (:func:`prosumer_follower`) minimises, over the day::
 
     Σ_t dt [ α (ℓ_t − d_t)² + w (ch_t² + dis_t²) + Σ_b (c_ab |t_ab,t| + κ t_ab,t² / 2) ]
       + Σ_b ⟨price_ab, t_ab dt⟩ + ⟨charge, net dt⟩
-    s.t. |t_ab,t| ≤ its largest possible net withdrawal or injection (:func:`trade_limit_kw`),
+    s.t. |t_ab,t| ≤ twice its largest possible net withdrawal or injection (:func:`trade_limit_kw`),
          net_t = ℓ_t − pv_t + ch_t − dis_t = Σ_b t_ab,t,   0 ≤ pv_t ≤ PV_t,
          (1 − f) d_t ≤ ℓ_t ≤ (1 + f) d_t,  Σ_t ℓ_t = Σ_t d_t,
          battery: 0 ≤ ch, dis ≤ P_b, soc_t = soc_{t−1} + (η ch_t − dis_t / η) dt ∈ [0.1 E, E], soc_T = soc_0 = E / 2
@@ -79,10 +79,17 @@ def _trading(name: str, scenario: Scenario, limit_kw: float):
     return t, signals, outputs, payment, cost, [t <= limit_kw, t >= -limit_kw]
 
 
+#: a bilateral trade is limited to this multiple of the prosumer's largest net position
+TRADE_LIMIT_FACTOR: float = 2.0
+
+
 def trade_limit_kw(pro: Prosumer) -> float:
-    """Largest bilateral trade of ``pro`` in either direction, kW: its largest possible net
-    withdrawal or injection (a trade cannot exceed what the prosumer can consume or produce)."""
-    return float(max(pro.max_net_kw.max(), (-pro.min_net_kw).max(), 1e-3))
+    """Largest bilateral trade of ``pro`` in either direction, kW: :data:`TRADE_LIMIT_FACTOR` × its
+    largest possible net withdrawal or injection. Some limit is needed (with prices at the box's
+    ends a prosumer would buy from one peer to resell to another without end); one equal to the
+    largest net position would bind at the peak of a prosumer without resources and leave the
+    prices of its other pairs undetermined (any price clears a pair whose trade cannot move)."""
+    return TRADE_LIMIT_FACTOR * float(max(pro.max_net_kw.max(), (-pro.min_net_kw).max(), 1e-3))
 
 
 def prosumer_follower(pro: Prosumer, scenario: Scenario) -> Follower:
