@@ -32,6 +32,8 @@ social-welfare problem at the given charges.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import cvxpy as cp
 import numpy as np
 
@@ -164,7 +166,7 @@ def set_charges(game: Game, charges: dict[str, np.ndarray]) -> None:
             f.set_data({"charge": charges.get(f.name, np.zeros(f.program.data_shapes["charge"]))})
 
 
-def trade_matrix(scenario: Scenario, outputs: dict[str, dict[str, np.ndarray]]) -> np.ndarray:
+def trade_matrix(scenario: Scenario, outputs: Mapping[str, Mapping[str, np.ndarray]]) -> np.ndarray:
     """``(A, A, T)`` purchases ``t_ab`` in kW (row buys from column) from the followers' outputs."""
     agents = scenario.agents
     n = len(agents)
