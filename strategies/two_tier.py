@@ -32,8 +32,8 @@ entries changed), ``trade_change`` (max |Δ output| over the coupled outputs, ou
 ``loss_kw`` (mean over periods), ``market_iterations``, ``welfare_cost``, ``leader_cost``.
 ``result.extra``: ``headline`` (the key figures: ``loss_kw``, ``open_lines``, ``welfare``,
 ``bound_gap``, ``ac_check_loss_kw``...; ``gamecore solve --json`` prints them at the top
-level), ``decision`` (the upper level's report), ``check``, ``bound``, ``charges`` per
-iteration.
+level), ``decision`` (the upper level's report), ``check`` (its checks), ``bound`` (value,
+source, whether proven, details), ``market_strategy``, ``market_message``.
 """
 
 from __future__ import annotations

@@ -11,12 +11,13 @@ flows from ``j`` to ``i``), ``l = |I|²``; per bus: ``v = |V|²``. Constraints:
   with the exact ``M_v = max v̄ − min v̲`` (on an open line ``P = Q = l = 0``, so the expression
   is ``v_j − v_i``, which never exceeds it);
 * flows vanish on open lines: ``|P| ≤ M_P z``, ``|Q| ≤ M_Q z``, ``0 ≤ l ≤ M_l z``. A line carries
-  at most the total load plus the total losses ``L`` (sending-end flow = downstream load +
-  downstream losses, all non-negative for non-negative loads), and reactive losses are at most
+  at most the total absolute load plus the total losses ``L`` (sending-end flow = downstream
+  withdrawals + downstream losses; with injections, negative withdrawals, ``Σ |p|`` bounds the
+  first part), and reactive losses are at most
   ``max_e(x_e / r_e) · L``. Given a bound ``L ≤ L̄`` (``loss_bound``, e.g. the losses of a known
   feasible configuration, which an optimum cannot exceed, added as a constraint as well):
-  ``M_P = Σ p + L̄``, ``M_Q = Σ |q| + max(x/r) L̄``; without one, ``M_P, M_Q`` =
-  :data:`FLOW_BIG_M_FACTOR` × the period's total load. ``M_l = min(Ī², (M_P² + M_Q²) / v̲²)``
+  ``M_P = Σ |p| + L̄``, ``M_Q = Σ |q| + max(x/r) L̄``; without one, ``M_P, M_Q`` =
+  :data:`FLOW_BIG_M_FACTOR` × the period's total absolute load. ``M_l = min(Ī², (M_P² + M_Q²) / v̲²)``
   with ``Ī`` the line current limit (:attr:`Feeder.i_max_pu`);
 * voltage limits ``v̲² ≤ v ≤ v̄²``, the root at ``v_root²``;
 * the branch-flow equation ``P² + Q² = v_i l``, relaxed to the second-order cone

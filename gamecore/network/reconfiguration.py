@@ -347,7 +347,7 @@ def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching
         closed, lb, iterations, solver_s, status, message = _run_ecos_bb(
             feeder, z, y, mip_cons, loads, ecos_bb_max_iters, loss_bound)
     else:
-        closed, lb, iterations, solver_s, status, message = _run_oa(
+        closed, lb, iterations, solver_s, status, message = run_switched_oa(
             feeder, z, mip_cons, loads, gap, max_iter, time_limit - (time.perf_counter() - start), loss_bound, verbose)
     result.iterations, result.solver_s = iterations, solver_s
     if closed is None:
@@ -478,7 +478,7 @@ class _ConeCuts:
         return len(self.cuts)
 
 
-def _run_oa(feeder: Feeder, z: cp.Expression, mip_cons: list[cp.Constraint], loads: BusLoad,
+def run_switched_oa(feeder: Feeder, z: cp.Expression, mip_cons: list[cp.Constraint], loads: BusLoad,
             gap: float, max_iter: int, time_budget: float, loss_bound: float | None, debug: bool = False,
             objective: Callable[[DistFlowModel], cp.Expression] | None = None,
             subproblem: Callable[[np.ndarray], SubproblemResult] | None = None):

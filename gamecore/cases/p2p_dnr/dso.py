@@ -54,7 +54,7 @@ from gamecore.cases.p2p_dnr.data import Scenario
 from gamecore.network.ac_check import TOLERANCE, ac_power_flow
 from gamecore.network.distflow import OK_STATUSES, BusLoad, build_distflow, solve_fixed_topology
 from gamecore.network.radiality import analyze, is_spanning_tree
-from gamecore.network.reconfiguration import _run_oa, reconfigure, switch_model
+from gamecore.network.reconfiguration import reconfigure, run_switched_oa, switch_model
 from gamecore.outer_approximation import SubproblemResult
 from gamecore.two_tier import Bound, Check, Decision
 
@@ -191,6 +191,10 @@ class DSO:
         budget = math.inf if time_limit is None else float(time_limit)
         optima = []
         for t in range(n_t):
+            if sc.max_switching == 0:  # the initial configuration is the only one allowed: nothing to search
+                sol = solve_fixed_topology(feeder, self.initial, p_load=p[:, t], q_load=q[:, t])
+                optima.append(PeriodOptimum(self.initial, sol.loss_kw, sol.loss_kw, "optimal"))
+                continue
             left = max(budget - (time.perf_counter() - start), 1.0) / max(n_t - t, 1)
             optima.append(self._period_optimum(p[:, t], q[:, t], min(left * (n_t - t), 600.0)))
         cands = self.candidates
@@ -309,7 +313,7 @@ class DSO:
                              np.asarray(model.l.value)[:, 0])
             return SubproblemResult(True, float(prob.value), solution=[sol])
 
-        _, lower, _, _, status, _ = _run_oa(
+        _, lower, _, _, status, _ = run_switched_oa(
             feeder, z, radial + box, loads(u_master), self.gap, 50, time_limit, None,
             objective=lambda model: objective(model.loss, u_master), subproblem=subproblem)
         return (math.nan if lower is None else float(lower)), math.nan, status
