@@ -185,3 +185,18 @@ def test_acceptance_command():
     assert bound["proven"] and bound["value"] <= data["system_cost"]
     assert data["bound_gap"] == pytest.approx((data["system_cost"] - bound["value"]) / data["system_cost"])
     assert 0 <= data["bound_gap"] < 0.05
+
+
+@pytest.mark.slow
+def test_p2p_dnr_command_writes_the_plots(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "gamecore", "p2p-dnr", "--agents", "3", "--periods", "2",
+                          "-O", "bound=false", "--plot", str(tmp_path), "--json", "-q"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    data = json.loads(out.stdout)
+    assert data["status"] == "converged" and len(data["open_lines"]) == 2 and data["bound_gap"] is None
+    for name in ("p2p_topology.png", "p2p_losses.png", "p2p_trades.png", "p2p_convergence.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    losses = data["extra"]["decision"]
+    # reconfiguring never loses against the initial configuration at the same loads
+    assert all(a <= b + 1e-6 for a, b in zip(losses["loss_kw"], losses["base_loss_kw"]))

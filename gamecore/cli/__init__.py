@@ -1,4 +1,5 @@
-"""Command-line interface: ``gamecore strategies | cases | solve | rolling | reconfigure | ries | demo | bench``.
+"""Command-line interface: ``gamecore strategies | cases | solve | rolling | reconfigure | ries | p2p-dnr |
+demo | bench``.
 
 Exit codes: 0 success; 1 the strategy failed (status ``failed``) or crashed, or an ``--out``
 file could not be written; 2 usage errors (unknown case or strategy, bad option, strategy not
@@ -12,8 +13,8 @@ Tables are plain text (no rich dependency, :mod:`gamecore.tables`); typer format
 and usage errors with rich only when rich is installed. JSON output is strict
 (:mod:`gamecore.jsonable`: NaN/inf -> null).
 
-One module per command (``strategies``, ``cases``, ``solve``, ``rolling``, ``reconfigure``, ``ries``, ``demo``,
-``bench``), shared
+One module per command (``strategies``, ``cases``, ``solve``, ``rolling``, ``reconfigure``, ``ries``,
+``p2p_dnr``, ``demo``, ``bench``), shared
 helpers in ``common``, the dask client/cluster code in ``dask``. ``make_case``,
 ``get_strategy`` and ``available_strategies`` are looked up on this package when a command runs,
 so patching ``gamecore.cli.<name>`` reaches every command.
@@ -72,6 +73,7 @@ from gamecore.cli.demo import (
     demo_command,
     run_demo_row,
 )
+from gamecore.cli.p2p_dnr import p2p_dnr_command
 from gamecore.cli.reconfigure import (
     DEFAULT_TIME_LIMIT,
     check_reconfigure_usage,
@@ -112,6 +114,7 @@ app.command("solve")(solve_command)
 app.command("rolling")(rolling_command)
 app.command("reconfigure")(reconfigure_command)
 app.command("ries")(ries_command)
+app.command("p2p-dnr")(p2p_dnr_command)
 app.command("demo")(demo_command)
 app.command("bench")(bench_command)
 
@@ -160,6 +163,7 @@ __all__ = [
     "parse_value",
     "prepare_out_dir",
     "reconfigure_command",
+    "p2p_dnr_command",
     "ries_command",
     "rolling_command",
     "report_solve",

@@ -59,15 +59,19 @@ def _pyplot() -> Any:
 
 
 def plot_topology(scenario: Scenario, open_lines: Sequence[Sequence[str]], path: str | Path) -> Path:
-    """Open lines per period: one row per line that is open in some period, dark = open."""
+    """Open lines per period: one row per line open in some period or in the initial configuration
+    (the tie lines), dark = open."""
     plt = _pyplot()
-    names = sorted({n for period in open_lines for n in period}, key=scenario.feeder.line_names.index)
+    feeder = scenario.feeder
+    initial = {feeder.line_names[e] for e in np.flatnonzero(~feeder.initially_closed)}
+    names = sorted({n for period in open_lines for n in period} | initial, key=feeder.line_names.index)
     grid = np.array([[name in period for period in open_lines] for name in names], float)
     fig, ax = plt.subplots(figsize=(8, 0.35 * max(len(names), 3) + 1.2))
     ax.imshow(grid, aspect="auto", cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
     ax.set_yticks(range(len(names)), [scenario.feeder.line_label(scenario.feeder.line_names.index(n)) for n in names])
+    ax.set_xticks(range(len(open_lines)))
     ax.set_xlabel("period")
-    ax.set_title("open lines per period (dark = open)")
+    ax.set_title("open lines per period (dark = open; initially open: the tie lines 32-36)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -183,7 +183,16 @@ class DSO:
 
     # ---------------------------------------------------------------- decide
     def decide(self, outputs: Mapping[str, Mapping[str, np.ndarray]], time_limit: float | None = None) -> Decision:
-        """Reconfigure, limit the switching and set the charges (module docstring)."""
+        """Reconfigure, limit the switching and set the charges (module docstring).
+
+        ``Decision.integer``: ``(E, T)`` bool line statuses; ``data``: each prosumer's ``charge``
+        ``(T,)`` $/kWh; ``cost``: the losses priced at the retail price, $. ``report`` (lists per
+        period): ``loss_kw``, ``base_loss_kw`` (the initial configuration at the same loads),
+        ``lower_bound_kw`` (proven, per-period OA), ``proven_gap``, ``open_lines``,
+        ``min_voltage_pu``, ``max_line_loading`` (largest |I| / ampacity), and
+        ``switching_operations``, ``max_switching``, ``candidates``, ``reconfigurations`` (OA runs
+        so far), ``dso_s``.
+        """
         start = time.perf_counter()
         sc, feeder = self.scenario, self.feeder
         p, q = self.bus_loads(outputs)
@@ -224,7 +233,8 @@ class DSO:
                    for pro in sc.prosumers}
         loading = [float(np.nanmax(np.sqrt(np.maximum(s.l_pu, 0)) / feeder.i_max_pu)) for s in sols]
         report = {
-            "loss_kw": loss.tolist(), "lower_bound_kw": lower.tolist(), "proven_gap": proven_gap,
+            "loss_kw": loss.tolist(), "base_loss_kw": losses[0].tolist(),  # candidates[0]: the initial one
+            "lower_bound_kw": lower.tolist(), "proven_gap": proven_gap,
             "open_lines": [[feeder.line_names[e] for e in np.flatnonzero(~closed[:, t])] for t in range(n_t)],
             "min_voltage_pu": [s.min_voltage_pu for s in sols], "max_line_loading": loading,
             "switching_operations": switching_operations(closed, self.initial),
