@@ -90,6 +90,12 @@ class UpperLevel(Protocol):
         """The leader's decision given the followers' outputs (name -> output -> array)."""
         ...
 
+    def transfers(self, data: Mapping[str, Mapping[str, np.ndarray]],
+                  outputs: Mapping[str, Mapping[str, np.ndarray]]) -> float:
+        """What the followers pay the leader through its ``data`` at the market outcome ``outputs``
+        (money; e.g. network charges): part of their objectives, not of the market's welfare cost."""
+        ...
+
     def check(self, decision: Decision, outputs: Mapping[str, Mapping[str, np.ndarray]]) -> Check:
         """Independent checks of ``decision`` at the market outcome ``outputs``."""
         ...

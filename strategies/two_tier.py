@@ -185,24 +185,23 @@ class TwoTier(IterativeStrategy[TwoTierOptions]):
                 "trade_change": state.trade_change, "loss_kw": float(np.mean(loss)) if loss else math.nan,
                 "market_status": state.market.status, "market_iterations": state.market.iterations,
                 "leader_cost": decision.cost, "leader_status": decision.status,
-                "welfare_cost": self._welfare_cost(ctx.game, state)}
+                "welfare_cost": self._welfare_cost(ctx, state)}
 
-    @staticmethod
-    def _welfare_cost(game: Game, state: _State) -> float:
-        """Σ of the followers' objectives without the pair payments and the leader's data terms:
-        the market's welfare cost (money)."""
-        total = 0.0
+    def _welfare_cost(self, ctx: SolveContext, state: _State) -> float:
+        """Σ of the followers' objectives without the coupling payments (they cancel between
+        followers) and without what they pay the upper level through its data
+        (:meth:`~gamecore.two_tier.UpperLevel.transfers`): the market's welfare cost (money)."""
+        game = ctx.game
+        total = sum(r.objective for r in state.responses)
         signals = game.layout.unpack(state.market.signal_vector) if state.market is not None else {}
         for c in game.leader.couplings:
             price = np.asarray(signals[c.signal], float)
             for r in state.responses:
                 if c.output in r.outputs:
                     total -= float(price @ np.ravel(r.outputs[c.output]))
-        for f, r in zip(game.followers, state.responses):
-            total += r.objective
-            charge = state.used.get(f.name, {}).get("charge")
-            if charge is not None and "net" in r.outputs:
-                total -= float(np.asarray(charge) @ np.ravel(r.outputs["net"]))
+        upper = self._upper(ctx)
+        if upper is not None:
+            total -= upper.transfers(state.used, self._outputs(game, state.responses))
         return total
 
     def outcome(self, ctx: SolveContext, state: _State) -> Outcome:
@@ -216,7 +215,7 @@ class TwoTier(IterativeStrategy[TwoTierOptions]):
         _set_data(game, state.used)  # the certificate checks the clearing at the data it was made at
         outputs = self._outputs(game, state.responses)
         check = upper.check(decision, outputs)
-        welfare_cost = self._welfare_cost(game, state)
+        welfare_cost = self._welfare_cost(ctx, state)
         system_cost = welfare_cost + decision.cost
         extra: dict[str, Any] = {"decision": decision.report, "check": {"passed": check.passed,
                                                                           "failures": check.failures, **check.report},

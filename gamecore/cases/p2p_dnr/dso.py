@@ -244,6 +244,12 @@ class DSO:
         cost = float(np.sum(sc.retail_price * loss * sc.dt))
         return Decision({name: {"charge": g} for name, g in charges.items()}, closed, cost, status, message, report)
 
+    def transfers(self, data: Mapping[str, Mapping[str, np.ndarray]],
+                  outputs: Mapping[str, Mapping[str, np.ndarray]]) -> float:
+        """The network charges the prosumers pay: ``Σ_a ⟨charge_a, net_a⟩`` ($; ``net`` in kWh)."""
+        return float(sum(np.asarray(data[p.name]["charge"], float) @ np.ravel(outputs[p.name]["net"])
+                         for p in self.scenario.prosumers if p.name in data))
+
     # ---------------------------------------------------------------- check
     def check(self, decision: Decision, outputs: Mapping[str, Mapping[str, np.ndarray]]) -> Check:
         """Radiality, switching limit and the AC power flow of every period (module docstring)."""
