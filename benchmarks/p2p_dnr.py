@@ -45,7 +45,17 @@ from gamecore.cases.p2p_dnr.analysis import (
     reconfiguration_row,
     summary_row,
 )
+from gamecore.driver import IterationInfo
 from gamecore.network import reconfigure
+
+
+def _show(info: IterationInfo) -> None:
+    """Print every two-tier iteration (charge change, topology changes, losses)."""
+    if info.loop == "two-tier":
+        r = info.record
+        print(f"    two-tier {info.iteration}: charge change {r.get('charge_change', float('nan')):.3g}, "
+              f"topology changes {r.get('topology_changes')}, losses {r.get('loss_kw', float('nan')):.3f} kW, "
+              f"{info.elapsed_s:.0f} s", flush=True)
 
 
 def _write(rows: list[dict[str, Any]], path: Path) -> None:
@@ -77,7 +87,7 @@ def game(args: argparse.Namespace, out: Path) -> None:
     rows: list[dict[str, Any]] = []
     case = gamecore.make_case("p2p-dnr", agents=args.agents, periods=args.periods)
     sc = case.params["scenario"]
-    res = gamecore.solve(case, "two-tier", progress=False, bound_time_limit=args.bound_time_limit)
+    res = gamecore.solve(case, "two-tier", progress=False, bound_time_limit=args.bound_time_limit, callback=_show)
     rows.append(summary_row("two-tier (P2P + reconfiguration)", sc, res))
     print(rows[-1], flush=True)
     _write(rows, out / "p2p_game.csv")
@@ -85,7 +95,7 @@ def game(args: argparse.Namespace, out: Path) -> None:
     plot_trades(sc, res.outputs, out / "p2p_trades.png")
     plot_convergence(res, out / "p2p_convergence.png")
     fixed = gamecore.make_case("p2p-dnr", agents=args.agents, periods=args.periods, max_switching=0)
-    base = gamecore.solve(fixed, "two-tier", progress=False, bound=False)
+    base = gamecore.solve(fixed, "two-tier", progress=False, bound=False, callback=_show)
     rows.append(summary_row("(a) P2P on the fixed base topology", sc, base))
     _write(rows, out / "p2p_game.csv")
     plain = reconfigure(sc.feeder, periods=args.periods)

@@ -108,7 +108,7 @@ def test_p2p_admm_matches_centralized_welfare():
 
 @pytest.mark.slow
 def test_dso_charges_are_marginal_losses_and_change_the_market():
-    sc = make_scenario(6, 2, seed=1)
+    sc = make_scenario(4, 2, seed=1)
     game = market_game(sc)
     dso = DSO(sc)
     base = solve(game, "centralized", progress=False)
@@ -142,8 +142,9 @@ def test_dso_without_switching_keeps_the_initial_configuration():
 
 @pytest.mark.slow
 def test_without_resources_the_game_reduces_to_reconfiguration_at_peak():
-    """No PV, storage or flexibility: the peak period's topology and losses are IEEE 33's optimum."""
-    case = make_case("p2p-dnr", agents=32, periods=2, resources=False)
+    """No PV, storage or flexibility: the peak period's topology and losses are IEEE 33's optimum
+    (the horizon reduced to the peak period; the 24-period run is in the issue note)."""
+    case = make_case("p2p-dnr", agents=32, periods=1, resources=False)
     result = solve(case, "two-tier", progress=False, bound=False)
     assert result.status == "converged", result.message
     sc = case.params["scenario"]
@@ -189,12 +190,13 @@ def test_acceptance_command():
 
 @pytest.mark.slow
 def test_p2p_dnr_command_writes_the_plots(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "gamecore", "p2p-dnr", "--agents", "3", "--periods", "2",
+    out = subprocess.run([sys.executable, "-m", "gamecore", "p2p-dnr", "--agents", "3", "--periods", "1",
                           "-O", "bound=false", "--plot", str(tmp_path), "--json", "-q"],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     data = json.loads(out.stdout)
-    assert data["status"] == "converged" and len(data["open_lines"]) == 2 and data["bound_gap"] is None
+    assert data["status"] == "converged" and data["bound_gap"] is None
+    assert sorted(data["open_lines"]) == sorted(IEEE33_OPEN)    # 3 small prosumers: the nominal optimum
     for name in ("p2p_topology.png", "p2p_losses.png", "p2p_trades.png", "p2p_convergence.png"):
         assert (tmp_path / name).stat().st_size > 1000
     losses = data["extra"]["decision"]
