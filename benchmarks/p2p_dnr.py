@@ -95,7 +95,7 @@ def game(args: argparse.Namespace, out: Path) -> None:
     plot_trades(sc, res.outputs, out / "p2p_trades.png")
     plot_convergence(res, out / "p2p_convergence.png")
     fixed = gamecore.make_case("p2p-dnr", agents=args.agents, periods=args.periods, max_switching=0)
-    base = gamecore.solve(fixed, "two-tier", progress=False, bound=False, callback=_show)
+    base = gamecore.solve(fixed, "two-tier", progress=False, joint_bound=False, callback=_show)
     rows.append(summary_row("(a) P2P on the fixed base topology", sc, base))
     _write(rows, out / "p2p_game.csv")
     plain = reconfigure(sc.feeder, periods=args.periods)

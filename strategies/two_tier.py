@@ -22,7 +22,8 @@ centralized market) certifies the market equilibrium at the final charges.
 
 On top, independently of the iteration: the upper level's checks of its final decision
 (:meth:`~gamecore.two_tier.UpperLevel.check`: radiality, switching limit, AC power flow) —
-``converged`` needs them to pass — and, with ``bound=True``, its lower bound on the joint
+``converged`` needs them to pass — and, with ``joint_bound=True`` (not ``bound``: that is an
+argument of :meth:`gamecore.strategy.Strategy.solve`), its lower bound on the joint
 problem (:meth:`~gamecore.two_tier.UpperLevel.bound`) at the market's welfare optimum at the
 final charges (the engine's centralized market problem): ``bound_gap`` = (system cost − bound)
 / |system cost|, reported, not required (the two-tier fixed point need not be the joint optimum).
@@ -71,7 +72,7 @@ class TwoTierOptions:
     tol: float = option(1e-4, doc="largest change of the leader's data (charges) at which the iteration stops",
                         gt=0, unit="$/kWh")
     damping: float = option(1.0, doc="weight of the new data: data ← (1 − damping)·old + damping·new", gt=0, le=1)
-    bound: bool = option(True, doc="compute the upper level's lower bound on the joint problem (bound_gap)")
+    joint_bound: bool = option(True, doc="compute the upper level's lower bound on the joint problem (bound_gap)")
     bound_time_limit: float = option(600.0, doc="wall time of the bound", gt=0, unit="s")
     time_limit: float | None = time_limit_option()
 
@@ -221,7 +222,7 @@ class TwoTier(IterativeStrategy[TwoTierOptions]):
                                                                           "failures": check.failures, **check.report},
                                  "market_strategy": ctx.options.market, "market_message": market.message}
         bound_gap = math.nan
-        if ctx.options.bound:
+        if ctx.options.joint_bound:
             central = solve_centralized(game)
             bound = upper.bound(decision, central.objective, min(ctx.options.bound_time_limit, ctx.driver.remaining_s))
             bound_gap = (system_cost - bound.value) / abs(system_cost) if bound.proven else math.nan

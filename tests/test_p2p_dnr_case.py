@@ -145,7 +145,7 @@ def test_without_resources_the_game_reduces_to_reconfiguration_at_peak():
     """No PV, storage or flexibility: the peak period's topology and losses are IEEE 33's optimum
     (the horizon reduced to the peak period; the 24-period run is in the issue note)."""
     case = make_case("p2p-dnr", agents=32, periods=1, resources=False)
-    result = solve(case, "two-tier", progress=False, bound=False)
+    result = solve(case, "two-tier", progress=False, joint_bound=False)
     assert result.status == "converged", result.message
     sc = case.params["scenario"]
     peak = int(np.argmax(sc.load_factor))
@@ -191,7 +191,7 @@ def test_acceptance_command():
 @pytest.mark.slow
 def test_p2p_dnr_command_writes_the_plots(tmp_path):
     out = subprocess.run([sys.executable, "-m", "gamecore", "p2p-dnr", "--agents", "3", "--periods", "1",
-                          "-O", "bound=false", "--plot", str(tmp_path), "--json", "-q"],
+                          "-O", "joint_bound=false", "--plot", str(tmp_path), "--json", "-q"],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     data = json.loads(out.stdout)

@@ -18,7 +18,7 @@ def p2p_dnr_command(
     param: list[str] | None = typer.Option(None, "--param", "-P", metavar="KEY=VALUE",
                                               help="case parameter (repeatable): resources=false, max_switching=K"),
     option: list[str] | None = typer.Option(None, "--option", "-O", metavar="KEY=VALUE",
-                                               help="two-tier option (repeatable), e.g. -O bound=false "
+                                               help="two-tier option (repeatable), e.g. -O joint_bound=false "
                                                     "-O market=admm -O market_rho=1e-4"),
     plot: Path | None = typer.Option(None, "--plot", help="write p2p_topology.png (open lines per period), "
                                                           "p2p_losses.png (losses per period vs the base "
