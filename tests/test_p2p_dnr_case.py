@@ -12,10 +12,11 @@ import pytest
 
 from gamecore import make_case, solve
 from gamecore.cases.p2p_dnr.data import GRID, make_scenario
-from gamecore.cases.p2p_dnr.dso import DSO, cheapest_sequence, switching_operations
+from gamecore.cases.p2p_dnr.dso import DSO, cheapest_sequence
 from gamecore.cases.p2p_dnr.market import market_game, set_charges, trade_matrix
 from gamecore.network.ac_check import TOLERANCE
 from gamecore.network.radiality import is_spanning_tree
+from gamecore.network.reconfiguration import switching_operations
 
 #: IEEE 33 at nominal load: the loss-minimising configuration (0-based pandapower line indices; switches
 #: 7, 9, 14, 32, 37 of Baran & Wu open) and its SOCP losses (`gamecore reconfigure ieee33`, certified

@@ -185,7 +185,7 @@ def _item(values: list[Any], t: int) -> Any:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _switch_count(closed: np.ndarray, initial: np.ndarray) -> int:
+def switching_operations(closed: np.ndarray, initial: np.ndarray) -> int:
     """Status changes of ``closed`` ``(E, T)`` from ``initial`` ``(E,)`` and between periods."""
     prev = np.column_stack([initial, closed[:, :-1]])
     return int(np.count_nonzero(closed != prev))
@@ -362,7 +362,7 @@ def reconfigure(feeder: Feeder | str = "ieee33", periods: int = 1, max_switching
     result.loss_kw = [s.loss_kw for s in sols]
     result.min_voltage_pu = [s.min_voltage_pu for s in sols]
     result.open_lines = [[feeder.line_names[k] for k in np.flatnonzero(~closed[:, t])] for t in range(n_t)]
-    result.switching_operations = _switch_count(closed, initial)
+    result.switching_operations = switching_operations(closed, initial)
     total = float(np.sum(result.loss_kw))
     result.lower_bound_kw = lb * total_load_kw_factor if lb is not None else float("nan")
     result.gap = (total - result.lower_bound_kw) / total if lb is not None else float("nan")
@@ -411,7 +411,7 @@ def _merge(parts: list[ReconfigurationResult], feeder: Feeder, wall_s: float) ->
     closed = [p.closed for p in parts if p.closed is not None]
     if len(closed) == len(parts):
         out.closed = np.column_stack([c[:, 0] for c in closed])
-        out.switching_operations = _switch_count(out.closed, feeder.initially_closed.astype(bool))
+        out.switching_operations = switching_operations(out.closed, feeder.initially_closed.astype(bool))
         total = float(np.sum(out.loss_kw))
         out.gap = (total - out.lower_bound_kw) / total
     out.solver_s = sum(p.solver_s for p in parts)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from gamecore.case import Case, CaseParam, CaseSpec
 from gamecore.cases.base import case_arguments
+from gamecore.cases.daily import check_day_periods
 from gamecore.cases.p2p_dnr.data import make_scenario
 from gamecore.cases.p2p_dnr.dso import DSO
 from gamecore.cases.p2p_dnr.market import market_game
@@ -64,8 +65,7 @@ def build(agents: int = 10, periods: int = 24, seed: int = 0, max_memory_gb: flo
                                            bytes_per_agent_period=BYTES_PER_AGENT_PERIOD * max(agents, 1) / 10
                                            if isinstance(agents, int) else 0.0,
                                            max_memory_gb=max_memory_gb)
-    if 24 % periods:
-        raise ValueError(f"case 'p2p-dnr': periods must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24), got {periods}")
+    check_day_periods("p2p-dnr", periods)
     resources = check_resources("p2p-dnr", resources)
     limit = check_max_switching("p2p-dnr", max_switching)
     scenario = make_scenario(agents, periods, seed, resources=resources, max_switching=None if limit < 0 else limit)

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+from gamecore.cases.daily import period_means
 from gamecore.network.data import HOURLY_LOAD_FACTOR, Feeder, load_feeder, load_profile
 
 #: name of the grid agent (the retailer at the substation)
@@ -168,10 +169,6 @@ def load_buses(feeder: Feeder) -> np.ndarray:
     return np.flatnonzero(feeder.p_load_pu > 0)
 
 
-def _period_mean(hourly: tuple[float, ...], periods: int) -> np.ndarray:
-    return np.asarray(hourly, float).reshape(periods, 24 // periods).mean(axis=1)
-
-
 def _preferences(feeder: Feeder, buses: list[int]) -> np.ndarray:
     """``(A, A)`` preferences of agents at ``buses`` (the grid last), see the module docstring."""
     g = nx.Graph()
@@ -202,7 +199,7 @@ def make_scenario(agents: int, periods: int, seed: int = 0, resources: bool = Tr
     where = [int(order[k % len(order)]) for k in range(agents)]
     count = {b: where.count(b) for b in set(where)}
     kw = feeder.s_base_mva * 1000.0
-    pv_shape = _period_mean(PV_SHAPE, periods)
+    pv_shape = period_means(np.asarray(PV_SHAPE), periods)
     prosumers = []
     for k, bus in enumerate(where):
         peak = feeder.p_load_pu[bus] * kw / count[bus]
@@ -216,8 +213,7 @@ def make_scenario(agents: int, periods: int, seed: int = 0, resources: bool = Tr
                                   2.0 * power, FLEX if resources else 0.0, alpha))
     passive = np.outer(feeder.p_load_pu, lf) * kw
     passive[list(count)] = 0.0
-    hours = np.arange(24).reshape(periods, 24 // periods)
-    retail = np.asarray(RETAIL_PRICE)[hours].mean(axis=1)
+    retail = period_means(np.asarray(RETAIL_PRICE), periods)
     return Scenario(feeder=feeder, periods=periods, dt=dt, load_factor=lf, prosumers=tuple(prosumers),
                     passive_p_kw=passive, q_kw=np.outer(feeder.q_load_pu, lf) * kw, retail_price=retail,
                     feed_in_price=np.full(periods, FEED_IN_PRICE),

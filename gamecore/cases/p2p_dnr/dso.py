@@ -51,10 +51,10 @@ import cvxpy as cp
 import numpy as np
 
 from gamecore.cases.p2p_dnr.data import Scenario
-from gamecore.network.ac_check import TOLERANCE, ac_power_flow
+from gamecore.network.ac_check import TOLERANCE, compare
 from gamecore.network.distflow import OK_STATUSES, BusLoad, build_distflow, solve_fixed_topology
 from gamecore.network.radiality import analyze, is_spanning_tree
-from gamecore.network.reconfiguration import reconfigure, run_switched_oa, switch_model
+from gamecore.network.reconfiguration import reconfigure, run_switched_oa, switch_model, switching_operations
 from gamecore.outer_approximation import SubproblemResult
 from gamecore.two_tier import Bound, Check, Decision
 
@@ -80,12 +80,6 @@ class _FlowPoint:
     Q_pu: np.ndarray
     v_pu: np.ndarray
     l_pu: np.ndarray
-
-
-def switching_operations(closed: np.ndarray, initial: np.ndarray) -> int:
-    """Status changes of ``closed`` ``(E, T)`` from ``initial`` ``(E,)`` and between consecutive periods."""
-    prev = np.column_stack([initial, closed[:, :-1]])
-    return int(np.count_nonzero(closed != prev))
 
 
 def cheapest_sequence(losses: np.ndarray, changes: np.ndarray, from_initial: np.ndarray,
@@ -199,16 +193,15 @@ class DSO:
         n_t = sc.periods
         budget = math.inf if time_limit is None else float(time_limit)
         optima = []
-        for t in range(n_t):
-            if sc.max_switching == 0:  # the initial configuration is the only one allowed: nothing to search
-                sol = solve_fixed_topology(feeder, self.initial, p_load=p[:, t], q_load=q[:, t])
-                optima.append(PeriodOptimum(self.initial, sol.loss_kw, sol.loss_kw, "optimal"))
-                continue
-            left = max(budget - (time.perf_counter() - start), 1.0) / max(n_t - t, 1)
-            optima.append(self._period_optimum(p[:, t], q[:, t], min(left * (n_t - t), 600.0)))
+        if sc.max_switching != 0:  # with no switching the initial configuration is the only one: nothing to search
+            for t in range(n_t):
+                left = max(budget - (time.perf_counter() - start), 1.0)
+                optima.append(self._period_optimum(p[:, t], q[:, t], min(left, 600.0)))
         cands = self.candidates
-        losses = np.array([[solve_fixed_topology(feeder, c, p_load=p[:, t], q_load=q[:, t]).loss_kw
-                            for t in range(n_t)] for c in cands])
+        flows = [[solve_fixed_topology(feeder, c, p_load=p[:, t], q_load=q[:, t]) for t in range(n_t)] for c in cands]
+        losses = np.array([[s.loss_kw for s in row] for row in flows])
+        if sc.max_switching == 0:  # candidates[0] is the initial configuration; its losses are exact bounds
+            optima = [PeriodOptimum(self.initial, s.loss_kw, s.loss_kw, "optimal") for s in flows[0]]
         changes = np.array([[np.count_nonzero(a != b) for b in cands] for a in cands])
         from_initial = np.array([np.count_nonzero(c != self.initial) for c in cands])
         seq = cheapest_sequence(losses, changes, from_initial, sc.max_switching)
@@ -216,7 +209,7 @@ class DSO:
             return Decision(self.initial_data(), np.repeat(self.initial[:, None], n_t, axis=1), math.nan, "failed",
                             "no configuration sequence within the switching limit has feasible power flows")
         closed = np.column_stack([cands[k] for k in seq])
-        sols = [solve_fixed_topology(feeder, closed[:, t], p_load=p[:, t], q_load=q[:, t]) for t in range(n_t)]
+        sols = [flows[k][t] for t, k in enumerate(seq)]
         loss = np.array([s.loss_kw for s in sols])
         lower = np.array([o.lower_bound_kw for o in optima])
         per_period_ok = all(o.status == "optimal" for o in optima)
@@ -265,18 +258,15 @@ class DSO:
             failures.append(f"{ops} switching operations exceed the limit {sc.max_switching}")
         report: dict[str, Any] = {"radial": all(radial), "switching_operations": ops}
         if self.ac_check:
-            socp = [solve_fixed_topology(feeder, closed[:, t], p_load=p[:, t], q_load=q[:, t])
-                    for t in range(sc.periods)]
-            acs = [ac_power_flow(feeder, closed[:, t], p_load=p[:, t], q_load=q[:, t]) for t in range(sc.periods)]
-            loss_diff = [abs(s.loss_kw - a.loss_kw) / a.loss_kw if a.converged else math.nan for s, a in zip(socp, acs)]
-            v_diff = [abs(s.min_voltage_pu - a.min_voltage_pu) / a.min_voltage_pu if a.converged else math.nan
-                      for s, a in zip(socp, acs)]
+            comparisons = [compare(feeder, closed[:, t], p_load=p[:, t], q_load=q[:, t]) for t in range(sc.periods)]
+            loss_diff = [c.loss_rel_diff for c in comparisons]
+            v_diff = [c.voltage_rel_diff for c in comparisons]
             worst = max(loss_diff + v_diff)
             if not (worst <= TOLERANCE):  # NaN fails too
                 failures.append(f"AC power flow disagrees with the SOCP by {worst:.3g} (> {TOLERANCE:g}) "
                                 f"or did not converge")
-            report.update(ac_check_loss_kw=[a.loss_kw for a in acs],
-                          ac_check_min_voltage_pu=[a.min_voltage_pu for a in acs],
+            report.update(ac_check_loss_kw=[c.ac_loss_kw for c in comparisons],
+                          ac_check_min_voltage_pu=[c.ac_min_voltage_pu for c in comparisons],
                           ac_loss_rel_diff=loss_diff, ac_voltage_rel_diff=v_diff)
         else:
             failures.append("AC check not run")
@@ -293,11 +283,13 @@ class DSO:
             hi[pro.bus] += pro.max_net_kw
         return lo, hi
 
-    def network_term(self, t: int, mu: np.ndarray, time_limit: float) -> tuple[float, float, str]:
+    def network_term(self, t: int, mu: np.ndarray, box_kw: tuple[np.ndarray, np.ndarray],
+                     time_limit: float) -> tuple[float, str]:
         """``min_{u ∈ U_t, z radial} dt (π_t L_t(u, z) − μ·u)`` of period ``t`` ($) by outer
-        approximation; ``mu`` ``(N,)`` $/kWh per bus. Returns ``(lower_bound, upper_bound, status)``."""
+        approximation; ``mu`` ``(N,)`` $/kWh per bus, ``box_kw`` the :meth:`_injection_box`.
+        Returns ``(proven lower bound (NaN if none), OA status)``."""
         sc, feeder, kw = self.scenario, self.feeder, self._kw
-        lo, hi = (a[:, t] / kw for a in self._injection_box())
+        lo, hi = (a[:, t] / kw for a in box_kw)
         passive, q = sc.passive_p_kw[:, t] / kw, sc.q_kw[:, t] / kw
         scale = sc.dt * kw  # $ per (pu × $/kWh)
 
@@ -332,7 +324,7 @@ class DSO:
         _, lower, _, _, status, _ = run_switched_oa(
             feeder, z, radial + box, loads(u_master), self.gap, 50, time_limit, None,
             objective=lambda model: objective(model.loss, u_master), subproblem=subproblem)
-        return (math.nan if lower is None else float(lower)), math.nan, status
+        return (math.nan if lower is None else float(lower)), status
 
     def bound(self, decision: Decision, market_cost: float, time_limit: float | None = None) -> Bound:
         """The Lagrangian bound at the decision's charges (module docstring)."""
@@ -344,9 +336,10 @@ class DSO:
         for pro in sc.prosumers:
             mu[pro.bus] = decision.data[pro.name]["charge"]
         terms, statuses = [], []
+        box = self._injection_box()
         for t in range(n_t):
             left = max(budget - (time.perf_counter() - start), 1.0) / (n_t - t)
-            lower, _, status = self.network_term(t, mu[:, t], left)
+            lower, status = self.network_term(t, mu[:, t], box, left)
             terms.append(lower)
             statuses.append(status)
         value = float(market_cost + sum(terms))
@@ -357,4 +350,4 @@ class DSO:
                       "bound_s": time.perf_counter() - start})
 
 
-__all__ = ["DSO", "PeriodOptimum", "cheapest_sequence", "switching_operations"]
+__all__ = ["DSO", "PeriodOptimum", "cheapest_sequence"]
